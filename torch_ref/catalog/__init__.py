@@ -1,0 +1,14 @@
+"""The component catalog. Importing it registers every entry module below."""
+from __future__ import annotations
+
+import importlib
+
+from .base import CATALOG, DEFAULT_SEEDS, DTYPES, Case, Component, Run, Sampler, register
+
+# Each module registers its components on import; a new component is a new module here.
+_ENTRY_MODULES = ("recurrent", "feedforward", "losses")
+for _name in _ENTRY_MODULES:
+    importlib.import_module(f"{__name__}.{_name}")
+
+__all__ = ["CATALOG", "DEFAULT_SEEDS", "DTYPES", "Case", "Component", "Run", "Sampler",
+           "register"]

@@ -1,0 +1,111 @@
+"""Catalog entries: masked temporal softmax cross-entropy and mean squared error."""
+from __future__ import annotations
+
+import numpy as np
+
+from .base import Case, Component, Run, Sampler, register
+
+_SOFTMAX_CASES = (
+    ("ordinary", dict(N=3, T=4, V=5), ("masked timesteps", "fully masked sequence")),
+    ("mask ones", dict(N=3, T=4, V=5), ("mask all ones",)),
+    ("float mask", dict(N=3, T=4, V=5), ("mask given as 0/1 floats", "masked timesteps")),
+    ("N=1", dict(N=1, T=4, V=5), ("N=1",)),
+    ("T=1", dict(N=3, T=1, V=5), ("T=1",)),
+    ("V=1", dict(N=2, T=3, V=1), ("V=1 (one class)",)),
+    ("large logits", dict(N=3, T=4, V=6),
+     ("large logits (±1e3)", "rows of very different scale", "masked timesteps")),
+)
+
+
+def _softmax_cases(dtype, seed):
+    for label, s, special in _SOFTMAX_CASES:
+        draw = Sampler("temporal_softmax_loss", dtype, seed, label)
+        N, T, V = s["N"], s["T"], s["V"]
+        x = draw.normal(N, T, V)
+        if label == "large logits":
+            # rows scaled from 1e-3 to 1e3, so no single shift suits every row
+            scales = 10.0 ** draw.rng.integers(-3, 4, size=(N, T, 1))
+            x = (x * scales).astype(dtype)
+        mask = draw.mask(N, T, p=0.6)
+        if label == "mask ones":
+            mask[:] = True
+        elif "fully masked sequence" in special or label == "float mask":
+            mask[0, :] = False
+            mask[-1, 0] = True
+        if label == "float mask":
+            mask = mask.astype(dtype)
+        inputs = {"x": x, "y": draw.integers(V, N, T), "mask": mask}
+        yield Case("temporal_softmax_loss", label, dtype, seed, inputs, {}, dict(s), special)
+
+
+def _numpy_softmax(api, case):
+    loss, dx = api.temporal_softmax_loss(case.inputs["x"], case.inputs["y"], case.inputs["mask"])
+    return Run({"loss": np.asarray(loss)}, {"dx": dx})
+
+
+def _torch_softmax(case):
+    import torch
+    import torch.nn.functional as F
+
+    from torch_ref import layout as L
+
+    x = L.tensor(case.inputs["x"], True)
+    N, T, V = x.shape
+    y = torch.from_numpy(case.inputs["y"]).reshape(N * T)
+    mask = torch.from_numpy(np.asarray(case.inputs["mask"], dtype=case.dtype)).reshape(N * T)
+    per_step = F.cross_entropy(x.reshape(N * T, V), y, reduction="none")
+    loss = (per_step * mask).sum() / N
+    loss.backward()
+    return Run({"loss": L.to_numpy(loss)}, {"dx": L.to_numpy(x.grad)})
+
+
+_MSE_CASES = (
+    ("ordinary", dict(N=4, M=3), ()),
+    ("N=1 M=1", dict(N=1, M=1), ("N=1", "M=1")),
+    ("large values", dict(N=5, M=2), ("values of ±1e3",)),
+)
+
+
+def _mse_cases(dtype, seed):
+    for label, s, special in _MSE_CASES:
+        draw = Sampler("mse_loss", dtype, seed, label)
+        scale = 1e3 if label == "large values" else 1.0
+        inputs = {"y_hat": draw.normal(s["N"], s["M"], scale=scale),
+                  "y": draw.normal(s["N"], s["M"], scale=scale)}
+        yield Case("mse_loss", label, dtype, seed, inputs, {}, dict(s), special)
+
+
+def _numpy_mse(api, case):
+    loss, dy_hat = api.mse_loss(case.inputs["y_hat"], case.inputs["y"])
+    return Run({"loss": np.asarray(loss)}, {"dy_hat": dy_hat})
+
+
+def _torch_mse(case):
+    import torch.nn.functional as F
+
+    from torch_ref import layout as L
+
+    y_hat = L.tensor(case.inputs["y_hat"], True)
+    loss = F.mse_loss(y_hat, L.tensor(case.inputs["y"]))
+    loss.backward()
+    return Run({"loss": L.to_numpy(loss)}, {"dy_hat": L.to_numpy(y_hat.grad)})
+
+
+register(Component(
+    name="temporal_softmax_loss",
+    functions=("temporal_softmax_loss",),
+    produced_by={"loss": "temporal_softmax_loss", "dx": "temporal_softmax_loss"},
+    cases=_softmax_cases,
+    run_numpy=_numpy_softmax,
+    run_torch=_torch_softmax,
+    description="masked softmax cross-entropy summed over time / N vs F.cross_entropy",
+))
+register(Component(
+    name="mse_loss",
+    functions=("mse_loss",),
+    produced_by={"loss": "mse_loss", "dy_hat": "mse_loss"},
+    cases=_mse_cases,
+    run_numpy=_numpy_mse,
+    run_torch=_torch_mse,
+    description="mean squared error vs F.mse_loss",
+))
