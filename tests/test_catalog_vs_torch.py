@@ -13,6 +13,11 @@ from torch_ref.compare import check_case  # noqa: E402
 from torch_ref.verify import describe_failure  # noqa: E402
 
 
+def setUpModule():
+    # the reference tensors are tiny: extra threads only add contention
+    torch.set_num_threads(1)
+
+
 def _all_cases():
     return [(f"{c.name}__{case.key}".replace("/", "_").replace(" ", "_").replace("=", ""),
              c.name, case)
