@@ -1,0 +1,267 @@
+"""Golden fixtures: every value and threshold the documents print, run against numpy_rnn.
+
+One test per record of fixtures/golden; plus the loader's errors on broken files and
+proof that a wrong implementation makes the relevant records fail.
+"""
+import json
+import math
+import shutil
+import tempfile
+import types
+import unittest
+from pathlib import Path
+
+import numpy as np
+from parameterized import parameterized
+
+import numpy_rnn.functional as F
+from torch_ref import golden
+from torch_ref.compare import ERROR, FAIL, PASS
+
+RECORDS = golden.load_records()
+BY_ID = {record["id"]: record for record in RECORDS}
+
+
+def _name(func, _num, param):
+    return f"{func.__name__}_{param.args[0]}"
+
+
+def _training_fact_problems(record) -> list:
+    """Relations between the printed training facts; each broken one is a transcription slip."""
+    facts, problems = record["facts"], []
+    if "input_text_size" in facts:
+        if facts["predicted_words"] != facts["input_text_size"] - 1:
+            problems.append("predicted_words != input_text_size - 1")
+    if "training_accuracy_per_epoch" in facts:
+        acc = np.asarray(facts["training_accuracy_per_epoch"])
+        counts = acc * facts["accuracy_denominator"]
+        if len(acc) != facts["max_epoch"] or not np.allclose(counts, np.round(counts),
+                                                             rtol=0, atol=1e-6):
+            problems.append("accuracies are not counts over accuracy_denominator per epoch")
+        if facts["final_training_accuracy"] != acc[-1]:
+            problems.append("final accuracy is not the last epoch's")
+        if not math.isclose(facts["best_performance_percent"], 100 * acc.max(), rel_tol=1e-12):
+            problems.append("best performance is not the best epoch")
+        if not acc[-1] > facts["expected_training_accuracy_above"]:
+            problems.append("final accuracy below the expected bound")
+        corpus = BY_ID[facts["corpus"]]["facts"]
+        if facts["accuracy_denominator"] != corpus["predicted_words"]:
+            problems.append("accuracy denominator is not the corpus' predicted words")
+        uniform = facts["T"] * math.log(corpus["input_word_number"])
+        if abs(facts["loss_at_iteration"]["1"] - uniform) > 0.5:
+            problems.append(f"first loss far from T ln(V) = {uniform:.2f}")
+        if facts["iterations"] != facts["iterations_per_epoch"] * facts["max_epoch"]:
+            problems.append("iterations != iterations_per_epoch * max_epoch")
+    if "sample" in facts:
+        words = facts["sample"].split()
+        if len(words) != facts["text_length"] or words[0] != facts["start_word"]:
+            problems.append("sample is not text_length words from start_word")
+    return problems
+
+
+class GoldenRecords(unittest.TestCase):
+    @parameterized.expand([(record["id"], record) for record in RECORDS], name_func=_name)
+    def test_record(self, _id, record):
+        if record["kind"] == "training_reference":
+            self.assertEqual(_training_fact_problems(record), [])
+            return
+        results = golden.run_record(F, record)
+        self.assertTrue(results)
+        failed = [r for r in results if not r.passed]
+        self.assertFalse(failed, "\n" + golden.format_results(failed))
+
+
+class FixtureConsistency(unittest.TestCase):
+    def test_both_documents_have_records(self):
+        documents = {record["document"] for record in RECORDS}
+        self.assertEqual(documents, {"hw3_rnn_lstm_checks.txt",
+                                     "language_modeling_assignment.txt"})
+
+    def test_document_errors_pass_their_own_thresholds(self):
+        # the documents passed their own checks: a bound that rejects them is mis-transcribed
+        for record in RECORDS:
+            for check in record.get("checks", []):
+                if "document_error" in check:
+                    self.assertLess(check["document_error"], check["threshold"], record["id"])
+
+    def test_printed_sanity_losses_lie_within_tolerance_of_analytic(self):
+        sanity = [r for r in RECORDS if r["kind"] == "loss_sanity"]
+        self.assertEqual(len(sanity), 3)
+        for record in sanity:
+            sizes, check = record["sizes"], record["checks"][0]
+            analytic = sizes["T"] * sizes["p"] * math.log(sizes["V"])
+            self.assertLess(abs(check["document_value"] - analytic), check["threshold"])
+
+    def test_run_golden_skips_training_references_only(self):
+        results = golden.run_golden(F, ["hw3_rnn_lstm_checks.txt"])
+        self.assertEqual({r.record for r in results},
+                         {r["id"] for r in RECORDS if r["document"] == "hw3_rnn_lstm_checks.txt"})
+        self.assertTrue(all(r.status == PASS for r in results))
+
+
+def _broken(mutate):
+    """A copy of the hw3 fixture changed by ``mutate(data) -> data or text``."""
+    def apply(path: Path):
+        data = json.loads((golden.GOLDEN_DIR / "hw3_rnn_lstm_checks.json").read_text())
+        result = mutate(data)
+        path.write_text(result if isinstance(result, str) else json.dumps(result))
+    return apply
+
+
+def _drop(key, index=0):
+    def mutate(data):
+        del data["records"][index][key]
+        return data
+    return mutate
+
+
+def _set(path, value, index=0):
+    def mutate(data):
+        target = data["records"][index]
+        for key in path[:-1]:
+            target = target[key]
+        target[path[-1]] = value
+        return data
+    return mutate
+
+
+def _duplicate_id(data):
+    data["records"][1]["id"] = data["records"][0]["id"]
+    return data
+
+
+class FixtureErrors(unittest.TestCase):
+    def setUp(self):
+        self.dir = Path(tempfile.mkdtemp())
+        self.addCleanup(shutil.rmtree, self.dir)
+
+    @parameterized.expand([
+        ("missing_file", None, "not found"),
+        ("invalid_json", _broken(lambda data: json.dumps(data)[:-7]), "not valid JSON"),
+        ("no_records", _broken(lambda data: {"document": data["document"]}),
+         "missing key(s) records"),
+        ("record_without_cell", _broken(_drop("cell")), "missing key(s) cell"),
+        ("record_without_inputs", _broken(_drop("inputs", 2)),
+         "(hw3_rnn_step_backward): record is missing key(s) inputs"),
+        ("unknown_kind", _broken(_set(["kind"], "forward_value")), "unknown kind"),
+        ("unknown_op", _broken(_set(["op"], "gru_step")), "unknown op 'gru_step'"),
+        ("input_without_builder", _broken(_set(["inputs", 0], {"name": "x"})),
+         "input 'x': needs exactly one of"),
+        ("check_without_threshold",
+         _broken(_set(["checks", 0], {"output": "next_h", "metric": "rel_error"})),
+         "check is missing key(s) threshold"),
+        ("unknown_metric", _broken(_set(["checks", 0, "metric"], "max_error")),
+         "unknown metric 'max_error'"),
+        ("draw_without_seed", _broken(_drop("seed", 2)), "needs the record's seed"),
+        ("duplicate_id", _broken(_duplicate_id), "already used"),
+        ("unknown_output", _broken(_set(["checks", 0, "output"], "h")),
+         "op rnn_step has no output 'h'"),
+        ("gradient_of_unknown_input", _broken(_set(["checks", 0, "grad"], "h0", 2)),
+         "refers to 'h0', not among its inputs"),
+    ], name_func=_name)
+    def test_error_names_the_file(self, _label, write, fragment):
+        path = self.dir / "broken.json"
+        if write is not None:
+            write(path)
+        with self.assertRaises(golden.GoldenFixtureError) as caught:
+            golden.load_records([path])
+        message = str(caught.exception)
+        self.assertIn(str(path), message)
+        self.assertIn(fragment, message)
+        self.assertIsInstance(caught.exception, ValueError)
+
+    def test_unknown_document_name(self):
+        with self.assertRaisesRegex(golden.GoldenFixtureError,
+                                    r"no_such_document\.json.*not found"):
+            golden.load_records(["no_such_document"])
+
+
+# ---- wrong implementations must fail the records that cover them -----------------------
+
+def _api(**overrides):
+    """numpy_rnn.functional with some functions replaced."""
+    return types.SimpleNamespace(**{**{name: getattr(F, name) for name in F.__all__},
+                                    **overrides})
+
+
+def _rnn_step_without_recurrence(x, prev_h, Wx, Wh, b):
+    next_h, cache = F.rnn_step_forward(x, prev_h, Wx, Wh, b)
+    return np.tanh(x @ Wx + b), cache  # forgets prev_h @ Wh
+
+
+def _rnn_backward_transposed_dWh(dh, cache):
+    dx, dh0, dWx, dWh, db = F.rnn_backward(dh, cache)
+    return dx, dh0, dWx, dWh.T, db
+
+
+def _lstm_step_backward_dropping_dnext_c(dnext_h, dnext_c, cache):
+    return F.lstm_step_backward(dnext_h, np.zeros_like(dnext_c), cache)
+
+
+def _lstm_forward_with_gates_g_and_o_swapped(x, h0, Wx, Wh, b):
+    H = h0.shape[1]
+    order = np.r_[0:2 * H, 3 * H:4 * H, 2 * H:3 * H]
+    return F.lstm_forward(x, h0, Wx[:, order], Wh[:, order], b[order])
+
+
+def _loss_divided_by_time(x, y, mask):
+    loss, dx = F.temporal_softmax_loss(x, y, mask)
+    return loss / x.shape[1], dx / x.shape[1]
+
+
+def _embedding_reversed_in_time(x, W):
+    return F.word_embedding_forward(x[:, ::-1].copy(), W)
+
+
+class WrongImplementationsFail(unittest.TestCase):
+    @parameterized.expand([
+        ("rnn_step_forward", _rnn_step_without_recurrence,
+         {"hw3_rnn_step_forward": "next_h", "lm_rnn_step_forward": "next_h",
+          "hw3_rnn_step_backward": "dprev_h"}),
+        ("rnn_backward", _rnn_backward_transposed_dWh,
+         {"hw3_rnn_backward": "dWh", "lm_rnn_backward": "dWh", "lm_test_rnn_gradcheck": "dWh"}),
+        ("lstm_step_backward", _lstm_step_backward_dropping_dnext_c,
+         {"hw3_lstm_step_backward": "dprev_c", "lm_lstm_step_backward": "dprev_c"}),
+        ("lstm_forward", _lstm_forward_with_gates_g_and_o_swapped,
+         {"hw3_lstm_forward": "h[0]", "lm_lstm_forward": "h", "lm_test_rnn_loss_lstm": "loss"}),
+        ("temporal_softmax_loss", _loss_divided_by_time,
+         {"lm_temporal_softmax_loss_sanity_N100_T10_V10_p1_0": "loss",
+          "lm_test_rnn_loss_rnn": "loss"}),
+        ("word_embedding_forward", _embedding_reversed_in_time,
+         {"lm_word_embedding_forward": "out"}),
+    ], name_func=_name)
+    def test_relevant_records_fail(self, function, wrong, expected_failures):
+        api = _api(**{function: wrong})
+        for record_id, check in expected_failures.items():
+            results = {r.check: r for r in golden.run_record(api, BY_ID[record_id])}
+            self.assertEqual(results[check].status, FAIL, f"{record_id} {check}")
+            self.assertGreaterEqual(results[check].error, results[check].threshold)
+
+    def test_a_wrong_step_leaves_unrelated_checks_passing(self):
+        api = _api(rnn_backward=_rnn_backward_transposed_dWh)
+        results = {r.check: r.status for r in golden.run_record(api, BY_ID["hw3_rnn_backward"])}
+        self.assertEqual(results, {"dx": PASS, "dh0": PASS, "dWx": PASS, "dWh": FAIL,
+                                   "db": PASS})
+
+    def test_missing_function_is_an_error_naming_it(self):
+        api = _api()
+        del api.lstm_step_forward
+        (result,) = golden.run_record(api, BY_ID["lm_lstm_step_forward"])
+        self.assertEqual(result.status, ERROR)
+        self.assertIn("lstm_step_forward", result.message)
+
+    def test_wrong_number_of_gradients_is_an_error_naming_the_function(self):
+        api = _api(rnn_step_backward=lambda dnext_h, cache: F.rnn_step_backward(dnext_h,
+                                                                                 cache)[:4])
+        (result,) = golden.run_record(api, BY_ID["lm_rnn_step_backward"])
+        self.assertEqual(result.status, ERROR)
+        self.assertIn("rnn_step_backward returned 4 value(s), expected 5", result.message)
+
+    def test_wrong_output_shape_fails_with_the_shapes(self):
+        def transposed(x, prev_h, Wx, Wh, b):
+            next_h, cache = F.rnn_step_forward(x, prev_h, Wx, Wh, b)
+            return next_h.T, cache
+        (result,) = golden.run_record(_api(rnn_step_forward=transposed),
+                                      BY_ID["hw3_rnn_step_forward"])
+        self.assertEqual(result.status, FAIL)
+        self.assertIn("shape (4, 3), expected (3, 4)", result.message)
