@@ -281,6 +281,8 @@ KINDS = {
                            ("grad", "threshold")),
     # facts for a training reproduction; the golden run does not execute them
     "training_reference": Kind(None, ("facts",)),
+    # a model's own gradient check (sequence-to-one RNN), run by that model's tests
+    "model_gradient_check": Kind(None, ("facts",)),
 }
 
 RECORD_KEYS = ("id", "document", "cell", "kind")
@@ -310,7 +312,7 @@ def run_golden(api, documents=None) -> list:
                ``.txt``/``.json``) or paths to fixture files; None for every file in
                :data:`GOLDEN_DIR`.
 
-    Returns a list of :class:`GoldenResult`; ``training_reference`` records are skipped.
+    Returns a list of :class:`GoldenResult`; records of kinds without a runner are skipped.
     """
     return [result for record in load_records(documents)
             if KINDS[record["kind"]].run is not None
