@@ -1,0 +1,49 @@
+"""numpy_rnn: recurrent layers with hand-written backward passes, in NumPy.
+
+The numerical core is :mod:`numpy_rnn.functional`: forward/backward pairs for the
+vanilla RNN and the LSTM (one step and whole sequences), word embedding, affine
+and temporal affine layers, the masked temporal softmax cross-entropy and the
+mean squared error. :mod:`numpy_rnn.layers` wraps them in classes holding
+``params`` and ``grads``; :mod:`numpy_rnn.gradcheck` has the numerical gradient
+checks. Arrays are batch-first (``x: (N, T, D)``) in float64 or float32.
+
+Only NumPy is required; matplotlib and tqdm are optional and imported lazily.
+"""
+
+__version__ = "0.1.0"
+
+from . import functional, gradcheck, layers
+from .functional import (
+    affine_backward,
+    affine_forward,
+    log_softmax,
+    lstm_backward,
+    lstm_forward,
+    lstm_step_backward,
+    lstm_step_forward,
+    mse_loss,
+    rnn_backward,
+    rnn_forward,
+    rnn_step_backward,
+    rnn_step_forward,
+    sigmoid,
+    softmax,
+    temporal_affine_backward,
+    temporal_affine_forward,
+    temporal_softmax_loss,
+    word_embedding_backward,
+    word_embedding_forward,
+)
+from .gradcheck import eval_numerical_gradient, eval_numerical_gradient_array, rel_error
+from .layers import LSTM, RNN, Affine, TemporalAffine, WordEmbedding
+
+__all__ = [
+    "__version__", "functional", "layers", "gradcheck",
+    "RNN", "LSTM", "WordEmbedding", "TemporalAffine", "Affine",
+    "rel_error", "eval_numerical_gradient", "eval_numerical_gradient_array",
+    "rnn_step_forward", "rnn_step_backward", "rnn_forward", "rnn_backward",
+    "word_embedding_forward", "word_embedding_backward", "sigmoid",
+    "lstm_step_forward", "lstm_step_backward", "lstm_forward", "lstm_backward",
+    "temporal_affine_forward", "temporal_affine_backward", "temporal_softmax_loss",
+    "affine_forward", "affine_backward", "mse_loss", "softmax", "log_softmax",
+]

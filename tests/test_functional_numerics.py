@@ -1,0 +1,254 @@
+"""Numerical gradient checks of every backward pass of numpy_rnn.functional (float64).
+
+Each component below says how to draw its inputs, how to run its forward and its
+backward, and which inputs are differentiated. One test compares every analytic
+gradient with central differences (numpy_rnn.gradcheck) and reports the
+documents' rel_error. Shapes include N=1, T=1, H=1 and D == H.
+"""
+import unittest
+from typing import Callable, NamedTuple
+
+import numpy as np
+from parameterized import parameterized
+
+from numpy_rnn import functional as F
+from numpy_rnn.gradcheck import eval_numerical_gradient, eval_numerical_gradient_array, rel_error
+
+# The hw3 notebook's threshold for every gradient check (the assignment's cells reach
+# 1e-7 to 1e-11 on its own shapes; entries with small gradients set the worst case).
+TOLERANCE = 1e-6
+
+
+class Component(NamedTuple):
+    """inputs(rng, sizes) -> dict; forward(inputs) -> (outputs tuple, cache);
+    backward(upstream tuple, cache) -> dict input name -> gradient; wrt: inputs checked;
+    scalar: the single output is a loss (checked with eval_numerical_gradient)."""
+
+    inputs: Callable
+    forward: Callable
+    backward: Callable
+    wrt: tuple
+    scalar: bool = False
+
+
+def _normal(rng, *shape, scale=1.0):
+    return scale * rng.standard_normal(shape)
+
+
+def _recurrent_inputs(gates: int, step: bool, cell: bool):
+    def make(rng, s):
+        N, D, H = s["N"], s["D"], s["H"]
+        lead = (N,) if step else (N, s["T"])
+        inputs = {"x": _normal(rng, *lead, D),
+                  ("prev_h" if step else "h0"): _normal(rng, N, H, scale=0.5)}
+        if cell:
+            inputs["prev_c"] = _normal(rng, N, H)
+        inputs.update(Wx=_normal(rng, D, gates * H, scale=1 / np.sqrt(D)),
+                      Wh=_normal(rng, H, gates * H, scale=1 / np.sqrt(H)),
+                      b=_normal(rng, gates * H, scale=0.5))
+        return inputs
+    return make
+
+
+def _as_tuple(result) -> tuple:
+    return result if isinstance(result, tuple) else (result,)
+
+
+def _pair(forward, backward, n_outputs, grad_names):
+    """Adapt a functional forward/backward pair to the Component interface."""
+    def fwd(inputs):
+        result = forward(**inputs)
+        return result[:n_outputs], result[n_outputs]
+
+    def bwd(upstream, cache):
+        return dict(zip(grad_names, _as_tuple(backward(*upstream, cache)), strict=True))
+    return fwd, bwd
+
+
+def _embedding_inputs(rng, s):
+    x = rng.integers(0, s["V"], (s["N"], s["T"]))
+    x.flat[-1] = x.flat[0]  # at least one repeated word
+    return {"x": x, "W": _normal(rng, s["V"], s["D"])}
+
+
+def _affine_inputs(temporal: bool):
+    def make(rng, s):
+        lead = (s["N"], s["T"]) if temporal else (s["N"],)
+        return {"x": _normal(rng, *lead, s["D"]), "w": _normal(rng, s["D"], s["M"]),
+                "b": _normal(rng, s["M"])}
+    return make
+
+
+def _softmax_inputs(mask_kind):
+    def make(rng, s):
+        N, T, V = s["N"], s["T"], s["V"]
+        mask = rng.random((N, T)) < 0.6
+        mask[0, 0] = True
+        if N > 1:
+            mask[-1] = False  # a fully masked sequence
+        return {"x": _normal(rng, N, T, V), "y": rng.integers(0, V, (N, T)),
+                "mask": mask.astype(mask_kind)}
+    return make
+
+
+def _loss(fn):
+    """A loss returns its gradient with the loss: the "cache" is that gradient."""
+    def fwd(inputs):
+        loss, grad = fn(**inputs)
+        return (loss,), grad
+    return fwd
+
+
+_RNN_STEP = _pair(F.rnn_step_forward, F.rnn_step_backward, 1,
+                  ("x", "prev_h", "Wx", "Wh", "b"))
+_RNN = _pair(F.rnn_forward, F.rnn_backward, 1, ("x", "h0", "Wx", "Wh", "b"))
+_LSTM_STEP = _pair(F.lstm_step_forward, F.lstm_step_backward, 2,
+                   ("x", "prev_h", "prev_c", "Wx", "Wh", "b"))
+_LSTM = _pair(F.lstm_forward, F.lstm_backward, 1, ("x", "h0", "Wx", "Wh", "b"))
+_EMBED = _pair(F.word_embedding_forward, F.word_embedding_backward, 1, ("W",))
+_TAFFINE = _pair(F.temporal_affine_forward, F.temporal_affine_backward, 1, ("x", "w", "b"))
+_AFFINE = _pair(F.affine_forward, F.affine_backward, 1, ("x", "w", "b"))
+_SOFTMAX_FWD = _loss(F.temporal_softmax_loss)
+_MSE_FWD = _loss(F.mse_loss)
+
+COMPONENTS = {
+    "rnn_step": Component(_recurrent_inputs(1, True, False), *_RNN_STEP,
+                          ("x", "prev_h", "Wx", "Wh", "b")),
+    "rnn": Component(_recurrent_inputs(1, False, False), *_RNN, ("x", "h0", "Wx", "Wh", "b")),
+    "lstm_step": Component(_recurrent_inputs(4, True, True), *_LSTM_STEP,
+                           ("x", "prev_h", "prev_c", "Wx", "Wh", "b")),
+    "lstm": Component(_recurrent_inputs(4, False, False), *_LSTM, ("x", "h0", "Wx", "Wh", "b")),
+    "word_embedding": Component(_embedding_inputs, *_EMBED, ("W",)),
+    "temporal_affine": Component(_affine_inputs(True), *_TAFFINE, ("x", "w", "b")),
+    "affine": Component(_affine_inputs(False), *_AFFINE, ("x", "w", "b")),
+    "temporal_softmax_loss": Component(_softmax_inputs(bool), _SOFTMAX_FWD,
+                                       lambda up, g: {"x": g}, ("x",), scalar=True),
+    "temporal_softmax_loss float mask": Component(_softmax_inputs(np.float64), _SOFTMAX_FWD,
+                                                  lambda up, g: {"x": g}, ("x",), scalar=True),
+    "mse_loss": Component(lambda rng, s: {"y_hat": _normal(rng, s["N"], s["M"]),
+                                          "y": _normal(rng, s["N"], s["M"])},
+                          _MSE_FWD, lambda up, g: {"y_hat": g}, ("y_hat",), scalar=True),
+}
+
+_SEQ = {"ordinary": dict(N=3, T=4, D=5, H=6), "N=1": dict(N=1, T=3, D=4, H=5),
+        "T=1": dict(N=2, T=1, D=4, H=5), "H=1": dict(N=2, T=3, D=4, H=1),
+        "D==H": dict(N=2, T=3, D=4, H=4)}
+_STEP = {k: v for k, v in _SEQ.items() if k != "T=1"}
+_SHAPES = {
+    "rnn_step": _STEP, "rnn": _SEQ, "lstm_step": _STEP, "lstm": _SEQ,
+    "word_embedding": {"ordinary": dict(N=2, T=4, V=5, D=3), "N=1": dict(N=1, T=3, V=4, D=2),
+                       "T=1": dict(N=3, T=1, V=6, D=2), "V=1": dict(N=2, T=2, V=1, D=3)},
+    "temporal_affine": {"ordinary": dict(N=2, T=3, D=4, M=5), "N=1 T=1": dict(N=1, T=1, D=3, M=2),
+                        "D==M": dict(N=2, T=2, D=3, M=3)},
+    "affine": {"ordinary": dict(N=3, D=4, M=5), "N=1": dict(N=1, D=3, M=2),
+               "M=1": dict(N=4, D=3, M=1)},
+    "temporal_softmax_loss": {"ordinary": dict(N=3, T=4, V=5), "N=1": dict(N=1, T=3, V=4),
+                              "T=1": dict(N=3, T=1, V=4), "V=1": dict(N=2, T=2, V=1)},
+    "temporal_softmax_loss float mask": {"ordinary": dict(N=4, T=3, V=6)},
+    "mse_loss": {"ordinary": dict(N=4, M=3), "N=1 M=1": dict(N=1, M=1)},
+}
+
+CASES = [(f"{name} {label}".replace(" ", "_").replace("=", ""), name, sizes)
+         for name, shapes in _SHAPES.items() for label, sizes in shapes.items()]
+
+
+def _numerical_gradient(component, inputs, upstream, name):
+    """Central differences of sum(outputs * upstream) w.r.t. inputs[name]."""
+    target = inputs[name]
+    if component.scalar:
+        return eval_numerical_gradient(lambda _: component.forward(inputs)[0][0], target)
+    total = np.zeros(target.shape)
+    for k, df in enumerate(upstream):
+        total += eval_numerical_gradient_array(lambda _, k=k: component.forward(inputs)[0][k],
+                                               target, df)
+    return total
+
+
+class NumericalGradients(unittest.TestCase):
+    @parameterized.expand(CASES)
+    def test_backward_matches_central_differences(self, _, name, sizes):
+        component = COMPONENTS[name]
+        rng = np.random.default_rng(231)
+        inputs = component.inputs(rng, sizes)
+        outputs, cache = component.forward(inputs)
+        upstream = tuple(rng.standard_normal(np.shape(out)) for out in outputs)
+        analytic = component.backward(upstream, cache)
+        for wrt in component.wrt:
+            numeric = _numerical_gradient(component, inputs, upstream, wrt)
+            self.assertEqual(analytic[wrt].shape, numeric.shape, wrt)
+            error = rel_error(numeric, analytic[wrt])
+            self.assertLess(error, TOLERANCE, f"{name} {sizes}: d{wrt} rel_error {error:.2e}")
+
+
+def _chain_steps(kind, inputs, dh):
+    """Forward by repeated step_forward, backward by chaining step_backward in reverse."""
+    x, h0, Wx, Wh, b = (inputs[k] for k in ("x", "h0", "Wx", "Wh", "b"))
+    N, T, _ = x.shape
+    h, caches, hs = h0, [], []
+    c = np.zeros_like(h0)
+    for t in range(T):
+        if kind == "lstm":
+            h, c, cache = F.lstm_step_forward(x[:, t], h, c, Wx, Wh, b)
+        else:
+            h, cache = F.rnn_step_forward(x[:, t], h, Wx, Wh, b)
+        hs.append(h)
+        caches.append(cache)
+    grads = {"x": np.zeros_like(x), "Wx": 0, "Wh": 0, "b": 0}
+    dnext_h, dnext_c = np.zeros_like(h0), np.zeros_like(h0)
+    for t in reversed(range(T)):
+        if kind == "lstm":
+            dx, dnext_h, dnext_c, dWx, dWh, db = F.lstm_step_backward(
+                dh[:, t] + dnext_h, dnext_c, caches[t])
+        else:
+            dx, dnext_h, dWx, dWh, db = F.rnn_step_backward(dh[:, t] + dnext_h, caches[t])
+        grads["x"][:, t] = dx
+        grads["Wx"] = grads["Wx"] + dWx
+        grads["Wh"] = grads["Wh"] + dWh
+        grads["b"] = grads["b"] + db
+    grads["h0"] = dnext_h
+    return np.stack(hs, axis=1), grads
+
+
+class SequenceIsStepOverTime(unittest.TestCase):
+    @parameterized.expand([(f"{kind}_{label}".replace("=", ""), kind, sizes)
+                           for kind in ("rnn", "lstm") for label, sizes in _SEQ.items()])
+    def test_sequence_equals_chained_steps(self, _, kind, sizes):
+        rng = np.random.default_rng(7)
+        inputs = _recurrent_inputs(4 if kind == "lstm" else 1, False, False)(rng, sizes)
+        forward, backward = (F.lstm_forward, F.lstm_backward) if kind == "lstm" else (
+            F.rnn_forward, F.rnn_backward)
+        h, cache = forward(**inputs)
+        dh = rng.standard_normal(h.shape)
+        dx, dh0, dWx, dWh, db = backward(dh, cache)
+        h_steps, grads = _chain_steps(kind, inputs, dh)
+        np.testing.assert_allclose(h, h_steps, rtol=1e-12, atol=1e-14)
+        for name, value in (("x", dx), ("h0", dh0), ("Wx", dWx), ("Wh", dWh), ("b", db)):
+            np.testing.assert_allclose(value, grads[name], rtol=1e-11, atol=1e-13, err_msg=name)
+
+
+class GradcheckHelpers(unittest.TestCase):
+    def test_numerical_gradient_restores_input_exactly(self):
+        x = np.random.default_rng(0).standard_normal((3, 4))
+        before = x.copy()
+        grad = eval_numerical_gradient(lambda v: np.sum(np.sin(v)), x)
+        np.testing.assert_array_equal(x, before)
+        np.testing.assert_allclose(grad, np.cos(x), rtol=1e-8)
+
+    def test_array_gradient_is_vector_jacobian_product(self):
+        rng = np.random.default_rng(1)
+        x, df = rng.standard_normal(5), rng.standard_normal(5)
+        np.testing.assert_allclose(eval_numerical_gradient_array(np.exp, x, df),
+                                   np.exp(x) * df, rtol=1e-8)
+
+    def test_rel_error_is_the_documents_formula(self):
+        self.assertAlmostEqual(rel_error(np.array([1.0, 0.0]), np.array([3.0, 0.0])), 0.5)
+        self.assertAlmostEqual(rel_error(np.array([1e-9]), np.array([0.0])), 0.1)
+
+    @parameterized.expand([("float32", np.float32), ("int", np.int64)])
+    def test_rejects_non_float64_targets(self, _, dtype):
+        with self.assertRaisesRegex(ValueError, "float64"):
+            eval_numerical_gradient(np.sum, np.ones(3, dtype=dtype))
+
+
+if __name__ == "__main__":
+    unittest.main()
