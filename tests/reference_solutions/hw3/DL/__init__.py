@@ -1,0 +1,1 @@
+"""A small deep-learning package shaped like the HW3 handout (reference solution)."""

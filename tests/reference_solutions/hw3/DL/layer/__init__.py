@@ -1,0 +1,1 @@
+"""Layers of the reference HW3 package."""
