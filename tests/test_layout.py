@@ -38,7 +38,7 @@ class ModulesHoldNumpyWeights(unittest.TestCase):
         for p in cell.parameters():
             p.grad = p.detach().clone()  # gradient == weight, so reading grads reads weights
         back = layout.recurrent_grads(cell)
-        for got, want in zip(back, (Wx, Wh, b)):
+        for got, want in zip(back, (Wx, Wh, b), strict=True):
             np.testing.assert_array_equal(got, want)
         np.testing.assert_array_equal(cell.bias_hh.detach().numpy(), np.zeros(gates * H))
 

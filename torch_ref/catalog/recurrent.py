@@ -61,14 +61,15 @@ def _numpy_rnn_step(api, case: Case) -> Run:
     i = case.inputs
     next_h, cache = api.rnn_step_forward(i["x"], i["prev_h"], i["Wx"], i["Wh"], i["b"])
     grads = api.rnn_step_backward(case.upstream["next_h"], cache)
-    return Run({"next_h": next_h}, dict(zip(("dx", "dprev_h", "dWx", "dWh", "db"), grads)))
+    names = ("dx", "dprev_h", "dWx", "dWh", "db")
+    return Run({"next_h": next_h}, dict(zip(names, grads, strict=True)))
 
 
 def _numpy_rnn(api, case: Case) -> Run:
     i = case.inputs
     h, cache = api.rnn_forward(i["x"], i["h0"], i["Wx"], i["Wh"], i["b"])
     grads = api.rnn_backward(case.upstream["h"], cache)
-    return Run({"h": h}, dict(zip(("dx", "dh0", "dWx", "dWh", "db"), grads)))
+    return Run({"h": h}, dict(zip(("dx", "dh0", "dWx", "dWh", "db"), grads, strict=True)))
 
 
 def _numpy_lstm_step(api, case: Case) -> Run:
@@ -77,14 +78,14 @@ def _numpy_lstm_step(api, case: Case) -> Run:
                                                   i["Wx"], i["Wh"], i["b"])
     grads = api.lstm_step_backward(case.upstream["next_h"], case.upstream["next_c"], cache)
     names = ("dx", "dprev_h", "dprev_c", "dWx", "dWh", "db")
-    return Run({"next_h": next_h, "next_c": next_c}, dict(zip(names, grads)))
+    return Run({"next_h": next_h, "next_c": next_c}, dict(zip(names, grads, strict=True)))
 
 
 def _numpy_lstm(api, case: Case) -> Run:
     i = case.inputs
     h, cache = api.lstm_forward(i["x"], i["h0"], i["Wx"], i["Wh"], i["b"])
     grads = api.lstm_backward(case.upstream["h"], cache)
-    return Run({"h": h}, dict(zip(("dx", "dh0", "dWx", "dWh", "db"), grads)))
+    return Run({"h": h}, dict(zip(("dx", "dh0", "dWx", "dWh", "db"), grads, strict=True)))
 
 
 # ---- torch runs -------------------------------------------------------------------
