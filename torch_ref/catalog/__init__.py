@@ -6,7 +6,7 @@ import importlib
 from .base import CATALOG, DEFAULT_SEEDS, DTYPES, Case, Component, Run, Sampler, register
 
 # Each module registers its components on import; a new component is a new module here.
-_ENTRY_MODULES = ("recurrent", "feedforward", "losses", "seq2one")
+_ENTRY_MODULES = ("recurrent", "feedforward", "losses", "seq2one", "language_model")
 for _name in _ENTRY_MODULES:
     importlib.import_module(f"{__name__}.{_name}")
 

@@ -1,0 +1,298 @@
+"""Catalog entries: the language model and the optimisers that train it.
+
+``language_model_rnn`` / ``language_model_lstm``: :class:`numpy_rnn.language_model.LanguageModel`
+(embedding -> RNN/LSTM -> temporal affine, masked temporal softmax loss) against
+``nn.Embedding -> nn.RNN/nn.LSTM(batch_first) -> nn.Linear`` holding the same
+weights: the scores, the loss and the gradient of every parameter.
+
+``adam_rnn`` ... ``sgd_lstm``: 20 steps of :mod:`numpy_rnn.optim` (``Adam``,
+``SGD`` with momentum, with and without ``clip_grad_norm``) on the language model
+against 20 steps of ``torch.optim.Adam`` / ``torch.optim.SGD`` (and
+``torch.nn.utils.clip_grad_norm_``) from the same start on the same batches:
+the losses, the gradient norms and every parameter after the last step.
+
+Tensor names: ``scores``, ``loss``, ``d<param>`` (``dembed.W``, ``drnn.Wx`` ...)
+for the model; ``losses``, ``grad_norms``, ``<param>`` after the last step for
+the optimisers. One component per cell, so that LSTM gate blocks are named only
+for LSTM tensors.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .base import Case, Component, Run, Sampler, register
+
+PARAM_NAMES = ("embed.W", "rnn.Wx", "rnn.Wh", "rnn.b", "out.W", "out.b")
+_GATES = {"rnn": 1, "lstm": 4}
+
+# (label, sizes, mask kind, what is special)
+_MODEL_CASES = (
+    ("ordinary", dict(N=3, T=5, V=7, D=4, H=6), "random", ("masked positions",)),
+    ("mask ones", dict(N=3, T=5, V=7, D=4, H=6), "ones", ("mask all ones",)),
+    ("masked rows", dict(N=3, T=4, V=6, D=3, H=5), "rows",
+     ("a fully masked sequence", "float 0/1 mask")),
+    ("V=1", dict(N=2, T=3, V=1, D=3, H=4), "random", ("V=1 (one word)",)),
+    ("V=2", dict(N=2, T=4, V=2, D=3, H=4), "random", ("V=2",)),
+    ("V=3", dict(N=3, T=3, V=3, D=2, H=4), "ones", ("V=3",)),
+    ("T=1", dict(N=3, T=1, V=5, D=3, H=4), "ones", ("T=1",)),
+    ("N=1", dict(N=1, T=6, V=5, D=3, H=4), "random", ("N=1",)),
+    ("repeated", dict(N=3, T=6, V=9, D=4, H=5), "random",
+     ("repeated words", "words never used")),
+    ("non-zero h0", dict(N=2, T=4, V=6, D=3, H=5), "random", ("non-zero h0",)),
+)
+
+
+def _draw_params(draw: Sampler, V, D, H, gates) -> dict:
+    """Random parameters (all non-zero), scaled to keep tanh unsaturated."""
+    return {"embed.W": draw.normal(V, D),
+            "rnn.Wx": draw.normal(D, gates * H, scale=1.0 / np.sqrt(D)),
+            "rnn.Wh": draw.normal(H, gates * H, scale=1.0 / np.sqrt(H)),
+            "rnn.b": draw.normal(gates * H, scale=0.5),
+            "out.W": draw.normal(H, V, scale=1.0 / np.sqrt(H)),
+            "out.b": draw.normal(V, scale=0.5)}
+
+
+def _draw_mask(draw: Sampler, kind: str, N, T, dtype):
+    if kind == "ones":
+        return np.ones((N, T), dtype=bool)
+    mask = draw.mask(N, T, p=0.7)
+    mask[-1, 0] = True  # at least one position counts
+    if kind == "rows":
+        mask[0, :] = False
+        return mask.astype(dtype)
+    return mask
+
+
+def _model_cases(cell: str):
+    name = f"language_model_{cell}"
+
+    def cases(dtype: str, seed: int):
+        for label, s, mask_kind, special in _MODEL_CASES:
+            draw = Sampler(name, dtype, seed, label)
+            N, T, V, D, H = (s[k] for k in "NTVDH")
+            if label == "repeated":
+                words = draw.integers(3, N, T)          # only words 0..2 of 9
+                words[0, :] = words[0, 0]
+                targets = np.roll(words, -1, axis=1)
+            else:
+                words, targets = draw.integers(V, N, T), draw.integers(V, N, T)
+            inputs = {"words": words, "targets": targets,
+                      "mask": _draw_mask(draw, mask_kind, N, T, dtype),
+                      **_draw_params(draw, V, D, H, _GATES[cell])}
+            if label == "non-zero h0":
+                inputs["h0"] = draw.normal(N, H, scale=0.5)
+            yield Case(name, label, dtype, seed, inputs, {}, dict(s), special,
+                       extra={"cell": cell})
+    return cases
+
+
+def _numpy_model(case: Case):
+    from numpy_rnn.language_model import LanguageModel
+
+    i, s = case.inputs, case.sizes
+    model = LanguageModel(s["V"], s["D"], s["H"], cell=case.extra["cell"], rng=0,
+                          dtype=case.dtype)
+    model.set_params({k: i[k] for k in PARAM_NAMES})
+    return model
+
+
+def _run_numpy_model(api, case: Case) -> Run:
+    i = case.inputs
+    model = _numpy_model(case)
+    scores = model.forward(i["words"], i.get("h0"))
+    loss, grads = model.loss(i["words"], i["targets"], i["mask"], h0=i.get("h0"))
+    return Run({"scores": scores, "loss": np.asarray(loss, dtype=case.dtype)},
+               {"d" + k: grads[k] for k in PARAM_NAMES})
+
+
+class TorchLanguageModel:
+    """The torch twin of a LanguageModel, built through ``torch_ref.layout``.
+
+    params: NumPy parameters by LanguageModel name (``embed.W``, ``rnn.Wx`` ...).
+    cell:   ``'rnn'`` or ``'lstm'``.
+    """
+
+    def __init__(self, params: dict, cell: str):
+        from torch_ref import layout as L
+
+        self.L, self.cell = L, cell
+        self.embed = L.make_embedding(params["embed.W"])
+        make = L.make_lstm if cell == "lstm" else L.make_rnn
+        self.rnn = make(params["rnn.Wx"], params["rnn.Wh"], params["rnn.b"])
+        self.out = L.make_linear(params["out.W"], params["out.b"])
+        # layout: bias_hh is held at zero and its gradient equals bias_ih's, so
+        # only bias_ih is trained (the NumPy model has one recurrent bias)
+        for pname, p in self.rnn.named_parameters():
+            if pname.startswith("bias_hh"):
+                p.requires_grad_(False)
+
+    def parameters(self):
+        return [p for m in (self.embed, self.rnn, self.out) for p in m.parameters()
+                if p.requires_grad]
+
+    def scores(self, words, h0=None):
+        """Vocabulary scores ``(N, T, V)`` for int words ``(N, T)`` from ``h0`` (zeros if None)."""
+        import torch
+
+        N = words.shape[0]
+        x = self.embed(torch.from_numpy(words))
+        if h0 is None:
+            h0 = torch.zeros(1, N, self.rnn.hidden_size, dtype=x.dtype)
+        else:
+            h0 = self.L.tensor(np.asarray(h0)[None])
+        state = (h0, torch.zeros_like(h0)) if self.cell == "lstm" else h0
+        h, _ = self.rnn(x, state)
+        return self.out(h)
+
+    def loss(self, words, targets, mask, h0=None):
+        """``(scores, loss)`` tensors: sum of masked cross-entropies / N."""
+        import torch
+        import torch.nn.functional as F
+
+        N, T = words.shape
+        scores = self.scores(words, h0)
+        V = scores.shape[-1]
+        per_step = F.cross_entropy(scores.reshape(N * T, V),
+                                   torch.from_numpy(targets).reshape(N * T), reduction="none")
+        weights = torch.from_numpy(np.asarray(mask, dtype=np.float64)).to(scores.dtype)
+        return scores, (per_step * weights.reshape(N * T)).sum() / N
+
+    def grads(self) -> dict:
+        """Gradients in NumPy layout, keyed by NumPy parameter name."""
+        L = self.L
+        dWx, dWh, db = L.recurrent_grads(self.rnn)
+        dW_out, db_out = L.linear_grads(self.out)
+        return {"embed.W": L.embedding_grad(self.embed), "rnn.Wx": dWx, "rnn.Wh": dWh,
+                "rnn.b": db, "out.W": dW_out, "out.b": db_out}
+
+    def weights(self) -> dict:
+        """Current weights in NumPy layout (read through the gradient converters)."""
+        import torch
+
+        saved = {}
+        for p in self.parameters():
+            saved[p] = p.grad
+            p.grad = p.detach().clone()
+        with torch.no_grad():
+            values = self.grads()
+        for p, g in saved.items():
+            p.grad = g
+        return values
+
+
+def _run_torch_model(case: Case) -> Run:
+    i = case.inputs
+    model = TorchLanguageModel({k: i[k] for k in PARAM_NAMES}, case.extra["cell"])
+    scores, loss = model.loss(i["words"], i["targets"], i["mask"], i.get("h0"))
+    loss.backward()
+    L = model.L
+    return Run({"scores": L.to_numpy(scores), "loss": L.to_numpy(loss)},
+               {"d" + k: v for k, v in model.grads().items()})
+
+
+# ---- optimisers ------------------------------------------------------------------
+
+STEPS = 20
+_OPT_SIZES = dict(N=3, T=4, V=6, D=4, H=5)
+# (label, optimiser, hyper-parameters); max_norm well below the gradient norms
+_OPT_CASES = (
+    ("no clip", dict(clip=None), ()),
+    ("clip", dict(clip=0.5), ("clip_grad_norm to 0.5 (clips every step)",)),
+)
+_OPTIMIZERS = {"adam": dict(lr=0.01), "sgd": dict(lr=0.1, momentum=0.9)}
+
+
+def _optimizer_cases(optimizer: str, cell: str):
+    name = f"{optimizer}_{cell}"
+
+    def cases(dtype: str, seed: int):
+        for label, hyper, special in _OPT_CASES:
+            draw = Sampler(name, dtype, seed, label)
+            N, T, V, D, H = (_OPT_SIZES[k] for k in "NTVDH")
+            inputs = dict(_draw_params(draw, V, D, H, _GATES[cell]))
+            inputs["words"] = draw.integers(V, STEPS, N, T)
+            inputs["targets"] = draw.integers(V, STEPS, N, T)
+            inputs["masks"] = draw.mask(STEPS, N, T, p=0.8)
+            extra = {"cell": cell, "optimizer": optimizer, **_OPTIMIZERS[optimizer], **hyper}
+            sizes = dict(_OPT_SIZES, steps=STEPS)
+            yield Case(name, label, dtype, seed, inputs, {}, sizes,
+                       special + (f"{STEPS} steps", f"{optimizer} {_OPTIMIZERS[optimizer]}"),
+                       extra=extra)
+    return cases
+
+
+def _run_numpy_optimizer(api, case: Case) -> Run:
+    from numpy_rnn.optim import SGD, Adam, clip_grad_norm
+
+    i, e = case.inputs, case.extra
+    model = _numpy_model(case)
+    opt = Adam(e["lr"]) if e["optimizer"] == "adam" else SGD(e["lr"], momentum=e["momentum"])
+    losses, norms = [], []
+    for step in range(STEPS):
+        loss, grads = model.loss(i["words"][step], i["targets"][step], i["masks"][step])
+        losses.append(loss)
+        if e["clip"] is not None:
+            norms.append(clip_grad_norm(grads, e["clip"]))
+        opt.step(model.params, grads)
+    outputs = {"losses": np.asarray(losses, dtype=case.dtype), **model.get_params()}
+    if norms:
+        outputs["grad_norms"] = np.asarray(norms, dtype=case.dtype)
+    return Run(outputs, {})
+
+
+def _run_torch_optimizer(case: Case) -> Run:
+    import torch
+
+    i, e = case.inputs, case.extra
+    model = TorchLanguageModel({k: i[k] for k in PARAM_NAMES}, e["cell"])
+    params = model.parameters()
+    if e["optimizer"] == "adam":
+        opt = torch.optim.Adam(params, lr=e["lr"])
+    else:
+        opt = torch.optim.SGD(params, lr=e["lr"], momentum=e["momentum"])
+    losses, norms = [], []
+    for step in range(STEPS):
+        opt.zero_grad()
+        _, loss = model.loss(i["words"][step], i["targets"][step], i["masks"][step])
+        loss.backward()
+        losses.append(loss.item())
+        if e["clip"] is not None:
+            norms.append(torch.nn.utils.clip_grad_norm_(params, e["clip"]).item())
+        opt.step()
+    outputs = {"losses": np.asarray(losses, dtype=case.dtype), **model.weights()}
+    if norms:
+        outputs["grad_norms"] = np.asarray(norms, dtype=case.dtype)
+    return Run(outputs, {})
+
+
+_LSTM_GATE_AXES = {"drnn.Wx": 1, "drnn.Wh": 1, "drnn.b": 0,
+                   "rnn.Wx": 1, "rnn.Wh": 1, "rnn.b": 0}
+
+for _cell in ("rnn", "lstm"):
+    register(Component(
+        name=f"language_model_{_cell}",
+        functions=("LanguageModel",),
+        produced_by={"scores": "LanguageModel.forward", "loss": "LanguageModel.loss",
+                     **{"d" + k: "LanguageModel.loss" for k in PARAM_NAMES}},
+        cases=_model_cases(_cell),
+        run_numpy=_run_numpy_model,
+        run_torch=_run_torch_model,
+        gate_axes=_LSTM_GATE_AXES if _cell == "lstm" else {},
+        scope="numpy_rnn",
+        description=f"language model ({_cell}) vs nn.Embedding -> nn.{_cell.upper()} -> "
+                    "nn.Linear: scores, masked loss, every parameter gradient",
+    ))
+    for _opt, _class in (("adam", "Adam"), ("sgd", "SGD")):
+        register(Component(
+            name=f"{_opt}_{_cell}",
+            functions=(_class, "clip_grad_norm"),
+            produced_by={"losses": "LanguageModel.loss", "grad_norms": "clip_grad_norm",
+                         **{k: f"{_class}.step" for k in PARAM_NAMES}},
+            cases=_optimizer_cases(_opt, _cell),
+            run_numpy=_run_numpy_optimizer,
+            run_torch=_run_torch_optimizer,
+            gate_axes=_LSTM_GATE_AXES if _cell == "lstm" else {},
+            scope="numpy_rnn",
+            description=f"{STEPS} steps of numpy_rnn.optim {_opt} on the {_cell} language "
+                        f"model vs torch.optim.{_class} (with and without clip_grad_norm_)",
+        ))
