@@ -18,7 +18,7 @@ import sys
 import time
 
 from . import vanishing as vg
-from .memory_cli import INSTALL_HINT, load_pyplot, positive_float, positive_int
+from .cli_support import INSTALL_HINT, load_pyplot, positive_float, positive_int
 from .progress import progress_bar
 from .seq2one import INITS
 

@@ -10,37 +10,21 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import sys
 
 from .checkpoint import save_checkpoint
+from .cli_support import INSTALL_HINT, PlotUnavailable, positive_float, positive_int
 from .corpus import Corpus, default_corpus
 from .language_model import CELLS, LanguageModel
-from .lm_plots import INSTALL_HINT, PlotUnavailable, plot_training_curves
+from .lm_plots import plot_training_curves
 from .training import train
 
 PROG = "python -m numpy_rnn train"
 
 
-def positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
-    return value
 
 
-def positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
-    if not (math.isfinite(value) and value > 0):
-        raise argparse.ArgumentTypeError(f"expected a positive finite number, got {text}")
-    return value
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -11,7 +11,7 @@ import math
 import sys
 
 from .checkpoint import load_checkpoint
-from .lm_cli import positive_int
+from .cli_support import positive_int
 
 PROG = "python -m numpy_rnn sample"
 

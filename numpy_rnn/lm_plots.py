@@ -7,24 +7,9 @@ from __future__ import annotations
 
 import os
 
+from .cli_support import PlotUnavailable, pyplot
+
 __all__ = ["PlotUnavailable", "plot_training_curves"]
-
-INSTALL_HINT = "pip install numpy-rnn[plot]"
-
-
-class PlotUnavailable(ImportError):
-    """matplotlib is not installed."""
-
-
-def _pyplot():
-    try:
-        import matplotlib
-    except ImportError:
-        raise PlotUnavailable(f"plots need matplotlib: {INSTALL_HINT}") from None
-    matplotlib.use("Agg")  # files only; never open a window
-    import matplotlib.pyplot as plt
-
-    return plt
 
 
 def plot_training_curves(loss_history, accuracy_history, path, title: str = "") -> str:
@@ -36,7 +21,7 @@ def plot_training_curves(loss_history, accuracy_history, path, title: str = "") 
     title:            prefix of both panel titles (e.g. ``"lstm"``).
     Returns: ``path`` as a string. Raises PlotUnavailable without matplotlib.
     """
-    plt = _pyplot()
+    plt = pyplot()
     fig, (ax_loss, ax_acc) = plt.subplots(2, 1, figsize=(10, 8))
     try:
         name = f" ({title})" if title else ""

@@ -11,54 +11,24 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import sys
 import time
 
 from . import memory_task as mt
+from .cli_support import INSTALL_HINT, load_pyplot, positive_float, positive_int
 from .progress import progress_bar
 from .seq2one import INITS
 
-__all__ = ["INSTALL_HINT", "add_arguments", "load_pyplot", "plot_accuracy", "positive_int",
-           "run"]
+__all__ = ["add_arguments", "plot_accuracy", "run"]
 
-INSTALL_HINT = "install the plot extra: pip install numpy-rnn[plot]"
 DEFAULT_LENGTHS = (1, 2, 5, 10, 20, 30, 50)
 
 
-def positive_int(text: str) -> int:
-    """argparse type: an integer >= 1."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer (>= 1), got {value}")
-    return value
 
 
-def positive_float(text: str) -> float:
-    """argparse type: a finite number > 0."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
-    if not (math.isfinite(value) and value > 0):
-        raise argparse.ArgumentTypeError(f"expected a positive finite number, got {text}")
-    return value
 
 
-def load_pyplot():
-    """``matplotlib.pyplot`` with a file-only backend, or None when matplotlib is missing."""
-    try:
-        import matplotlib
-    except ImportError:
-        return None
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
