@@ -1,13 +1,14 @@
 """Command line: ``python -m numpy_rnn {train,sample,memory,gradients}``.
 
 Each subcommand lives in the module that owns its feature; this file only
-dispatches, so adding a command is one entry in ``_COMMANDS``.
+dispatches, so adding a command is one entry in ``_COMMANDS``. Only the chosen
+command's module is imported.
 """
 from __future__ import annotations
 
-import argparse
-import importlib
 import sys
+
+from numpy_rnn.cli_support import run_subcommands
 
 # subcommand -> module defining ``add_arguments(parser)`` and ``run(args) -> int``
 _COMMANDS = {
@@ -19,15 +20,7 @@ _COMMANDS = {
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m numpy_rnn", description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True)
-    modules = {}
-    for name, (module_name, help_text) in _COMMANDS.items():
-        module = importlib.import_module(module_name)
-        modules[name] = module
-        module.add_arguments(sub.add_parser(name, help=help_text, description=help_text))
-    args = parser.parse_args(argv)
-    return int(modules[args.command].run(args) or 0)
+    return run_subcommands("python -m numpy_rnn", __doc__, _COMMANDS, argv)
 
 
 if __name__ == "__main__":

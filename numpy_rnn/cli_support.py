@@ -55,3 +55,29 @@ def load_pyplot():
         return pyplot()
     except PlotUnavailable:
         return None
+
+
+def run_subcommands(prog: str, description: str, commands: dict, argv=None) -> int:
+    """Parse ``argv`` and run one subcommand; exit status as an int.
+
+    commands: name -> (module name, help text); the module defines
+    ``add_arguments(parser)`` and ``run(args) -> int``. Only the chosen
+    subcommand's module is imported, so one command's heavy imports (torch,
+    matplotlib) never slow down or break another.
+    """
+    import importlib
+    import sys
+
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = argparse.ArgumentParser(prog=prog, description=description,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+    chosen = next((arg for arg in argv if not arg.startswith("-")), None)
+    module = None
+    for name, (module_name, help_text) in commands.items():
+        command_parser = sub.add_parser(name, help=help_text, description=help_text)
+        if name == chosen:
+            module = importlib.import_module(module_name)
+            module.add_arguments(command_parser)
+    args = parser.parse_args(argv)
+    return int(module.run(args) or 0)

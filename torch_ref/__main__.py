@@ -5,25 +5,19 @@ Each subcommand lives in its own module defining ``add_arguments(parser)`` and
 """
 from __future__ import annotations
 
-import argparse
-import importlib
 import sys
+
+from numpy_rnn.cli_support import run_subcommands
 
 _COMMANDS = {
     "verify": ("torch_ref.verify", "compare hand-written backprop with PyTorch autograd"),
+    "fixtures": ("torch_ref.fixtures_cli", "check or regenerate the regression fixtures"),
+    "bench": ("torch_ref.bench", "time numpy_rnn against torch"),
 }
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m torch_ref", description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True)
-    modules = {}
-    for name, (module_name, help_text) in _COMMANDS.items():
-        modules[name] = importlib.import_module(module_name)
-        modules[name].add_arguments(sub.add_parser(name, help=help_text,
-                                                   description=help_text))
-    args = parser.parse_args(argv)
-    return int(modules[args.command].run(args) or 0)
+    return run_subcommands("python -m torch_ref", __doc__, _COMMANDS, argv)
 
 
 if __name__ == "__main__":
