@@ -347,11 +347,13 @@ def word_embedding_backward(dout, cache):
     N, T = x.shape
     chk = _backward_checker(fn, "word_embedding_forward", {"N": N, "T": T, "D": D}, dtype)
     dout = chk.float_array("dout", dout, ("N", "T", "D"))
-    # one bincount over (word, column) pairs: a scatter-add without np.add.at's
-    # per-element overhead (it accumulates in float64, then casts back)
+    # scatter-add over flat (word, column) slots: np.add.at's 1-D fast path
+    # (NumPy >= 1.25) beats both the 2-D row form and bincount, and repeated
+    # words accumulate instead of overwriting each other
     slots = (x.reshape(-1, 1).astype(np.intp, copy=False) * D + np.arange(D)).reshape(-1)
-    dW = np.bincount(slots, weights=dout.reshape(-1), minlength=V * D)
-    return dW.reshape(V, D).astype(dtype, copy=False)
+    dW = np.zeros(V * D, dtype=dtype)
+    np.add.at(dW, slots, dout.reshape(-1))
+    return dW.reshape(V, D)
 
 
 # ---- LSTM --------------------------------------------------------------------------
