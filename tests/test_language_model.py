@@ -125,9 +125,8 @@ class ModelBehaviour(unittest.TestCase):
         self.assertEqual(shapes, {"embed.W": (11, 3), "rnn.Wx": (3, gates * 5),
                                   "rnn.Wh": (5, gates * 5), "rnn.b": (gates * 5,),
                                   "out.W": (5, 11), "out.b": (11,)})
-        self.assertFalse(model.params["out.b"].any())
-        bound = 1 / np.sqrt(5)  # recurrent parameters ~ U(-1/sqrt(H), 1/sqrt(H))
-        for name in ("rnn.Wx", "rnn.Wh", "rnn.b"):
+        bound = 1 / np.sqrt(5)  # recurrent and output parameters ~ U(-1/sqrt(H), 1/sqrt(H))
+        for name in ("rnn.Wx", "rnn.Wh", "rnn.b", "out.W", "out.b"):
             values = model.params[name]
             self.assertTrue(np.all(np.abs(values) <= bound) and values.std() > bound / 4, name)
         self.assertEqual(set(model.grads), set(model.params))
