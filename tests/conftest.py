@@ -39,3 +39,5 @@ def pytest_addoption(parser, pluginmanager):
 def pytest_configure(config):
     config.addinivalue_line("markers", "fuzz: property-based fuzzing against torch (slow)")
     config.addinivalue_line("markers", "regression: comparison with fixtures/regression")
+    config.addinivalue_line("markers", "slow: long checks, skipped unless -m slow or "
+                                       "NUMPY_RNN_SLOW_TESTS=1")
