@@ -81,3 +81,29 @@ def run_subcommands(prog: str, description: str, commands: dict, argv=None) -> i
             module.add_arguments(command_parser)
     args = parser.parse_args(argv)
     return int(module.run(args) or 0)
+
+
+def make_output_dir(path) -> bool:
+    """Create ``path`` (and parents); print why and return False when it cannot be made."""
+    import os
+    import sys
+
+    try:
+        os.makedirs(path, exist_ok=True)
+    except OSError as exc:
+        print(f"error: cannot create output folder {os.fspath(path)!r}: {exc}", file=sys.stderr)
+        return False
+    return True
+
+
+def save_figure(plt, fig, path) -> str:
+    """Lay out ``fig``, write it to ``path`` (PNG, 100 dpi), close it; returns the path."""
+    import os
+
+    try:
+        fig.tight_layout()
+        path = os.fspath(path)
+        fig.savefig(path, dpi=100)
+    finally:
+        plt.close(fig)
+    return path

@@ -14,11 +14,17 @@ import argparse
 import json
 import math
 import os
-import sys
 import time
 
 from . import vanishing as vg
-from .cli_support import INSTALL_HINT, load_pyplot, positive_float, positive_int
+from .cli_support import (
+    INSTALL_HINT,
+    load_pyplot,
+    make_output_dir,
+    positive_float,
+    positive_int,
+    save_figure,
+)
 from .progress import progress_bar
 from .seq2one import INITS
 
@@ -78,12 +84,10 @@ def plot_gradient_norms(records, path) -> str:
         axes[0][0].set_ylabel("||dL/da(t)|| (mean over sequences)")
         fig.suptitle("Vanishing gradients in a tanh RNN on the memory task "
                      "(solid: initialisation, dashed: after training)", fontsize=10)
-        fig.tight_layout()
-        path = os.fspath(path)
-        fig.savefig(path, dpi=100)
-    finally:
+    except BaseException:
         plt.close(fig)
-    return path
+        raise
+    return save_figure(plt, fig, path)
 
 
 def _fmt(value: float, spec: str = ".3f") -> str:
@@ -101,10 +105,7 @@ def format_table(records) -> str:
 
 
 def run(args) -> int:
-    try:
-        os.makedirs(args.out, exist_ok=True)
-    except OSError as exc:
-        print(f"error: cannot create output folder {args.out!r}: {exc}", file=sys.stderr)
+    if not make_output_dir(args.out):
         return 1
     print(f"vanishing gradients: hidden {args.hidden}, inits {', '.join(args.inits)}, "
           f"lengths {' '.join(map(str, args.lengths))}; trained {args.steps} Adam steps "

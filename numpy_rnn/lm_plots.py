@@ -5,9 +5,7 @@ when a plot is drawn.
 """
 from __future__ import annotations
 
-import os
-
-from .cli_support import PlotUnavailable, pyplot
+from .cli_support import PlotUnavailable, pyplot, save_figure
 
 __all__ = ["PlotUnavailable", "plot_training_curves"]
 
@@ -36,9 +34,7 @@ def plot_training_curves(loss_history, accuracy_history, path, title: str = "") 
         ax_acc.set_ylabel("next-word accuracy")
         ax_acc.set_ylim(0, 1)
         ax_acc.legend(loc="lower right")
-        fig.tight_layout()
-        path = os.fspath(path)
-        fig.savefig(path, dpi=100)
-    finally:
+    except BaseException:
         plt.close(fig)
-    return path
+        raise
+    return save_figure(plt, fig, path)

@@ -12,11 +12,17 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import sys
 import time
 
 from . import memory_task as mt
-from .cli_support import INSTALL_HINT, load_pyplot, positive_float, positive_int
+from .cli_support import (
+    INSTALL_HINT,
+    load_pyplot,
+    make_output_dir,
+    positive_float,
+    positive_int,
+    save_figure,
+)
 from .progress import progress_bar
 from .seq2one import INITS
 
@@ -80,12 +86,10 @@ def plot_accuracy(results: mt.MemoryResults, path) -> str:
         ax.set_title("Memory task: recall the first number of the sequence")
         ax.legend(loc="lower left", fontsize=8)
         ax.grid(alpha=0.3)
-        fig.tight_layout()
-        path = os.fspath(path)
-        fig.savefig(path, dpi=100)
-    finally:
+    except BaseException:
         plt.close(fig)
-    return path
+        raise
+    return save_figure(plt, fig, path)
 
 
 def format_table(results: mt.MemoryResults) -> str:
@@ -97,10 +101,7 @@ def format_table(results: mt.MemoryResults) -> str:
 
 
 def run(args) -> int:
-    try:
-        os.makedirs(args.out, exist_ok=True)
-    except OSError as exc:
-        print(f"error: cannot create output folder {args.out!r}: {exc}", file=sys.stderr)
+    if not make_output_dir(args.out):
         return 1
     total = len(args.lengths) * args.repeats * args.steps
     print(f"memory task: {args.repeats} model(s) per length, {args.steps} Adam steps "
