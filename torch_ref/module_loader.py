@@ -43,6 +43,8 @@ _LIBRARY_DIRS = tuple(os.path.dirname(os.path.abspath(m.__file__)) for m in
 
 # roots of the modules loaded so far; their frames are the user's frames
 USER_ROOTS: list = []
+# top-level names of the modules this loader imported (the only ones it may replace)
+_LOADED_TOPS: set = set()
 
 
 class ModuleLoadError(Exception):
@@ -167,13 +169,11 @@ def _check_not_shadowing(top: str, root: str) -> None:
     if top == __name__.split(".")[0]:
         raise ModuleLoadError(f"{top!r} is the checker itself; it cannot be checked this way")
     existing = sys.modules.get(top)
-    if existing is None:
-        return
+    if existing is None or top in _LOADED_TOPS:
+        return  # free, or loaded earlier by us (perhaps from another root): replaced below
+    # decided by name, never by path: an installed package can live under the user's
+    # root (a virtual environment inside /tmp) and must not be evicted
     where = getattr(existing, "__file__", None) or ""
-    if os.path.abspath(where).startswith(os.path.abspath(root) + os.sep):
-        return
-    if any(os.path.abspath(where).startswith(os.path.abspath(r) + os.sep) for r in USER_ROOTS):
-        return  # loaded earlier by us from another directory: replaced below
     raise ModuleLoadError(
         f"the module name {top!r} is already taken by {where or 'a built-in module'}; "
         f"rename the package or the file")
@@ -220,28 +220,46 @@ def load_module(target: str, path: str | None = None, guard: CallGuard | None = 
     try:
         module = guard.run("import " + name, importlib.import_module, name)
     except SyntaxError as exc:
-        _forget(root, before)
+        _forget(root, before, name.split(".")[0])
         raise ModuleLoadError(_describe_syntax_error(exc)) from None
     except FunctionTimeout:
-        _forget(root, before)
+        _forget(root, before, name.split(".")[0])
         raise ModuleLoadError(f"importing {name} did not finish within {guard.timeout:g} s "
                               f"(code at module level that never ends?)") from None
     except ModuleNotFoundError as exc:
-        _forget(root, before)
+        _forget(root, before, name.split(".")[0])
         if exc.name and name.startswith(exc.name):
             raise ModuleLoadError(f"cannot find module {name!r} under {root}") from None
         raise ModuleLoadError(f"importing {name} failed: {describe_exception(exc)}") from None
     except BaseException as exc:  # anything at import time is the module's fault
         if isinstance(exc, KeyboardInterrupt):
             raise
-        _forget(root, before)
+        _forget(root, before, name.split(".")[0])
         raise ModuleLoadError(f"importing {name} failed: {describe_exception(exc)}") from None
     imported = tuple(sorted(set(sys.modules) - before))
+    _LOADED_TOPS.add(name.split(".")[0])
     return LoadedModule(module, name, root, getattr(module, "__file__", None), imported)
 
 
-def _forget(root: str, before: set) -> None:
-    for key in set(sys.modules) - before:
+def _users_modules(keys, top: str, root: str) -> list:
+    """The modules among ``keys`` that belong to the user: the package ``top`` and
+    modules from files under ``root``, but never installed ones (site-packages):
+    re-importing an extension such as numpy in one process fails."""
+    installed = tuple(os.path.abspath(p) + os.sep for p in sys.path
+                      if "site-packages" in p or "dist-packages" in p)
+    mine = []
+    for key in keys:
+        module = sys.modules.get(key)
+        where = os.path.abspath(getattr(module, "__file__", None) or "")
+        if key == top or key.startswith(top + "."):
+            mine.append(key)
+        elif where.startswith(os.path.abspath(root) + os.sep) and not where.startswith(installed):
+            mine.append(key)
+    return mine
+
+
+def _forget(root: str, before: set, top: str = "") -> None:
+    for key in _users_modules(set(sys.modules) - before, top, root):
         del sys.modules[key]
     if root in sys.path:
         sys.path.remove(root)
@@ -251,7 +269,7 @@ def _forget(root: str, before: set) -> None:
 
 def unload(loaded: LoadedModule) -> None:
     """Undo :func:`load_module`: drop its modules from ``sys.modules`` and its root."""
-    for key in loaded.imported:
+    for key in _users_modules(loaded.imported, loaded.name.split(".")[0], loaded.root):
         sys.modules.pop(key, None)
     _purge(loaded.name)
     if loaded.root in sys.path:
