@@ -99,56 +99,54 @@ class _Layer:
         return f"{type(self).__name__}({shapes}, dtype={self.dtype})"
 
 
-class RNN(_Layer):
+class _Recurrent(_Layer):
+    """A recurrent layer over whole sequences: ``Wx (D, gH)``, ``Wh (H, gH)``, ``b (gH,)``
+    with ``g`` gate blocks, run by a functional ``forward``/``backward`` pair."""
+
+    gates = 1
+    _forward = staticmethod(F.rnn_forward)
+    _backward = staticmethod(F.rnn_backward)
+
+    def __init__(self, input_dim, hidden_dim, init_scale=0.02, rng=None, dtype=np.float64):
+        layer = type(self).__name__
+        D = self.input_dim = _size(layer, "input_dim", input_dim)
+        H = self.hidden_dim = _size(layer, "hidden_dim", hidden_dim)
+        G = self.gates * H
+        super().__init__({"Wx": (D, G), "Wh": (H, G), "b": (G,)}, ("Wx", "Wh"),
+                         init_scale, rng, dtype)
+
+    def forward(self, x, h0):
+        """x: (N, T, D), h0: (N, H) -> h: (N, T, H)."""
+        p = self.params
+        h, self._cache = self._forward(x, h0, p["Wx"], p["Wh"], p["b"])
+        return h
+
+    def backward(self, dh):
+        """dh: (N, T, H) -> ``(dx (N, T, D), dh0 (N, H))``; fills grads Wx, Wh, b."""
+        dx, dh0, dWx, dWh, db = self._backward(dh, self._last_cache())
+        self.grads.update(Wx=dWx, Wh=dWh, b=db)
+        return dx, dh0
+
+
+class RNN(_Recurrent):
     """Vanilla RNN over whole sequences (:func:`numpy_rnn.functional.rnn_forward`).
 
     input_dim: D.  hidden_dim: H.  init_scale: std of the weights (0.02).
     rng: None, int seed or Generator.  dtype: float64 or float32.
     """
 
-    def __init__(self, input_dim, hidden_dim, init_scale=0.02, rng=None, dtype=np.float64):
-        D = self.input_dim = _size("RNN", "input_dim", input_dim)
-        H = self.hidden_dim = _size("RNN", "hidden_dim", hidden_dim)
-        super().__init__({"Wx": (D, H), "Wh": (H, H), "b": (H,)}, ("Wx", "Wh"),
-                         init_scale, rng, dtype)
 
-    def forward(self, x, h0):
-        """x: (N, T, D), h0: (N, H) -> h: (N, T, H)."""
-        p = self.params
-        h, self._cache = F.rnn_forward(x, h0, p["Wx"], p["Wh"], p["b"])
-        return h
-
-    def backward(self, dh):
-        """dh: (N, T, H) -> ``(dx (N, T, D), dh0 (N, H))``; fills grads Wx, Wh, b."""
-        dx, dh0, dWx, dWh, db = F.rnn_backward(dh, self._last_cache())
-        self.grads.update(Wx=dWx, Wh=dWh, b=db)
-        return dx, dh0
-
-
-class LSTM(_Layer):
+class LSTM(_Recurrent):
     """LSTM over whole sequences, zero initial cell (:func:`numpy_rnn.functional.lstm_forward`).
 
-    input_dim: D.  hidden_dim: H.  init_scale: std of the weights (0.02).
-    rng: None, int seed or Generator.  dtype: float64 or float32.
+    input_dim: D.  hidden_dim: H (weights hold the gates i, f, o, g along 4H).
+    init_scale: std of the weights (0.02).  rng: None, int seed or Generator.
+    dtype: float64 or float32.
     """
 
-    def __init__(self, input_dim, hidden_dim, init_scale=0.02, rng=None, dtype=np.float64):
-        D = self.input_dim = _size("LSTM", "input_dim", input_dim)
-        H = self.hidden_dim = _size("LSTM", "hidden_dim", hidden_dim)
-        super().__init__({"Wx": (D, 4 * H), "Wh": (H, 4 * H), "b": (4 * H,)}, ("Wx", "Wh"),
-                         init_scale, rng, dtype)
-
-    def forward(self, x, h0):
-        """x: (N, T, D), h0: (N, H) -> h: (N, T, H)."""
-        p = self.params
-        h, self._cache = F.lstm_forward(x, h0, p["Wx"], p["Wh"], p["b"])
-        return h
-
-    def backward(self, dh):
-        """dh: (N, T, H) -> ``(dx (N, T, D), dh0 (N, H))``; fills grads Wx, Wh, b."""
-        dx, dh0, dWx, dWh, db = F.lstm_backward(dh, self._last_cache())
-        self.grads.update(Wx=dWx, Wh=dWh, b=db)
-        return dx, dh0
+    gates = 4
+    _forward = staticmethod(F.lstm_forward)
+    _backward = staticmethod(F.lstm_backward)
 
 
 class WordEmbedding(_Layer):
