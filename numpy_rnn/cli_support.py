@@ -107,3 +107,13 @@ def save_figure(plt, fig, path) -> str:
     finally:
         plt.close(fig)
     return path
+
+
+def add_seq2one_training_arguments(parser, hidden: int, batch: int, lr: float) -> None:
+    """``--hidden``, ``--batch`` and ``--lr`` of the sequence-to-one RNN commands."""
+    parser.add_argument("--hidden", type=positive_int, default=hidden, metavar="H",
+                        help="hidden units (default: %(default)s)")
+    parser.add_argument("--batch", type=positive_int, default=batch, metavar="N",
+                        help="training sequences per step (default: %(default)s)")
+    parser.add_argument("--lr", type=positive_float, default=lr,
+                        help="Adam learning rate (default: %(default)s)")

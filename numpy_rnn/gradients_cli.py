@@ -19,9 +19,9 @@ import time
 from . import vanishing as vg
 from .cli_support import (
     INSTALL_HINT,
+    add_seq2one_training_arguments,
     load_pyplot,
     make_output_dir,
-    positive_float,
     positive_int,
     save_figure,
 )
@@ -40,12 +40,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--steps", type=positive_int, default=vg.DEFAULT_STEPS,
                         help="training steps before the 'after training' measurement "
                              "(default: %(default)s)")
-    parser.add_argument("--hidden", type=positive_int, default=vg.DEFAULT_HIDDEN, metavar="H",
-                        help="hidden units (default: %(default)s)")
-    parser.add_argument("--batch", type=positive_int, default=vg.DEFAULT_BATCH, metavar="N",
-                        help="training sequences per step (default: %(default)s)")
-    parser.add_argument("--lr", type=positive_float, default=vg.DEFAULT_LR,
-                        help="Adam learning rate (default: %(default)s)")
+    add_seq2one_training_arguments(parser, vg.DEFAULT_HIDDEN, vg.DEFAULT_BATCH,
+                                   vg.DEFAULT_LR)
     parser.add_argument("--probe-batch", type=positive_int, default=vg.DEFAULT_PROBE_BATCH,
                         help="sequences the norms are averaged over (default: %(default)s)")
     parser.add_argument("--seed", type=int, default=0, help="base seed (default: %(default)s)")

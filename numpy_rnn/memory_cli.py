@@ -17,9 +17,9 @@ import time
 from . import memory_task as mt
 from .cli_support import (
     INSTALL_HINT,
+    add_seq2one_training_arguments,
     load_pyplot,
     make_output_dir,
-    positive_float,
     positive_int,
     save_figure,
 )
@@ -44,12 +44,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="models trained per length (default: %(default)s)")
     parser.add_argument("--steps", type=positive_int, default=mt.DEFAULT_STEPS,
                         help="training steps per model (default: %(default)s)")
-    parser.add_argument("--hidden", type=positive_int, default=mt.DEFAULT_HIDDEN, metavar="H",
-                        help="hidden units (default: %(default)s)")
-    parser.add_argument("--batch", type=positive_int, default=mt.DEFAULT_BATCH, metavar="N",
-                        help="training sequences per step (default: %(default)s)")
-    parser.add_argument("--lr", type=positive_float, default=mt.DEFAULT_LR,
-                        help="Adam learning rate (default: %(default)s)")
+    add_seq2one_training_arguments(parser, mt.DEFAULT_HIDDEN, mt.DEFAULT_BATCH,
+                                   mt.DEFAULT_LR)
     parser.add_argument("--eval-batches", type=positive_int, default=mt.DEFAULT_EVAL_BATCHES,
                         help=f"fresh batches of {mt.DEFAULT_EVAL_BATCH} sequences for the "
                              "accuracy (default: %(default)s)")
