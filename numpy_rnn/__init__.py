@@ -4,7 +4,7 @@ The numerical core is :mod:`numpy_rnn.functional`: forward/backward pairs for th
 vanilla RNN and the LSTM (one step and whole sequences), word embedding, affine
 and temporal affine layers, the masked temporal softmax cross-entropy and the
 mean squared error. :mod:`numpy_rnn.layers` wraps them in classes holding
-``params`` and ``grads``; :mod:`numpy_rnn.gradcheck` has the numerical gradient
+``params`` and ``grads``; :mod:`numpy_rnn.core.gradcheck` has the numerical gradient
 checks. Arrays are batch-first (``x: (N, T, D)``) in float64 or float32.
 
 Only NumPy is required; matplotlib and tqdm are optional and imported lazily.
@@ -12,8 +12,14 @@ Only NumPy is required; matplotlib and tqdm are optional and imported lazily.
 
 __version__ = "0.1.0"
 
-from . import functional, gradcheck, layers
-from .functional import (
+from numpy_rnn import functional, layers
+from numpy_rnn.core import gradcheck
+from numpy_rnn.core.gradcheck import (
+    eval_numerical_gradient,
+    eval_numerical_gradient_array,
+    rel_error,
+)
+from numpy_rnn.functional import (
     affine_backward,
     affine_forward,
     log_softmax,
@@ -34,8 +40,7 @@ from .functional import (
     word_embedding_backward,
     word_embedding_forward,
 )
-from .gradcheck import eval_numerical_gradient, eval_numerical_gradient_array, rel_error
-from .layers import LSTM, RNN, Affine, TemporalAffine, WordEmbedding
+from numpy_rnn.layers import LSTM, RNN, Affine, TemporalAffine, WordEmbedding
 
 __all__ = [
     "__version__", "functional", "layers", "gradcheck",

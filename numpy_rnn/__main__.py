@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import sys
 
-from numpy_rnn.cli_support import run_subcommands
+from numpy_rnn.cli.support import run_subcommands
 
 # subcommand -> module defining ``add_arguments(parser)`` and ``run(args) -> int``
 _COMMANDS = {
-    "train": ("numpy_rnn.lm_cli", "train a word-level language model"),
-    "sample": ("numpy_rnn.lm_cli_sample", "sample text from a trained language model"),
-    "memory": ("numpy_rnn.memory_cli", "memory task: accuracy vs sequence length"),
-    "gradients": ("numpy_rnn.gradients_cli", "vanishing-gradient study"),
+    "train": ("numpy_rnn.cli.train", "train a word-level language model"),
+    "sample": ("numpy_rnn.cli.sample", "sample text from a trained language model"),
+    "memory": ("numpy_rnn.cli.memory", "memory task: accuracy vs sequence length"),
+    "gradients": ("numpy_rnn.cli.gradients", "vanishing-gradient study"),
 }
 
 

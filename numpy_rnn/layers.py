@@ -33,8 +33,8 @@ import numbers
 
 import numpy as np
 
-from . import functional as F
-from .validation import FLOAT_DTYPES
+from numpy_rnn import functional as F
+from numpy_rnn.core.validation import FLOAT_DTYPES
 
 __all__ = ["RNN", "LSTM", "WordEmbedding", "TemporalAffine", "Affine"]
 

@@ -21,8 +21,8 @@ from parameterized import parameterized
 
 torch = pytest.importorskip("torch", reason="bench times numpy_rnn against torch")
 
-from torch_ref import bench  # noqa: E402
 from torch_ref.__main__ import main  # noqa: E402
+from torch_ref.bench import run as bench  # noqa: E402
 
 TINY = ("--sizes", "3,4,5,6", "--vocab", "11", "--repeats", "1", "--warmup", "0",
         "--min-time", "0", "--gemm-size", "16", "--threads", "1")

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from parameterized import parameterized
 
-from numpy_rnn.corpus import (
+from numpy_rnn.lm.corpus import (
     Corpus,
     CorpusError,
     Vocabulary,

@@ -2,7 +2,7 @@
 
 Each component below says how to draw its inputs, how to run its forward and its
 backward, and which inputs are differentiated. One test compares every analytic
-gradient with central differences (numpy_rnn.gradcheck) and reports the
+gradient with central differences (numpy_rnn.core.gradcheck) and reports the
 documents' rel_error. Shapes include N=1, T=1, H=1 and D == H.
 """
 import unittest
@@ -12,7 +12,11 @@ import numpy as np
 from parameterized import parameterized
 
 from numpy_rnn import functional as F
-from numpy_rnn.gradcheck import eval_numerical_gradient, eval_numerical_gradient_array, rel_error
+from numpy_rnn.core.gradcheck import (
+    eval_numerical_gradient,
+    eval_numerical_gradient_array,
+    rel_error,
+)
 
 # The hw3 notebook's threshold for every gradient check (the assignment's cells reach
 # 1e-7 to 1e-11 on its own shapes; entries with small gradients set the worst case).

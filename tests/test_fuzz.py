@@ -1,6 +1,6 @@
 """Property-based fuzzing: random sizes, dtypes, seeds, masks and indices, NumPy vs torch.
 
-Each example is a catalog case drawn by ``torch_ref.strategies`` and checked by the
+Each example is a catalog case drawn by ``torch_ref.catalog.fuzz`` and checked by the
 same comparison engine as the fixed catalog cases. Profiles (tests/conftest.py):
 ``ci`` (default, 300 examples per component), ``quick`` (25), ``thorough`` (5,000):
 ``pytest tests/test_fuzz.py --hypothesis-profile=thorough -n 2``.
@@ -15,10 +15,10 @@ hypothesis = pytest.importorskip("hypothesis", reason="fuzzing needs hypothesis"
 from hypothesis import given  # noqa: E402
 
 from numpy_rnn import functional  # noqa: E402
-from torch_ref import strategies  # noqa: E402
 from torch_ref.catalog import CATALOG  # noqa: E402
-from torch_ref.compare import check_case  # noqa: E402
-from torch_ref.verify import describe_failure  # noqa: E402
+from torch_ref.catalog import fuzz as strategies  # noqa: E402
+from torch_ref.compare.engine import check_case  # noqa: E402
+from torch_ref.verify.runner import describe_failure  # noqa: E402
 
 pytestmark = pytest.mark.fuzz
 

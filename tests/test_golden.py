@@ -15,8 +15,8 @@ import numpy as np
 from parameterized import parameterized
 
 import numpy_rnn.functional as F
-from torch_ref import golden
-from torch_ref.compare import ERROR, FAIL, PASS
+from torch_ref.compare import golden
+from torch_ref.compare.engine import ERROR, FAIL, PASS
 
 RECORDS = golden.load_records()
 BY_ID = {record["id"]: record for record in RECORDS}

@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 from parameterized import parameterized
 
+from numpy_rnn.core.gradcheck import eval_numerical_gradient, rel_error
 from numpy_rnn.functional import temporal_softmax_loss
-from numpy_rnn.gradcheck import eval_numerical_gradient, rel_error
-from numpy_rnn.language_model import LanguageModel, RecurrentScorer
+from numpy_rnn.lm.model import LanguageModel, RecurrentScorer
 
 GOLDEN = os.path.join(os.path.dirname(__file__), os.pardir, "fixtures", "golden",
                       "language_modeling_assignment.json")

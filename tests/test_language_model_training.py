@@ -8,16 +8,16 @@ import numpy as np
 import pytest
 from parameterized import parameterized
 
-from numpy_rnn.checkpoint import (
+from numpy_rnn.lm.checkpoint import (
     CheckpointError,
     load_checkpoint,
     metadata_path,
     save_checkpoint,
 )
-from numpy_rnn.corpus import Corpus
-from numpy_rnn.language_model import LanguageModel
+from numpy_rnn.lm.corpus import Corpus
+from numpy_rnn.lm.model import LanguageModel
+from numpy_rnn.lm.training import next_word_accuracy, train
 from numpy_rnn.optim import SGD
-from numpy_rnn.training import next_word_accuracy, train
 
 # a text whose next word is always determined by the current one
 CYCLE = " ".join(["the cat sat on a mat and"] * 6)
@@ -219,7 +219,7 @@ class Plots(unittest.TestCase):
 
     def test_png_written(self):
         pytest.importorskip("matplotlib")
-        from numpy_rnn.lm_plots import plot_training_curves
+        from numpy_rnn.lm.plots import plot_training_curves
 
         path = plot_training_curves([3.0, 2.0, 1.0], [0.1, 0.5], self.tmp / "c.png", title="rnn")
         with open(path, "rb") as fh:
@@ -229,7 +229,7 @@ class Plots(unittest.TestCase):
     def test_without_matplotlib_says_how_to_install(self):
         import builtins
 
-        from numpy_rnn import lm_plots
+        from numpy_rnn.lm import plots as lm_plots
 
         real_import = builtins.__import__
 

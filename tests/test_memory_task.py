@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 from parameterized import parameterized
 
-from numpy_rnn import memory_task as mt
-from numpy_rnn import vanishing as vg
 from numpy_rnn.__main__ import main
 from numpy_rnn.optim import Adam
-from numpy_rnn.seq2one import Seq2OneRNN
+from numpy_rnn.seq2one import memory_task as mt
+from numpy_rnn.seq2one import vanishing as vg
+from numpy_rnn.seq2one.model import Seq2OneRNN
 
 
 class Generator(unittest.TestCase):

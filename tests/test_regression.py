@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 from parameterized import parameterized
 
-from torch_ref import fixtures_cli, regression
+from torch_ref.compare import fixtures_cli, regression
 
 CATALOG = regression.catalog()
 

@@ -4,9 +4,13 @@ import unittest
 import numpy as np
 from parameterized import parameterized
 
-from numpy_rnn.gradcheck import eval_numerical_gradient, eval_numerical_gradient_array, rel_error
+from numpy_rnn.core.gradcheck import (
+    eval_numerical_gradient,
+    eval_numerical_gradient_array,
+    rel_error,
+)
 from numpy_rnn.optim import Adam
-from numpy_rnn.seq2one import PARAM_NAMES, Seq2OneRNN
+from numpy_rnn.seq2one.model import PARAM_NAMES, Seq2OneRNN
 
 
 def _model(D, H, M, seed=0, init="uniform", dtype=np.float64):

@@ -12,8 +12,8 @@ from pathlib import Path
 import numpy as np
 from parameterized import parameterized
 
-from numpy_rnn.seq2one import PARAM_NAMES, Seq2OneRNN
-from torch_ref import golden
+from numpy_rnn.seq2one.model import PARAM_NAMES, Seq2OneRNN
+from torch_ref.compare import golden
 
 FIXTURE = golden.GOLDEN_DIR / "seq2one_rnn_gradcheck_notebook.json"
 CHECK = "seq2one_numerical_gradient"

@@ -7,9 +7,9 @@ from parameterized import parameterized
 
 torch = pytest.importorskip("torch", reason="the torch cross-check needs torch")
 
-from numpy_rnn.memory_task import Learner, generate_samples, to_batch_first  # noqa: E402
-from numpy_rnn.seq2one import Seq2OneRNN  # noqa: E402
-from numpy_rnn.vanishing import hidden_grad_norms  # noqa: E402
+from numpy_rnn.seq2one.memory_task import Learner, generate_samples, to_batch_first  # noqa: E402
+from numpy_rnn.seq2one.model import Seq2OneRNN  # noqa: E402
+from numpy_rnn.seq2one.vanishing import hidden_grad_norms  # noqa: E402
 from torch_ref.vanishing_torch import hidden_grad_norms_torch, hidden_grads_torch  # noqa: E402
 
 # (name, init, T, H, M, trained steps)

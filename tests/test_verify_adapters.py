@@ -9,10 +9,10 @@ torch = pytest.importorskip("torch", reason="verify compares with the torch refe
 
 import mutants  # noqa: E402
 
-from torch_ref import adapters  # noqa: E402
-from torch_ref.adapters.base import FUNCTIONAL, Adapter  # noqa: E402
-from torch_ref.module_loader import CallGuard  # noqa: E402
-from torch_ref.verify import FAIL, PASS, verify_adapter  # noqa: E402
+from torch_ref.verify import adapters  # noqa: E402
+from torch_ref.verify.adapters.base import FUNCTIONAL, Adapter  # noqa: E402
+from torch_ref.verify.loader import CallGuard  # noqa: E402
+from torch_ref.verify.runner import FAIL, PASS, verify_adapter  # noqa: E402
 
 
 class CamelCaseAdapter(Adapter):

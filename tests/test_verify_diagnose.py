@@ -17,8 +17,8 @@ import mutants  # noqa: E402
 from test_verify_mutants import run_mutant, verdict  # noqa: E402
 
 from torch_ref.catalog import CATALOG  # noqa: E402
-from torch_ref.compare import FAIL, TensorCheck, reference_run  # noqa: E402
-from torch_ref.diagnose import hint  # noqa: E402
+from torch_ref.compare.engine import FAIL, TensorCheck, reference_run  # noqa: E402
+from torch_ref.compare.hints import hint  # noqa: E402
 
 
 def first_case(component: str, label: str = "ordinary", dtype: str = "float64"):

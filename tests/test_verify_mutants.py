@@ -18,7 +18,7 @@ torch = pytest.importorskip("torch", reason="verify compares with the torch refe
 
 import mutants  # noqa: E402
 
-from torch_ref.verify import ERROR, FAIL, verify_module  # noqa: E402
+from torch_ref.verify.runner import ERROR, FAIL, verify_module  # noqa: E402
 
 MIN_PER_API = 30
 
@@ -35,7 +35,7 @@ def run_mutant(mutant, **options):
 
 def verdict(report, function):
     """``(status, failing tensors, detail)`` of one function of a report."""
-    from torch_ref.verify import describe_function
+    from torch_ref.verify.runner import describe_function
 
     (result,) = [f for f in report.functions if f.name == function]
     failing = {c.tensor for c in result.checks if not c.passed}

@@ -2,6 +2,6 @@
 
 ``torch_ref.layout`` holds every fact about how the NumPy layout maps onto
 ``torch.nn`` modules; ``torch_ref.catalog`` describes each component once;
-``torch_ref.compare`` compares two runs tensor by tensor. Importing this package
+``torch_ref.compare.engine`` compares two runs tensor by tensor. Importing this package
 does not import torch: modules that need it import it themselves.
 """

@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import sys
 
-from numpy_rnn.cli_support import run_subcommands
+from numpy_rnn.cli.support import run_subcommands
 
 _COMMANDS = {
-    "verify": ("torch_ref.verify", "compare hand-written backprop with PyTorch autograd"),
-    "fixtures": ("torch_ref.fixtures_cli", "check or regenerate the regression fixtures"),
-    "bench": ("torch_ref.bench", "time numpy_rnn against torch"),
+    "verify": ("torch_ref.verify.runner", "compare hand-written backprop with PyTorch autograd"),
+    "fixtures": ("torch_ref.compare.fixtures_cli", "check or regenerate the regression fixtures"),
+    "bench": ("torch_ref.bench.run", "time numpy_rnn against torch"),
 }
 
 

@@ -1,4 +1,4 @@
-"""The vanishing-gradient norms of :mod:`numpy_rnn.vanishing`, recomputed with torch autograd.
+"""The vanishing-gradient norms of :mod:`numpy_rnn.seq2one.vanishing`, recomputed with torch.
 
 The sequence-to-one RNN is rebuilt as ``nn.RNN`` (tanh) followed by ``nn.Linear``
 on the last hidden state, with the NumPy weights copied through
@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from . import layout as L
+from torch_ref import layout as L
 
 __all__ = ["hidden_grads_torch", "hidden_grad_norms_torch"]
 
@@ -45,6 +45,6 @@ def hidden_grads_torch(params: dict, x, y) -> np.ndarray:
 
 
 def hidden_grad_norms_torch(params: dict, x, y) -> np.ndarray:
-    """Torch twin of :func:`numpy_rnn.vanishing.hidden_grad_norms`: (T,) float64 norms."""
+    """Torch twin of :func:`numpy_rnn.seq2one.vanishing.hidden_grad_norms`: (T,) float64 norms."""
     grads = hidden_grads_torch(params, x, y).astype(np.float64)
     return np.linalg.norm(grads, axis=-1).mean(axis=0)

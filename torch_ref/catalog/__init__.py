@@ -3,7 +3,16 @@ from __future__ import annotations
 
 import importlib
 
-from .base import CATALOG, DEFAULT_SEEDS, DTYPES, Case, Component, Run, Sampler, register
+from torch_ref.catalog.base import (
+    CATALOG,
+    DEFAULT_SEEDS,
+    DTYPES,
+    Case,
+    Component,
+    Run,
+    Sampler,
+    register,
+)
 
 # Each module registers its components on import; a new component is a new module here.
 _ENTRY_MODULES = ("recurrent", "feedforward", "losses", "seq2one", "language_model")

@@ -1,6 +1,6 @@
 """Catalog entries: the language model and the optimisers that train it.
 
-``language_model_rnn`` / ``language_model_lstm``: :class:`numpy_rnn.language_model.LanguageModel`
+``language_model_rnn`` / ``language_model_lstm``: :class:`numpy_rnn.lm.model.LanguageModel`
 (embedding -> RNN/LSTM -> temporal affine, masked temporal softmax loss) against
 ``nn.Embedding -> nn.RNN/nn.LSTM(batch_first) -> nn.Linear`` holding the same
 weights: the scores, the loss and the gradient of every parameter.
@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import Case, Component, Run, Sampler, register
+from torch_ref.catalog.base import Case, Component, Run, Sampler, register
 
 PARAM_NAMES = ("embed.W", "rnn.Wx", "rnn.Wh", "rnn.b", "out.W", "out.b")
 _GATES = {"rnn": 1, "lstm": 4}
@@ -87,7 +87,7 @@ def _model_cases(cell: str):
 
 
 def _numpy_model(case: Case):
-    from numpy_rnn.language_model import LanguageModel
+    from numpy_rnn.lm.model import LanguageModel
 
     i, s = case.inputs, case.sizes
     model = LanguageModel(s["V"], s["D"], s["H"], cell=case.extra["cell"], rng=0,

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import Case, Component, Run, Sampler, register
+from torch_ref.catalog.base import Case, Component, Run, Sampler, register
 
 _SOFTMAX_CASES = (
     ("ordinary", dict(N=3, T=4, V=5), ("masked timesteps", "fully masked sequence")),

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import Case, Component, Run, Sampler, register
+from torch_ref.catalog.base import Case, Component, Run, Sampler, register
 
 # (label, sizes, what is special). Every case has non-zero h0 and biases.
 _SEQUENCE_SHAPES = (

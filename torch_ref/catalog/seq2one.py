@@ -1,4 +1,4 @@
-"""Catalog entry: the sequence-to-one RNN regressor (:class:`numpy_rnn.seq2one.Seq2OneRNN`).
+"""Catalog entry: the sequence-to-one RNN regressor (:class:`numpy_rnn.seq2one.model.Seq2OneRNN`).
 
 Checked against ``nn.RNN`` (tanh, ``batch_first``, zero initial state) followed by
 ``nn.Linear`` on the last hidden state, holding the same weights (converted by
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import Case, Component, Run, Sampler, register
+from torch_ref.catalog.base import Case, Component, Run, Sampler, register
 
 PARAM_NAMES = ("W", "R", "bs", "V", "by")
 
@@ -46,7 +46,7 @@ def _cases(dtype: str, seed: int):
 
 
 def _run_numpy(api, case: Case) -> Run:
-    from numpy_rnn.seq2one import Seq2OneRNN
+    from numpy_rnn.seq2one.model import Seq2OneRNN
 
     i, s = case.inputs, case.sizes
     model = Seq2OneRNN(s["D"], s["H"], s["M"], rng=0, dtype=case.dtype)

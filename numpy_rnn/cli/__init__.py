@@ -1,0 +1,1 @@
+"""Command lines of ``python -m numpy_rnn`` and what they share."""

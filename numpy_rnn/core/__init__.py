@@ -1,0 +1,1 @@
+"""The pure numerical core: functions of arrays, input validation, gradient checks."""

@@ -1,0 +1,157 @@
+"""LSTM (gates packed ``[i, f, o, g]``): one step and whole sequences."""
+from __future__ import annotations
+
+import numpy as np
+
+from numpy_rnn.core._kernels import (
+    _backward_checker,
+    _lstm_cell,
+    _lstm_cell_backward,
+    _LSTMCache,
+    _LSTMStepCache,
+    _sigmoid_into,
+    _time_major,
+)
+from numpy_rnn.core.validation import ArgChecker, check_cache
+
+# ---- LSTM --------------------------------------------------------------------------
+
+def sigmoid(x):
+    """The logistic function ``1 / (1 + exp(-x))``, without overflow warnings.
+
+    x: float array, any shape (finite). Returns a new array of the same shape
+    and dtype; ``sigmoid(-1e4)`` is exactly 0 and ``sigmoid(1e4)`` exactly 1.
+    """
+    x = ArgChecker("sigmoid").float_array("x", x)
+    return _sigmoid_into(x, np.empty_like(x))
+
+
+def lstm_step_forward(x, prev_h, prev_c, Wx, Wh, b):
+    """One LSTM timestep.
+
+    ``a = x Wx + prev_h Wh + b`` split into ``a_i, a_f, a_o, a_g``;
+    ``i, f, o = sigmoid(a_i, a_f, a_o)``, ``g = tanh(a_g)``;
+    ``next_c = f * prev_c + i * g``, ``next_h = o * tanh(next_c)``.
+
+    x:      (N, D) input at this timestep.
+    prev_h: (N, H) previous hidden state.
+    prev_c: (N, H) previous cell state.
+    Wx:     (D, 4H) input-to-hidden weights, gate blocks i, f, o, g.
+    Wh:     (H, 4H) hidden-to-hidden weights.
+    b:      (4H,) bias.
+
+    Returns ``(next_h, next_c, cache)``: next_h (N, H), next_c (N, H) and the cache
+    for :func:`lstm_step_backward`.
+    """
+    chk = ArgChecker("lstm_step_forward")
+    x = chk.float_array("x", x, ("N", "D"))
+    prev_h = chk.float_array("prev_h", prev_h, ("N", "H"))
+    prev_c = chk.float_array("prev_c", prev_c, ("N", "H"))
+    Wx = chk.float_array("Wx", Wx, ("D", "4H"))
+    Wh = chk.float_array("Wh", Wh, ("H", "4H"))
+    b = chk.float_array("b", b, ("4H",))
+    act = x @ Wx
+    act += prev_h @ Wh
+    act += b
+    next_h, next_c, tanh_c = (np.empty_like(prev_h) for _ in range(3))
+    _lstm_cell(act, prev_c, next_c, tanh_c, next_h)
+    return next_h, next_c, _LSTMStepCache(x, prev_h, prev_c, Wx, Wh, act, tanh_c)
+
+
+def lstm_step_backward(dnext_h, dnext_c, cache):
+    """Backward pass of :func:`lstm_step_forward`.
+
+    dnext_h: (N, H) upstream gradient of next_h.
+    dnext_c: (N, H) upstream gradient of next_c.
+    cache:   from :func:`lstm_step_forward`.
+
+    Returns ``(dx, dprev_h, dprev_c, dWx, dWh, db)`` of shapes (N, D), (N, H),
+    (N, H), (D, 4H), (H, 4H), (4H,).
+    """
+    fn = "lstm_step_backward"
+    check_cache(fn, cache, _LSTMStepCache, "lstm_step_forward")
+    x, prev_h, prev_c, Wx, Wh, act, tanh_c = cache
+    N, H = prev_h.shape
+    chk = _backward_checker(fn, "lstm_step_forward", {"N": N, "H": H}, act.dtype)
+    dnext_h = chk.float_array("dnext_h", dnext_h, ("N", "H"))
+    dnext_c = chk.float_array("dnext_c", dnext_c, ("N", "H"))
+    dprev_c = dnext_c.copy()  # updated in place to the gradient of prev_c
+    da = np.empty_like(act)
+    _lstm_cell_backward(dnext_h, dprev_c, act, prev_c, tanh_c, da,
+                        np.empty((N, 3 * H), dtype=act.dtype))
+    return da @ Wx.T, da @ Wh.T, dprev_c, x.T @ da, prev_h.T @ da, da.sum(axis=0)
+
+
+def lstm_forward(x, h0, Wx, Wh, b):
+    """An LSTM over whole sequences; the cell state starts at zero.
+
+    x:  (N, T, D) input sequences.
+    h0: (N, H) initial hidden state.
+    Wx: (D, 4H) input-to-hidden weights, gate blocks i, f, o, g.
+    Wh: (H, 4H) hidden-to-hidden weights.
+    b:  (4H,) bias.
+
+    Returns ``(h, cache)``: h (N, T, H) the hidden states of every timestep (the
+    cell states stay internal), and the cache for :func:`lstm_backward`.
+    """
+    chk = ArgChecker("lstm_forward")
+    x = chk.float_array("x", x, ("N", "T", "D"))
+    h0 = chk.float_array("h0", h0, ("N", "H"))
+    Wx = chk.float_array("Wx", Wx, ("D", "4H"))
+    Wh = chk.float_array("Wh", Wh, ("H", "4H"))
+    b = chk.float_array("b", b, ("4H",))
+    N, T, D, H = x.shape + (h0.shape[1],)
+    dtype = x.dtype
+    x_tm = _time_major(x)
+    # input projection of every timestep in one GEMM; each step then adds h Wh
+    # and turns its block into gate activations in place
+    acts = (x_tm.reshape(T * N, D) @ Wx).reshape(T, N, 4 * H)
+    acts += b
+    hs = np.empty((T + 1, N, H), dtype=dtype)
+    hs[0] = h0
+    cs = np.empty((T + 1, N, H), dtype=dtype)
+    cs[0] = 0
+    tanh_cs = np.empty((T, N, H), dtype=dtype)
+    hWh = np.empty((N, 4 * H), dtype=dtype)
+    for t in range(T):
+        a = acts[t]
+        np.matmul(hs[t], Wh, out=hWh)
+        a += hWh
+        _lstm_cell(a, cs[t], cs[t + 1], tanh_cs[t], hs[t + 1])
+    h = np.ascontiguousarray(hs[1:].swapaxes(0, 1))
+    return h, _LSTMCache(x_tm, Wx, Wh, hs, cs, tanh_cs, acts)
+
+
+def lstm_backward(dh, cache):
+    """Backward pass of :func:`lstm_forward` (backpropagation through time).
+
+    dh:    (N, T, H) upstream gradient of every hidden state.
+    cache: from :func:`lstm_forward`.
+
+    Returns ``(dx, dh0, dWx, dWh, db)`` of shapes (N, T, D), (N, H), (D, 4H),
+    (H, 4H), (4H,).
+    """
+    fn = "lstm_backward"
+    check_cache(fn, cache, _LSTMCache, "lstm_forward")
+    x_tm, Wx, Wh, hs, cs, tanh_cs, acts = cache
+    T, N, D = x_tm.shape
+    H = hs.shape[2]
+    dtype = hs.dtype
+    chk = _backward_checker(fn, "lstm_forward", {"N": N, "T": T, "H": H}, dtype)
+    dh = chk.float_array("dh", dh, ("N", "T", "H"))
+    da = np.empty((T, N, 4 * H), dtype=dtype)  # gradient of the pre-activations
+    dnext = np.zeros((N, H), dtype=dtype)  # gradient reaching h_t from step t + 1
+    dc = np.zeros((N, H), dtype=dtype)  # gradient reaching c_t from step t + 1
+    dh_t = np.empty((N, H), dtype=dtype)
+    scratch = np.empty((N, 3 * H), dtype=dtype)
+    WhT = Wh.T
+    for t in range(T - 1, -1, -1):
+        np.add(dh[:, t], dnext, out=dh_t)
+        _lstm_cell_backward(dh_t, dc, acts[t], cs[t], tanh_cs[t], da[t], scratch)
+        np.matmul(da[t], WhT, out=dnext)
+    flat = da.reshape(T * N, 4 * H)
+    dWh = hs[:-1].reshape(T * N, H).T @ flat
+    dWx = x_tm.reshape(T * N, D).T @ flat
+    db = flat.sum(axis=0)
+    dx = np.ascontiguousarray((flat @ Wx.T).reshape(T, N, D).swapaxes(0, 1))
+    return dx, dnext, dWx, dWh, db

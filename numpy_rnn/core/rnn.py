@@ -1,0 +1,127 @@
+"""Vanilla RNN: one step and whole sequences, forward and backward."""
+from __future__ import annotations
+
+import numpy as np
+
+from numpy_rnn.core._kernels import (
+    _backward_checker,
+    _one_minus_square,
+    _RNNCache,
+    _RNNStepCache,
+    _tanh_into,
+    _time_major,
+)
+from numpy_rnn.core.validation import ArgChecker, check_cache
+
+# ---- vanilla RNN -------------------------------------------------------------------
+
+def rnn_step_forward(x, prev_h, Wx, Wh, b):
+    """One timestep of a vanilla RNN: ``next_h = tanh(x Wx + prev_h Wh + b)``.
+
+    x:      (N, D) input at this timestep.
+    prev_h: (N, H) previous hidden state.
+    Wx:     (D, H) input-to-hidden weights.
+    Wh:     (H, H) hidden-to-hidden weights.
+    b:      (H,) bias.
+
+    Returns ``(next_h, cache)``: next_h (N, H) and the cache for
+    :func:`rnn_step_backward`.
+    """
+    chk = ArgChecker("rnn_step_forward")
+    x = chk.float_array("x", x, ("N", "D"))
+    prev_h = chk.float_array("prev_h", prev_h, ("N", "H"))
+    Wx = chk.float_array("Wx", Wx, ("D", "H"))
+    Wh = chk.float_array("Wh", Wh, ("H", "H"))
+    b = chk.float_array("b", b, ("H",))
+    a = x @ Wx
+    a += prev_h @ Wh
+    a += b
+    next_h = _tanh_into(a, a)
+    return next_h.copy(), _RNNStepCache(x, prev_h, Wx, Wh, next_h)
+
+
+def rnn_step_backward(dnext_h, cache):
+    """Backward pass of :func:`rnn_step_forward`.
+
+    dnext_h: (N, H) upstream gradient of next_h.
+    cache:   from :func:`rnn_step_forward`.
+
+    Returns ``(dx, dprev_h, dWx, dWh, db)`` of shapes (N, D), (N, H), (D, H),
+    (H, H), (H,).
+    """
+    fn = "rnn_step_backward"
+    check_cache(fn, cache, _RNNStepCache, "rnn_step_forward")
+    x, prev_h, Wx, Wh, next_h = cache
+    N, H = next_h.shape
+    chk = _backward_checker(fn, "rnn_step_forward", {"N": N, "H": H}, next_h.dtype)
+    dnext_h = chk.float_array("dnext_h", dnext_h, ("N", "H"))
+    da = _one_minus_square(next_h, np.empty_like(next_h))
+    da *= dnext_h
+    return da @ Wx.T, da @ Wh.T, x.T @ da, prev_h.T @ da, da.sum(axis=0)
+
+
+def rnn_forward(x, h0, Wx, Wh, b):
+    """A vanilla RNN over whole sequences: ``h_t = tanh(x_t Wx + h_{t-1} Wh + b)``.
+
+    x:  (N, T, D) input sequences.
+    h0: (N, H) initial hidden state.
+    Wx: (D, H) input-to-hidden weights.
+    Wh: (H, H) hidden-to-hidden weights.
+    b:  (H,) bias.
+
+    Returns ``(h, cache)``: h (N, T, H) the hidden states of every timestep, and
+    the cache for :func:`rnn_backward`.
+    """
+    chk = ArgChecker("rnn_forward")
+    x = chk.float_array("x", x, ("N", "T", "D"))
+    h0 = chk.float_array("h0", h0, ("N", "H"))
+    Wx = chk.float_array("Wx", Wx, ("D", "H"))
+    Wh = chk.float_array("Wh", Wh, ("H", "H"))
+    b = chk.float_array("b", b, ("H",))
+    N, T, D, H = x.shape + (h0.shape[1],)
+    x_tm = _time_major(x)
+    # input projection of every timestep: one GEMM over T*N rows
+    xw = (x_tm.reshape(T * N, D) @ Wx).reshape(T, N, H)
+    xw += b
+    hs = np.empty((T + 1, N, H), dtype=x.dtype)
+    hs[0] = h0
+    for t in range(T):
+        out = hs[t + 1]
+        np.matmul(hs[t], Wh, out=out)
+        out += xw[t]
+        _tanh_into(out, out)
+    h = np.ascontiguousarray(hs[1:].swapaxes(0, 1))
+    return h, _RNNCache(x_tm, Wx, Wh, hs)
+
+
+def rnn_backward(dh, cache):
+    """Backward pass of :func:`rnn_forward` (backpropagation through time).
+
+    dh:    (N, T, H) upstream gradient of every hidden state.
+    cache: from :func:`rnn_forward`.
+
+    Returns ``(dx, dh0, dWx, dWh, db)`` of shapes (N, T, D), (N, H), (D, H),
+    (H, H), (H,).
+    """
+    fn = "rnn_backward"
+    check_cache(fn, cache, _RNNCache, "rnn_forward")
+    x_tm, Wx, Wh, hs = cache
+    T, N, D = x_tm.shape
+    H = hs.shape[2]
+    chk = _backward_checker(fn, "rnn_forward", {"N": N, "T": T, "H": H}, hs.dtype)
+    dh = chk.float_array("dh", dh, ("N", "T", "H"))
+    da = np.empty((T, N, H), dtype=hs.dtype)  # gradient of the pre-activations
+    dnext = np.zeros((N, H), dtype=hs.dtype)  # gradient reaching h_t from step t + 1
+    deriv = np.empty((N, H), dtype=hs.dtype)
+    WhT = Wh.T
+    for t in range(T - 1, -1, -1):
+        g = da[t]
+        np.add(dh[:, t], dnext, out=g)
+        g *= _one_minus_square(hs[t + 1], deriv)
+        np.matmul(g, WhT, out=dnext)
+    flat = da.reshape(T * N, H)
+    dWh = hs[:-1].reshape(T * N, H).T @ flat
+    dWx = x_tm.reshape(T * N, D).T @ flat
+    db = flat.sum(axis=0)
+    dx = np.ascontiguousarray((flat @ Wx.T).reshape(T, N, D).swapaxes(0, 1))
+    return dx, dnext, dWx, dWh, db

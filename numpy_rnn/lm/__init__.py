@@ -1,0 +1,1 @@
+"""The word-level language model: model, corpus, training, checkpoints, plots."""

@@ -1,0 +1,1 @@
+"""Sequence-to-one RNN, the memory task and the vanishing-gradient study."""

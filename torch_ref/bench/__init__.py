@@ -1,0 +1,1 @@
+"""Benchmarks of numpy_rnn against torch on the same inputs."""

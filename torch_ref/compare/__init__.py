@@ -1,0 +1,1 @@
+"""Comparison: the engine, regression fixtures, golden document cells, hints."""

@@ -1,0 +1,329 @@
+"""Compare a NumPy run of a catalog case with its torch reference, tensor by tensor.
+
+Each comparison yields a :class:`TensorCheck` naming the component, the case,
+the tensor, the function that produced it, max abs/rel error, the worst index,
+and for LSTM tensors the gate block (``i``/``f``/``o``/``g``) of that index.
+
+Beyond values: an input or upstream array changed in place fails; floating-point
+overflow, invalid operations and division by zero inside the NumPy run raise and
+fail with a message saying so; a forward output must keep the input dtype. A run
+that raises, hangs (see :class:`~torch_ref.verify.loader.CallGuard`) or returns
+the wrong structure is an ERROR naming the function and the user's ``file:line``.
+"""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from torch_ref.layout import NUMPY_GATES
+from torch_ref.verify.loader import FunctionTimeout, describe_exception, user_location
+
+# (rtol, atol) by dtype: an element passes when |actual - expected| <= atol + rtol*|expected|
+TOLERANCE = {"float64": (1e-7, 1e-9), "float32": (1e-4, 1e-5)}
+
+PASS, FAIL, ERROR = "PASS", "FAIL", "ERROR"
+# statuses of a whole function (see torch_ref.verify.runner)
+MISSING, SKIPPED, UNTESTED = "MISSING", "n/a", "UNTESTED"
+
+# outputs of functions the module does not define (torch_ref.verify.adapters.MISSING)
+_MISSING_TYPES = ("_Missing",)
+
+
+@dataclass
+class TensorCheck:
+    """The verdict on one tensor of one case.
+
+    ``function`` is the function that produced the tensor, as the user knows it
+    (``rnn_backward``, ``RNNLayer.backward``); ``tensor`` the output or gradient
+    (``dWh``), an argument changed in place (``dh (argument)``), or ``-`` when the
+    run stopped before any output.
+    """
+
+    component: str
+    case: str
+    tensor: str
+    function: str
+    status: str
+    max_abs: float = float("nan")
+    max_rel: float = float("nan")
+    worst_index: tuple | None = None
+    gate: str | None = None
+    message: str = ""
+    case_description: str = ""
+    special: tuple = ()
+    hint: str = ""
+    actual: np.ndarray | None = field(default=None, repr=False)
+    expected: np.ndarray | None = field(default=None, repr=False)
+
+    @property
+    def passed(self) -> bool:
+        return self.status == PASS
+
+    def as_dict(self) -> dict:
+        d = dataclasses.asdict(self)
+        d.pop("actual")
+        d.pop("expected")
+        d["worst_index"] = list(self.worst_index) if self.worst_index is not None else None
+        d["special"] = list(self.special)
+        for key in ("max_abs", "max_rel"):
+            if not np.isfinite(d[key]):
+                d[key] = None if np.isnan(d[key]) else str(d[key])
+        return d
+
+
+def tolerance(component, dtype: str):
+    return component.tolerance.get(dtype, TOLERANCE[dtype])
+
+
+def array_errors(actual, expected, rtol: float, atol: float):
+    """``(ok, max_abs, max_rel, worst_index)`` for two arrays of the same shape.
+
+    The worst index is where the tolerance is exceeded most (or the largest
+    absolute error when everything passes). NaN anywhere fails.
+    """
+    a = np.asarray(actual, dtype=np.float64)
+    e = np.asarray(expected, dtype=np.float64)
+    if a.size == 0:
+        return True, 0.0, 0.0, None
+    with np.errstate(invalid="ignore", over="ignore"):
+        diff = np.abs(a - e)
+        if not np.isfinite(diff).all():  # NaN against a number fails; NaN against NaN not
+            diff = np.where(np.isnan(diff) & ~(np.isnan(a) & np.isnan(e)), np.inf, diff)
+            diff = np.nan_to_num(diff, nan=0.0)
+        magnitude = np.abs(e)
+        excess = diff - (atol + rtol * magnitude)
+        rel = diff / np.maximum(magnitude, np.finfo(np.float64).tiny)
+    ok = bool(np.all(excess <= 0))
+    flat = int(np.argmax(diff if ok else excess))
+    worst = tuple(int(i) for i in np.unravel_index(flat, a.shape))
+    return ok, float(diff.max()), float(rel.max()), worst
+
+
+def user_frame(exc: BaseException) -> str:
+    """``file:line`` of the innermost traceback frame in the user's code (the culprit)."""
+    return user_location(exc)
+
+
+# ---- the torch reference, computed once per distinct case ---------------------------
+
+_REFERENCES: dict = {}
+_REFERENCE_LIMIT = 4096
+
+
+def _digest(case) -> str:
+    h = hashlib.blake2b(digest_size=16)
+    for group in (case.inputs, case.upstream):
+        for name in sorted(group):
+            value = np.asarray(group[name])
+            h.update(f"{name}{value.dtype}{value.shape}".encode())
+            h.update(np.ascontiguousarray(value).tobytes())
+    return h.hexdigest()
+
+
+def reference_run(component, case):
+    """``component.run_torch(case)``, remembered by the case's contents.
+
+    The same case is drawn again for every module checked in one process (tests
+    check dozens); its torch run does not change, so it is computed once.
+    """
+    key = (component.name, case.key, _digest(case))
+    run = _REFERENCES.get(key)
+    if run is None:
+        run = component.run_torch(case)
+        if len(_REFERENCES) >= _REFERENCE_LIMIT:
+            _REFERENCES.clear()
+        _REFERENCES[key] = run
+    return run
+
+
+# ---- one case -----------------------------------------------------------------------
+
+def _guarded_case(case):
+    """Copies of the case's arrays, so that a run cannot change the originals."""
+    def copy(arrays):
+        return {k: np.array(v, copy=True) for k, v in arrays.items()}
+    return dataclasses.replace(case, inputs=copy(case.inputs), upstream=copy(case.upstream))
+
+
+def _modified(original: dict, given: dict):
+    return [name for name, value in original.items()
+            if not np.array_equal(value, given[name],
+                                  equal_nan=np.asarray(value).dtype.kind in "fc")]
+
+
+def _default_name(functional: str, tensor: str | None = None) -> str:
+    return functional
+
+
+def _is_missing(value) -> bool:
+    return type(value).__name__ in _MISSING_TYPES
+
+
+def _compare_tensor(component, case, name, actual, expected, rtol, atol, function,
+                    check_dtype: bool) -> TensorCheck:
+    check = TensorCheck(component.name, case.key, name, function, PASS,
+                        case_description=case.describe(), special=case.special)
+    if actual is None:
+        check.status, check.message = FAIL, f"returned None for {name}"
+        return check
+    if not isinstance(actual, (np.ndarray, np.generic, float, int)):
+        check.status = FAIL
+        check.message = f"{name}: expected a NumPy array, got {type(actual).__name__}"
+        return check
+    actual = np.asarray(actual)
+    check.actual, check.expected = actual, expected
+    if actual.shape != expected.shape:
+        check.status = FAIL
+        check.message = f"{name} has shape {actual.shape}, expected {expected.shape}"
+        return check
+    if actual.dtype.kind not in "biuf":
+        check.status = FAIL
+        check.message = f"{name} has dtype {actual.dtype}, expected {case.dtype}"
+        return check
+    ok, check.max_abs, check.max_rel, check.worst_index = array_errors(actual, expected,
+                                                                        rtol, atol)
+    axis = component.gate_axes.get(name)
+    if axis is not None and check.worst_index is not None and "H" in case.sizes:
+        check.gate = NUMPY_GATES[check.worst_index[axis] // case.sizes["H"]]
+    if not ok:
+        check.status = FAIL
+        bad = ~np.isfinite(actual) & np.isfinite(expected) if actual.dtype.kind == "f" else None
+        check.message = f"exceeds rtol={rtol:g}, atol={atol:g}"
+        if bad is not None and bad.any():
+            check.message += f"; {int(bad.sum())} value(s) are NaN or infinite"
+    elif check_dtype and actual.ndim > 0 and actual.dtype != np.dtype(case.dtype):
+        check.status = FAIL
+        check.message = (f"{name} has dtype {actual.dtype}, expected {case.dtype} "
+                         f"(the dtype of the inputs)")
+    return check
+
+
+def describe_error(exc: BaseException, function: str) -> tuple:
+    """``(status, message)`` for an exception out of ``function`` in the user's module.
+
+    A floating-point error is a FAIL (the numbers are wrong); anything else an ERROR.
+    """
+    if isinstance(exc, FunctionTimeout):
+        where = user_location(exc)
+        return ERROR, str(exc) + (f" at {where}" if where != "?" else "")
+    if isinstance(exc, FloatingPointError):
+        return FAIL, (f"floating-point error inside {function}: {exc} ({user_location(exc)}); "
+                      f"overflow, invalid operations and division by zero are errors here, "
+                      f"as they would poison training")
+    if type(exc).__name__ == "ApiMismatch":
+        return ERROR, str(exc)
+    if isinstance(exc, SystemExit):
+        return ERROR, f"called sys.exit({exc.code!r}) ({user_location(exc)})"
+    return ERROR, describe_exception(exc)
+
+
+def _error_check(component, case, exc: BaseException, name_of) -> TensorCheck:
+    function = getattr(exc, "verify_function", None) or name_of(component.functions[0])
+    status, message = describe_error(exc, function)
+    return TensorCheck(component.name, case.key, "-", function, status, message=message,
+                       case_description=case.describe(), special=case.special)
+
+
+def check_case(component, api, case, reference=None, *, name_of=None,
+               strict_dtype: bool = True) -> list:
+    """Run ``component`` on ``case`` with ``api`` and compare with torch.
+
+    reference:    the torch :class:`~torch_ref.catalog.Run` when already computed.
+    name_of:      ``name_of(functional, tensor) -> function name`` used in the checks
+                  (an adapter's user names); default: the functional names.
+    strict_dtype: every array must keep the input dtype; when False only the forward
+                  outputs must (gradients may be computed in float64).
+
+    Floating-point overflow, invalid operations and division by zero raise inside
+    the NumPy run, and an input or upstream array changed in place fails the case.
+    """
+    name_of = name_of or _default_name
+    reference = reference if reference is not None else reference_run(component, case)
+    expected = reference.tensors()
+    rtol, atol = tolerance(component, case.dtype)
+    guarded = _guarded_case(case)
+    take_findings = getattr(api, "take_findings", None)
+    if take_findings is not None:
+        take_findings()
+        api.forget()
+    try:
+        with np.errstate(over="raise", invalid="raise", divide="raise", under="ignore"):
+            run = component.run_numpy(api, guarded)
+    except KeyboardInterrupt:
+        raise
+    except BaseException as exc:  # report, never crash: the module under test may do anything
+        checks = [_error_check(component, case, exc, name_of)]
+        # a backward that raised may be fed by a wrong forward: still judge the forward
+        actual = {name: _returned(api, component, name) for name in reference.outputs}
+        expected = {k: v for k, v in expected.items() if actual.get(k) is not None}
+    else:
+        actual = run.tensors()
+        checks = []
+    for name, value in expected.items():
+        got = actual.get(name)
+        if _is_missing(got):
+            continue  # produced by a function the module lacks: reported as MISSING
+        function = name_of(component.produced_by.get(name, component.functions[-1]), name)
+        checks.append(_compare_tensor(component, case, name, got, value, rtol, atol,
+                                      function, strict_dtype or name in reference.outputs))
+    checks += _in_place_checks(component, case, guarded, name_of,
+                               take_findings() if take_findings is not None else [])
+    return checks
+
+
+def _returned(api, component, output):
+    returned = getattr(api, "returned", None)
+    functional = component.produced_by.get(output)
+    return returned(functional, output) if returned and functional else None
+
+
+def _in_place_checks(component, case, guarded, name_of, findings) -> list:
+    """Arguments changed in place: those an adapter saw change during one call, then
+    any other (changed later, e.g. through a cache) blamed on the last function."""
+    checks, named = [], set()
+    for function, argument in findings:
+        if (function, argument) in named:
+            continue
+        named.add((function, argument))
+        checks.append(_in_place(component, case, function, argument))
+    seen = {argument for _, argument in findings}
+    last = name_of(component.functions[-1])
+    # upstream gradients are arguments named after their output: h -> dh
+    for argument in (_modified(case.inputs, guarded.inputs)
+                     + ["d" + name for name in _modified(case.upstream, guarded.upstream)]):
+        if argument not in seen:
+            checks.append(_in_place(component, case, last, argument))
+    return checks
+
+
+def _in_place(component, case, function, argument) -> TensorCheck:
+    return TensorCheck(component.name, case.key, f"{argument} (argument)", function, FAIL,
+                       message=f"{function} modified the caller's array '{argument}' in place",
+                       case_description=case.describe(), special=case.special)
+
+
+def check_reuse(component, api, cases, *, name_of=None, strict_dtype: bool = True,
+                on_case=None) -> list:
+    """Run ``cases`` one after the other on the same instances (``api.reusing()``).
+
+    The cases should share shapes and dtype; each is labelled ``reuse-k`` and says
+    what its call exercises (``api.reuse_notes``). Catches stale caches, gradients
+    accumulated across calls and weights captured at construction or first use.
+    ``on_case(component, labelled_case, checks)`` is called after each case.
+    """
+    notes = tuple(getattr(api, "reuse_notes", ()))
+    checks = []
+    with api.reusing():
+        for k, case in enumerate(cases):
+            note = notes[k] if k < len(notes) else "same instance called again"
+            labelled = dataclasses.replace(case, label=f"reuse-{k + 1}",
+                                           special=(note,))
+            result = check_case(component, api, labelled, reference_run(component, case),
+                                name_of=name_of, strict_dtype=strict_dtype)
+            if on_case is not None:
+                on_case(component, labelled, result)
+            checks += result
+    return checks

@@ -1,0 +1,431 @@
+"""Golden checks: the values and thresholds the specification documents print.
+
+The records live in ``fixtures/golden/<document>.json`` (format:
+``fixtures/golden/README.md``). :func:`run_golden` runs them against any object
+exposing the functional API (``numpy_rnn.functional``, or an adapter for another
+module): each record kind has one runner in :data:`KINDS`, each component one
+entry in :data:`OPS`. Gradient checks use :mod:`numpy_rnn.core.gradcheck` (central
+differences in float64). This module does not import torch.
+"""
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from numpy_rnn.core import gradcheck
+from torch_ref.compare.engine import ERROR, FAIL, PASS
+
+GOLDEN_DIR = Path(__file__).resolve().parents[2] / "fixtures" / "golden"
+
+
+class GoldenFixtureError(ValueError):
+    """A golden fixture file is missing, is not valid JSON, or holds a malformed record."""
+
+
+@dataclass
+class GoldenResult:
+    """The verdict on one check of one record.
+
+    ``check`` names what was compared (``"h[0]"``, ``"dWx"``, ``"loss"``, or ``"*"``
+    when the record raised before any check); ``error`` is the measured value of the
+    record's metric (``rel_error`` or an absolute difference), ``threshold`` the bound
+    it must stay strictly below.
+    """
+
+    record: str
+    document: str
+    cell: str
+    check: str
+    status: str
+    error: float = float("nan")
+    threshold: float = float("nan")
+    message: str = ""
+
+    @property
+    def passed(self) -> bool:
+        return self.status == PASS
+
+    def describe(self) -> str:
+        where = f"{self.record} {self.check} ({self.document}, {self.cell})"
+        if self.status == ERROR:
+            return f"{where}: ERROR {self.message}"
+        text = f"{where}: {self.status} error {self.error:.3e} (threshold {self.threshold:.0e})"
+        return text + (f": {self.message}" if self.message else "")
+
+
+# ---- components: how each one is called through the functional API -------------
+
+@dataclass(frozen=True)
+class Op:
+    """One component as the runners see it.
+
+    forward:  ``forward(api, inputs) -> (outputs, cache)``, ``outputs`` a dict by name.
+    backward: ``backward(api, upstream, cache) -> grads``, a dict keyed by input name.
+    outputs:  names of the forward outputs (a single scalar output for losses).
+    """
+
+    forward: Callable
+    backward: Callable
+    outputs: tuple
+
+
+def _named(function: str, names: tuple, result) -> dict:
+    """``result`` (a tuple, or one array) keyed by ``names``; a wrong count is an error."""
+    result = result if isinstance(result, tuple) else (result,)
+    if len(result) != len(names):
+        raise ValueError(f"{function} returned {len(result)} value(s), expected "
+                         f"{len(names)}: {', '.join(names)}")
+    return dict(zip(names, result, strict=True))
+
+
+def _layer(forward: str, args: tuple, outputs: tuple, backward: str, grads: tuple) -> Op:
+    """A ``forward(*args) -> (*outputs, cache)`` / ``backward(*douts, cache) -> grads`` pair."""
+    def run_forward(api, inputs):
+        result = _named(forward, (*outputs, "cache"),
+                        getattr(api, forward)(*(inputs[name] for name in args)))
+        return result, result.pop("cache")
+
+    def run_backward(api, upstream, cache):
+        return _named(backward, grads,
+                      getattr(api, backward)(*(upstream[name] for name in outputs), cache))
+
+    return Op(run_forward, run_backward, outputs)
+
+
+def _softmax_loss_forward(api, inputs):
+    result = _named("temporal_softmax_loss", ("loss", "dx"),
+                    api.temporal_softmax_loss(inputs["x"], inputs["y"], inputs["mask"]))
+    return {"loss": result["loss"]}, result["dx"]
+
+
+def _sequence_loss(cell: str) -> Op:
+    """TestRNN of the language-modeling document: the hidden states of ``cell`` are the
+    scores of ``temporal_softmax_loss`` (a loss over the H outputs)."""
+    def run_forward(api, inputs):
+        hidden = _named(f"{cell}_forward", ("h", "cache"), getattr(api, f"{cell}_forward")(
+            inputs["features"], inputs["h0"], inputs["Wx"], inputs["Wh"], inputs["b"]))
+        scores = {**inputs, "x": hidden["h"]}
+        outputs, dh = _softmax_loss_forward(api, scores)
+        return outputs, (dh, hidden["cache"])
+
+    def run_backward(api, upstream, caches):
+        return _named(f"{cell}_backward", ("features", "h0", "Wx", "Wh", "b"),
+                      getattr(api, f"{cell}_backward")(*caches))
+
+    return Op(run_forward, run_backward, ("loss",))
+
+
+_RNN_STEP = ("x", "prev_h", "Wx", "Wh", "b")
+_LSTM_STEP = ("x", "prev_h", "prev_c", "Wx", "Wh", "b")
+_SEQUENCE = ("x", "h0", "Wx", "Wh", "b")
+
+OPS = {
+    "rnn_step": _layer("rnn_step_forward", _RNN_STEP, ("next_h",),
+                       "rnn_step_backward", _RNN_STEP),
+    "rnn": _layer("rnn_forward", _SEQUENCE, ("h",), "rnn_backward", _SEQUENCE),
+    "lstm_step": _layer("lstm_step_forward", _LSTM_STEP, ("next_h", "next_c"),
+                        "lstm_step_backward", _LSTM_STEP),
+    "lstm": _layer("lstm_forward", _SEQUENCE, ("h",), "lstm_backward", _SEQUENCE),
+    "word_embedding": _layer("word_embedding_forward", ("x", "W"), ("out",),
+                             "word_embedding_backward", ("W",)),
+    "temporal_affine": _layer("temporal_affine_forward", ("x", "w", "b"), ("out",),
+                              "temporal_affine_backward", ("x", "w", "b")),
+    # the loss returns its gradient with the loss: the "cache" is dx
+    "temporal_softmax_loss": Op(_softmax_loss_forward, lambda api, up, dx: {"x": dx},
+                                ("loss",)),
+    "rnn_sequence_loss": _sequence_loss("rnn"),
+    "lstm_sequence_loss": _sequence_loss("lstm"),
+}
+
+
+# ---- inputs: each record lists them in the order the document builds them -------
+
+def _linspace(spec, rng):
+    s = spec["linspace"]
+    return np.linspace(s["start"], s["stop"], num=s["num"]).reshape(s["shape"])
+
+
+def _randn(spec, rng):
+    values = rng.randn(*spec["randn"])
+    return values * spec["scale"] if "scale" in spec else values
+
+
+def _rand(spec, rng):
+    compare = {"<=": np.less_equal, ">": np.greater}[spec["compare"]]
+    return compare(rng.rand(*spec["rand"]), spec["than"])
+
+
+def _arange_mod(spec, rng):
+    s = spec["arange_mod"]
+    return (np.arange(s["num"]) % s["mod"]).reshape(s["shape"])
+
+
+# builder key -> (builds from the seeded stream, builder)
+INPUT_BUILDERS = {
+    "linspace": (False, _linspace),
+    "array": (False, lambda spec, rng: np.asarray(spec["array"], dtype=spec["dtype"])),
+    "ones": (False, lambda spec, rng: np.ones(spec["ones"])),
+    "arange_mod": (False, _arange_mod),
+    "randn": (True, _randn),
+    "randint": (True, lambda spec, rng: rng.randint(spec["randint"]["high"],
+                                                    size=spec["randint"]["shape"])),
+    "rand": (True, _rand),
+}
+
+
+def _builder(spec) -> str:
+    found = [key for key in INPUT_BUILDERS if key in spec]
+    return found[0] if len(found) == 1 else ""
+
+
+def build_inputs(record: dict) -> dict:
+    """The record's inputs by name, built in order; random draws come from
+    ``np.random.RandomState(record["seed"])``, the stream ``np.random.seed`` sets."""
+    rng = np.random.RandomState(record["seed"]) if "seed" in record else None
+    return {spec["name"]: INPUT_BUILDERS[_builder(spec)][1](spec, rng)
+            for spec in record["inputs"]}
+
+
+# ---- runners: one per record kind; each returns [(check, error, threshold, message)]
+
+METRICS = {
+    "rel_error": gradcheck.rel_error,  # the documents' max(|a - b| / max(1e-8, |a| + |b|))
+    "abs_difference": lambda expected, actual: float(np.max(np.abs(actual - expected))),
+}
+
+
+def _measure(metric: str, expected, actual, threshold) -> tuple:
+    """``(error, threshold, message)``; a shape mismatch is an infinite error."""
+    expected, actual = np.asarray(expected, dtype=np.float64), np.asarray(actual)
+    if expected.shape != actual.shape:
+        return math.inf, threshold, f"shape {actual.shape}, expected {expected.shape}"
+    return METRICS[metric](expected, actual.astype(np.float64)), threshold, ""
+
+
+def _compare_outputs(api, record, inputs, expected):
+    outputs, _ = OPS[record["op"]].forward(api, inputs)
+    rows = []
+    for check in record["checks"]:
+        name, index = check["output"], tuple(check.get("index", ()))
+        label = name + "".join(f"[{i}]" for i in index)
+        actual, wanted = np.asarray(outputs[name]), np.asarray(expected[name])
+        rows.append((label, *_measure(check["metric"], wanted[index], actual[index],
+                                      check["threshold"])))
+    return rows
+
+
+def run_forward_values(api, record, inputs):
+    """Forward outputs (or a loss) against the values the document prints."""
+    return _compare_outputs(api, record, inputs, record["expected"])
+
+
+def run_loss_sanity(api, record, inputs):
+    """A loss on near-zero scores against its analytic value ``T * p * ln(V)``."""
+    sizes = record["sizes"]
+    analytic = sizes["T"] * sizes["p"] * math.log(sizes["V"])
+    return _compare_outputs(api, record, inputs, {"loss": analytic})
+
+
+def run_gradient_check(api, record, inputs):
+    """Analytic gradients of a forward/backward pair against central differences.
+
+    With ``upstream`` (output -> input name of its upstream gradient) the numerical
+    gradient of a tensor is the sum over outputs of ``eval_numerical_gradient_array``
+    against that upstream; with none the op's single scalar output is differentiated
+    by ``eval_numerical_gradient``.
+    """
+    op, upstream = OPS[record["op"]], record["upstream"]
+    step = record.get("numerical", {}).get("h", 1e-5)
+    _, cache = op.forward(api, inputs)
+    douts = {out: inputs[name] for out, name in upstream.items()}
+    analytic = {k: np.array(v) for k, v in op.backward(api, douts, cache).items()}
+
+    def numerical(target: str) -> np.ndarray:
+        def output(name):
+            return lambda value: op.forward(api, {**inputs, target: value})[0][name]
+        if not upstream:
+            return gradcheck.eval_numerical_gradient(output(op.outputs[0]), inputs[target],
+                                                     h=step)
+        return sum(gradcheck.eval_numerical_gradient_array(output(out), inputs[target],
+                                                           dout, h=step)
+                   for out, dout in douts.items())
+
+    return [("d" + check["grad"], *_measure("rel_error", numerical(check["grad"]),
+                                            analytic[check["grad"]], check["threshold"]))
+            for check in record["checks"]]
+
+
+@dataclass(frozen=True)
+class Kind:
+    """A record kind: its runner (None: not run here), required keys, keys of each check."""
+
+    run: Callable | None
+    keys: tuple
+    check_keys: tuple = ()
+
+
+KINDS = {
+    "forward_values": Kind(run_forward_values, ("op", "inputs", "expected", "checks"),
+                           ("output", "metric", "threshold")),
+    "loss_value": Kind(run_forward_values, ("op", "inputs", "expected", "checks"),
+                       ("output", "metric", "threshold")),
+    "loss_sanity": Kind(run_loss_sanity, ("op", "inputs", "seed", "sizes", "checks"),
+                        ("output", "metric", "threshold")),
+    "gradient_check": Kind(run_gradient_check, ("op", "inputs", "upstream", "checks"),
+                           ("grad", "threshold")),
+    # facts for a training reproduction; the golden run does not execute them
+    "training_reference": Kind(None, ("facts",)),
+    # a model's own gradient check (sequence-to-one RNN), run by that model's tests
+    "model_gradient_check": Kind(None, ("facts",)),
+}
+
+RECORD_KEYS = ("id", "document", "cell", "kind")
+
+
+def run_record(api, record: dict) -> list:
+    """Run one record against ``api``; a list of :class:`GoldenResult` (one per check).
+
+    An exception inside the run gives one ERROR result naming it.
+    """
+    head = dict(record=record["id"], document=record["document"], cell=record["cell"])
+    try:
+        rows = KINDS[record["kind"]].run(api, record, build_inputs(record))
+    except Exception as exc:  # noqa: BLE001 - the api under test may raise anything
+        return [GoldenResult(**head, check="*", status=ERROR,
+                             message=f"{type(exc).__name__}: {exc}")]
+    return [GoldenResult(**head, check=check, error=error, threshold=threshold,
+                         status=PASS if error < threshold else FAIL, message=message)
+            for check, error, threshold, message in rows]
+
+
+def run_golden(api, documents=None) -> list:
+    """Run every runnable record of ``documents`` (default: all) against ``api``.
+
+    api:       object exposing the functional API functions by name.
+    documents: iterable of document names (``"hw3_rnn_lstm_checks"``, with or without
+               ``.txt``/``.json``) or paths to fixture files; None for every file in
+               :data:`GOLDEN_DIR`.
+
+    Returns a list of :class:`GoldenResult`; records of kinds without a runner are skipped.
+    """
+    return [result for record in load_records(documents)
+            if KINDS[record["kind"]].run is not None
+            for result in run_record(api, record)]
+
+
+# ---- loading and validation -----------------------------------------------------
+
+def fixture_paths(documents=None) -> list:
+    """Fixture files for ``documents`` (see :func:`run_golden`)."""
+    if documents is None:
+        paths = sorted(GOLDEN_DIR.glob("*.json"))
+        if not paths:
+            raise GoldenFixtureError(f"{GOLDEN_DIR}: no golden fixture files (*.json)")
+        return paths
+    paths = []
+    for name in documents:
+        path = Path(name)
+        if path.suffix == ".json" and (path.exists() or path.parent != Path(".")):
+            paths.append(path)
+        else:
+            paths.append(GOLDEN_DIR / f"{Path(path.name).stem}.json")
+    return paths
+
+
+def _require(where: str, mapping, keys, what: str) -> None:
+    if not isinstance(mapping, dict):
+        raise GoldenFixtureError(f"{where}: {what} must be a JSON object, got "
+                                 f"{type(mapping).__name__}")
+    missing = [key for key in keys if key not in mapping]
+    if missing:
+        raise GoldenFixtureError(f"{where}: {what} is missing key(s) {', '.join(missing)} "
+                                 f"(has {', '.join(sorted(mapping)) or 'none'})")
+
+
+def validate_record(record, where: str) -> None:
+    """Raise :class:`GoldenFixtureError` (message starting with ``where``) if malformed."""
+    _require(where, record, RECORD_KEYS, "record")
+    where = f"{where} ({record['id']})"
+    kind = KINDS.get(record["kind"])
+    if kind is None:
+        raise GoldenFixtureError(f"{where}: unknown kind {record['kind']!r}; expected one "
+                                 f"of {', '.join(KINDS)}")
+    _require(where, record, kind.keys, "record")
+    if kind.run is None:
+        return
+    if record["op"] not in OPS:
+        raise GoldenFixtureError(f"{where}: unknown op {record['op']!r}; expected one of "
+                                 f"{', '.join(OPS)}")
+    for i, spec in enumerate(record["inputs"]):
+        _require(f"{where} input {i}", spec, ("name",), "input")
+        builder = _builder(spec)
+        if not builder:
+            raise GoldenFixtureError(f"{where} input {spec['name']!r}: needs exactly one of "
+                                     f"{', '.join(INPUT_BUILDERS)}")
+        if INPUT_BUILDERS[builder][0] and "seed" not in record:
+            raise GoldenFixtureError(f"{where} input {spec['name']!r}: a {builder} draw "
+                                     "needs the record's seed")
+    if not record["checks"]:
+        raise GoldenFixtureError(f"{where}: checks is empty")
+    names = [spec["name"] for spec in record["inputs"]]
+    outputs = OPS[record["op"]].outputs
+    for i, check in enumerate(record["checks"]):
+        _require(f"{where} check {i}", check, kind.check_keys, "check")
+        if check.get("metric", "rel_error") not in METRICS:
+            raise GoldenFixtureError(f"{where} check {i}: unknown metric {check['metric']!r}; "
+                                     f"expected one of {', '.join(METRICS)}")
+        if check.get("output", outputs[0]) not in outputs:
+            raise GoldenFixtureError(f"{where} check {i}: op {record['op']} has no output "
+                                     f"{check['output']!r}; it has {', '.join(outputs)}")
+        if "expected" in record and check["output"] not in record["expected"]:
+            raise GoldenFixtureError(f"{where} check {i}: no expected value for "
+                                     f"{check['output']!r}")
+    refs = [*record.get("upstream", {}).values(),
+            *(check["grad"] for check in record["checks"] if "grad" in check)]
+    unknown = [name for name in refs if name not in names]
+    if unknown:
+        raise GoldenFixtureError(f"{where}: refers to {', '.join(map(repr, unknown))}, not "
+                                 f"among its inputs ({', '.join(names)})")
+
+
+def load_document(path) -> list:
+    """The validated records of one fixture file; :class:`GoldenFixtureError` names it."""
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise GoldenFixtureError(f"{path}: golden fixture file not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise GoldenFixtureError(f"{path}: cannot read golden fixture: {exc}") from None
+    except json.JSONDecodeError as exc:
+        raise GoldenFixtureError(f"{path}: not valid JSON: {exc}") from None
+    _require(str(path), data, ("document", "records"), "top level")
+    if not isinstance(data["records"], list) or not data["records"]:
+        raise GoldenFixtureError(f"{path}: 'records' must be a non-empty list")
+    for i, record in enumerate(data["records"]):
+        validate_record(record, f"{path}: record {i}")
+    return data["records"]
+
+
+def load_records(documents=None) -> list:
+    """Records of every file for ``documents`` (see :func:`run_golden`), ids unique."""
+    records, seen = [], {}
+    for path in fixture_paths(documents):
+        for record in load_document(path):
+            if record["id"] in seen:
+                raise GoldenFixtureError(f"{path}: record id {record['id']!r} already "
+                                         f"used in {seen[record['id']]}")
+            seen[record["id"]] = path
+            records.append(record)
+    return records
+
+
+def format_results(results) -> str:
+    """One line per result, failures first."""
+    ordered = sorted(results, key=lambda r: r.passed)
+    return "\n".join(r.describe() for r in ordered)

@@ -1,0 +1,393 @@
+"""One-line hints for a failing tensor, where the pattern of the error is recognisable.
+
+:func:`hint` looks at the first failing check of a tensor (its actual and expected
+arrays and its case) and tries, in order:
+
+1. patterns of the two arrays alone: all zeros, a constant factor (exactly 2x,
+   1/N, 1/T, sign flipped ...), the transpose, LSTM gate blocks permuted or wrong
+   in some blocks only, slices that are zero where the reference is not, a shift
+   by one timestep;
+2. known wrong answers computed with torch for the same case: a recurrent
+   gradient that matches one timestep only or no backpropagation through time,
+   an LSTM read with its gate blocks in another order, an embedding gradient that
+   drops repeated indices, a loss that ignores its mask, a gradient that ignores
+   one of its upstream gradients.
+
+Hints are heuristics that explain a failure, never a reason for one; an empty
+string means nothing was recognised.
+"""
+from __future__ import annotations
+
+import dataclasses
+import itertools
+
+import numpy as np
+
+from torch_ref.layout import NUMPY_GATES
+
+# sequence components with a per-timestep unrolled torch reference
+_RECURRENT = {"rnn": False, "lstm": True}
+# catalog functions likely to call another one: a failure there may be inherited
+LIKELY_CALLS = {"rnn_forward": "rnn_step_forward", "rnn_backward": "rnn_step_backward",
+                "lstm_forward": "lstm_step_forward", "lstm_backward": "lstm_step_backward"}
+
+
+def _close(a, b, scale=None) -> bool:
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    if a.shape != b.shape or not (np.all(np.isfinite(a)) and np.all(np.isfinite(b))):
+        return False
+    scale = max(float(np.max(np.abs(b), initial=0.0)), 1e-12) if scale is None else scale
+    return bool(np.max(np.abs(a - b), initial=0.0) <= 1e-4 * scale)
+
+
+def _factor_names(case) -> list:
+    """``(factor, words)`` pairs a wrong gradient is commonly off by."""
+    s = case.sizes
+    names = [(2.0, "exactly 2x the reference: a term counted twice?"),
+             (0.5, "exactly half the reference: a factor 2 missing (or divided twice)?"),
+             (-1.0, "the reference with its sign flipped")]
+    N, T = s.get("N"), s.get("T")
+    if N and N > 1:
+        names += [(1.0 / N, f"1/N of the reference (N={N}): averaged over the batch "
+                            f"instead of summed"),
+                  (float(N), f"N times the reference (N={N}): a division by N too many "
+                             f"in the reference? here, a missing one")]
+    if T and T > 1:
+        names += [(1.0 / T, f"1/T of the reference (T={T}): averaged over time instead "
+                            f"of summed"),
+                  (float(T), f"T times the reference (T={T}): summed over time once too often")]
+    if N and T and N * T > 1 and N > 1 and T > 1:
+        names += [(1.0 / (N * T), f"1/(N*T) of the reference (N*T={N * T}): averaged over "
+                                  f"batch and time instead of summed")]
+    mask = case.inputs.get("mask")
+    if mask is not None and N:
+        count = float(np.sum(np.asarray(mask, dtype=np.float64)))
+        if count > 0 and abs(count - N) > 0.5:
+            names += [(N / count, f"the reference times N/(unmasked steps) = {N}/{count:g}: "
+                                  f"divided by the number of unmasked steps instead of N")]
+    return names
+
+
+def _constant_factor(actual, expected, case) -> str:
+    e = expected.astype(np.float64).ravel()
+    a = actual.astype(np.float64).ravel()
+    norm = float(e @ e)
+    if norm == 0.0 or not np.all(np.isfinite(a)):
+        return ""
+    k = float(a @ e) / norm
+    if not _close(a, k * e, max(float(np.max(np.abs(a))), float(np.max(np.abs(k * e))))):
+        return ""
+    if abs(k - 1.0) < 1e-6:
+        return ""
+    for factor, words in _factor_names(case):
+        if abs(k - factor) <= 1e-6 * max(1.0, abs(factor)):
+            return words
+    if e.size == 1:
+        return ""  # any wrong scalar is a multiple of the right one
+    return f"a constant multiple ({k:.6g}x) of the reference"
+
+
+def _transpose(actual, expected) -> str:
+    if (actual.ndim == 2 and actual.shape[0] == actual.shape[1] and actual.shape[0] > 1
+            and _close(actual, expected.T)):
+        return "equals the transpose of the reference: operands of a product swapped?"
+    return ""
+
+
+def _gate_blocks(array, axis: int, H: int):
+    return [np.take(array, np.arange(k * H, (k + 1) * H), axis=axis) for k in range(4)]
+
+
+def _gates(actual, expected, axis, H) -> str:
+    """Blocks permuted, or a mismatch confined to some gate blocks."""
+    if axis is None or actual.shape[axis] != 4 * H:
+        return ""
+    got, want = _gate_blocks(actual, axis, H), _gate_blocks(expected, axis, H)
+    for perm in itertools.permutations(range(4)):
+        if perm != (0, 1, 2, 3) and all(_close(got[k], want[perm[k]]) for k in range(4)):
+            order = ", ".join(NUMPY_GATES[p] for p in perm)
+            return (f"the gate blocks are in the order [{order}]; they must be "
+                    f"[{', '.join(NUMPY_GATES)}], as in the forward pass")
+    wrong = [NUMPY_GATES[k] for k in range(4) if not _close(got[k], want[k])]
+    if 0 < len(wrong) < 4:
+        which = ", ".join(wrong)
+        return (f"only gate block(s) {which} differ: look at the derivative through "
+                f"gate {wrong[0]}" + (" (tanh)" if wrong == ["g"] else ""))
+    return ""
+
+
+def _axis_name(axis: int, array, case) -> str:
+    s = case.sizes
+    if array.ndim == 3 and axis == 1 and array.shape[1] == s.get("T"):
+        return "timestep"
+    if array.ndim >= 2 and axis == 0 and array.shape[0] == s.get("V"):
+        return "row (word)"
+    return f"index on axis {axis} ="
+
+
+def _zero_slices(actual, expected, case) -> str:
+    if not np.any(expected):
+        return ""
+    if not np.any(actual):
+        return "all zeros where the reference is not: never computed, or overwritten"
+    for axis in range(actual.ndim):
+        if actual.shape[axis] < 2:
+            continue
+        other = tuple(i for i in range(actual.ndim) if i != axis)
+        zero_here = ~np.any(actual, axis=other) & np.any(expected, axis=other)
+        if zero_here.any() and not zero_here.all():
+            idx = [int(i) for i in np.flatnonzero(zero_here)]
+            shown = ", ".join(map(str, idx[:4])) + (" ..." if len(idx) > 4 else "")
+            what = _axis_name(axis, actual, case)
+            extra = ""
+            if what == "timestep" and idx in ([0], [actual.shape[1] - 1]):
+                extra = ": the time loop misses a timestep (off by one)?"
+            return f"zero at {what} {shown} where the reference is not{extra}"
+    return ""
+
+
+def _time_shift(actual, expected, case) -> str:
+    T = case.sizes.get("T")
+    if actual.ndim != 3 or not T or T < 2 or actual.shape[1] != T:
+        return ""
+    if _close(actual[:, 1:], expected[:, :-1]):
+        return "shifted one timestep later than the reference (off by one in the time loop)"
+    if _close(actual[:, :-1], expected[:, 1:]):
+        return "shifted one timestep earlier than the reference (off by one in the time loop)"
+    return ""
+
+
+# ---- known wrong answers, computed with torch ---------------------------------------
+
+_MEMO: dict = {}
+
+
+def _memo(case, tag, compute):
+    """``compute()`` once per (case, tag): several tensors of one case share the runs."""
+    entry = _MEMO.get(id(case))
+    if entry is None or entry[0] is not case:
+        if len(_MEMO) > 16:
+            _MEMO.clear()
+        entry = _MEMO[id(case)] = (case, {})
+    if tag not in entry[1]:
+        entry[1][tag] = compute()
+    return entry[1][tag]
+
+
+def _torch_run(component, case, tag, variant):
+    """Tensors of the torch run of ``variant`` (a changed copy of ``case``), memoised."""
+    return _memo(case, ("run", component.name, tag),
+                 lambda: component.run_torch(variant).tensors())
+
+
+def _unrolled(case, lstm: bool, detach_h=False, detach_c=False):
+    """Per-timestep torch run of a sequence case, one cell per timestep (memoised).
+
+    Returns ``(grads, per_step)``: total gradients by name and the list of
+    ``(dWx, dWh, db)`` each timestep's cell contributes.
+    """
+    return _memo(case, ("unrolled", lstm, detach_h, detach_c),
+                 lambda: _unroll(case, lstm, detach_h, detach_c))
+
+
+def _unroll(case, lstm: bool, detach_h: bool, detach_c: bool):
+    import torch
+
+    from torch_ref import layout as L
+
+    i = case.inputs
+    T = i["x"].shape[1]
+    make = L.make_lstm_cell if lstm else L.make_rnn_cell
+    cells = [make(i["Wx"], i["Wh"], i["b"]) for _ in range(T)]
+    x, h0 = L.tensor(i["x"], True), L.tensor(i["h0"], True)
+    h, c = h0, torch.zeros_like(h0)
+    total = 0
+    upstream = L.tensor(case.upstream["h"])
+    for t, cell in enumerate(cells):
+        if lstm:
+            h, c = cell(x[:, t], (h, c))
+        else:
+            h = cell(x[:, t], h)
+        total = total + (h * upstream[:, t]).sum()
+        if detach_h:
+            h = h.detach()
+        if detach_c:
+            c = c.detach()
+    total.backward()
+    per_step = [L.recurrent_grads(cell) for cell in cells]
+    zeros = np.zeros_like(i["h0"])
+    grads = {"dx": L.to_numpy(x.grad),
+             "dh0": L.to_numpy(h0.grad) if h0.grad is not None else zeros}
+    for k, name in enumerate(("dWx", "dWh", "db")):
+        grads[name] = sum(step[k] for step in per_step)
+    return grads, per_step
+
+
+def _recurrent_alternatives(case, tensor, lstm):
+    T = case.inputs["x"].shape[1]
+    yield from _detached(case, tensor, lstm)
+    if tensor not in ("dWx", "dWh", "db") or T < 2:
+        return
+    _, per_step = _unrolled(case, lstm)
+    k = ("dWx", "dWh", "db").index(tensor)
+    yield per_step[0][k], (f"{tensor} matches timestep 0 alone: the contributions of the "
+                           f"timesteps must be summed (+=), not assigned")
+    yield per_step[-1][k], (f"{tensor} matches the last timestep alone: the contributions of "
+                            f"the timesteps must be summed (+=) over the whole loop")
+    yield sum(s[k] for s in per_step[1:]), ("misses the contribution of timestep 0: the "
+                                            "backward time loop stops one step early")
+    yield sum(s[k] for s in per_step[:-1]), ("misses the contribution of the last timestep: "
+                                             "the backward time loop starts one step early")
+
+
+def _detached(case, tensor, lstm):
+    grads, _ = _unrolled(case, lstm, detach_h=True)
+    yield grads.get(tensor), ("no gradient flows back through the hidden state: the "
+                              "upstream gradient of step t must be dh[:, t] + the dprev_h "
+                              "of step t+1")
+    if lstm:
+        grads, _ = _unrolled(case, lstm, detach_c=True)
+        yield grads.get(tensor), ("the cell-state gradient is not carried across time: "
+                                  "dprev_c of step t+1 must be the dnext_c of step t")
+
+
+def _permuted_weights(case, perm):
+    H = case.inputs["Wh"].shape[0]
+    index = np.concatenate([np.arange(p * H, (p + 1) * H) for p in perm])
+    inputs = dict(case.inputs)
+    inputs["Wx"] = case.inputs["Wx"][:, index]
+    inputs["Wh"] = case.inputs["Wh"][:, index]
+    inputs["b"] = case.inputs["b"][index]
+    return dataclasses.replace(case, inputs=inputs)
+
+
+def _gate_order_alternatives(component, case, tensor):
+    for perm in itertools.permutations(range(4)):
+        if perm == (0, 1, 2, 3):
+            continue
+        run = _torch_run(component, case, ("gates", perm), _permuted_weights(case, perm))
+        believed = [""] * 4
+        for gate, block in enumerate(perm):
+            believed[block] = NUMPY_GATES[gate]
+        yield run.get(tensor), (
+            f"matches an LSTM that reads its 4H blocks as [{', '.join(believed)}]; the "
+            f"layout is [{', '.join(NUMPY_GATES)}] (torch's own order is i, f, g, o)")
+
+
+def _embedding_alternatives(case, tensor):
+    if tensor != "dW":
+        return
+    x, dout = case.inputs["x"], case.upstream["out"]
+    assigned = np.zeros_like(case.inputs["W"])
+    assigned[x] += dout  # what the mistake computes: each repeated index counted once
+    yield assigned, ("repeated word indices are counted once: dW[x] += dout does not "
+                     "accumulate duplicates; use np.add.at(dW, x, dout)")
+
+
+def _softmax_alternatives(component, case, tensor):
+    mask = case.inputs["mask"]
+    ones = dataclasses.replace(case, inputs={**case.inputs,
+                                             "mask": np.ones_like(np.asarray(mask))})
+    where = "loss" if tensor == "loss" else "gradient"
+    yield _torch_run(component, case, "mask ones", ones).get(tensor), (
+        f"the mask is ignored in the {where}: masked timesteps must add nothing")
+
+
+def _upstream_alternatives(component, case, tensor):
+    """Gradients when one upstream gradient is ignored, or only one timestep's is used."""
+    upstream = case.upstream
+    if len(upstream) > 1:
+        for name in upstream:
+            zeroed = {**upstream, name: np.zeros_like(upstream[name])}
+            run = _torch_run(component, case, ("no upstream", name),
+                             dataclasses.replace(case, upstream=zeroed))
+            yield run.get(tensor), f"{tensor} ignores the upstream gradient d{name}"
+    T = case.sizes.get("T")
+    if len(upstream) == 1 and T and T > 1:
+        name, value = next(iter(upstream.items()))
+        if value.ndim == 3 and value.shape[1] == T:
+            for t, words in ((0, "the first timestep"), (T - 1, "the last timestep")):
+                only = np.zeros_like(value)
+                only[:, t] = value[:, t]
+                run = _torch_run(component, case, ("upstream at", t),
+                                 dataclasses.replace(case, upstream={name: only}))
+                yield run.get(tensor), (
+                    f"{tensor} matches the gradient of {words} alone: sum over all "
+                    f"timesteps")
+
+
+def _alternatives(component, case, tensor, is_output: bool):
+    name = component.name
+    if name in _RECURRENT and not is_output:
+        yield from _recurrent_alternatives(case, tensor, _RECURRENT[name])
+    if name in ("lstm", "lstm_step") and is_output:
+        yield from _gate_order_alternatives(component, case, tensor)
+    if name == "word_embedding":
+        yield from _embedding_alternatives(case, tensor)
+    if name == "temporal_softmax_loss" and "mask" in case.inputs:
+        yield from _softmax_alternatives(component, case, tensor)
+    if not is_output:
+        yield from _upstream_alternatives(component, case, tensor)
+
+
+def _from_alternatives(check, component, case, is_output) -> str:
+    actual = np.asarray(check.actual)
+    try:
+        for value, words in _alternatives(component, case, check.tensor, is_output):
+            if value is not None and np.shape(value) == actual.shape and _close(actual, value):
+                return words
+    except Exception:  # noqa: BLE001 - a hint must never break a report
+        return ""
+    return ""
+
+
+def hint(check, component, case, is_output: bool = False) -> str:
+    """A one-line hint for a failing ``check`` of ``component`` on ``case`` ('' if none).
+
+    is_output: the tensor is a forward output (else a gradient).
+    """
+    if check.status != "FAIL" or check.actual is None or check.expected is None:
+        return ""
+    actual, expected = np.asarray(check.actual), np.asarray(check.expected)
+    if actual.shape != expected.shape:
+        if actual.ndim == 2 and actual.shape == expected.shape[::-1]:
+            return (f"shape {actual.shape} is the transpose of {expected.shape}: operands "
+                    f"of a product swapped?")
+        return ""
+    if "dtype" in check.message:
+        return ("computed in another dtype: allocate with the input's dtype "
+                "(np.zeros(shape, dtype=x.dtype)) and keep scalars from upcasting")
+    if not np.all(np.isfinite(actual)):
+        return ""
+    if case.label.startswith("reuse"):
+        return _reuse_hint(actual, expected, case)
+    axis = component.gate_axes.get(check.tensor)
+    H = case.sizes.get("H")
+    if not np.any(actual) and np.any(expected):
+        return "all zeros where the reference is not: never computed, or overwritten"
+    for words in (_constant_factor(actual, expected, case), _transpose(actual, expected),
+                  _gates(actual, expected, axis, H) if H else ""):
+        if words:
+            return words
+    found = _from_alternatives(check, component, case, is_output)
+    if found:
+        return found
+    for words in (_zero_slices(actual, expected, case), _time_shift(actual, expected, case)):
+        if words:
+            return words
+    return ""
+
+
+def _reuse_hint(actual, expected, case) -> str:
+    """Right in the ordinary cases, wrong in a reuse sequence: say what reuse did."""
+    if not np.any(actual) and np.any(expected):
+        return ("all zeros once forward is called again before the result is used (as a "
+                "numerical gradient check does): the arrays handed out are zeroed or "
+                "overwritten in place by a later call; hand out new arrays")
+    if case.label == "reuse-1":
+        return ("right when used at once, wrong when forward is called again in between "
+                "(as a numerical gradient check does): a backward must use its own cache, "
+                "and arrays handed out must not change on later calls")
+    return ("right on a new instance, wrong when the same one is used again: state kept from "
+            "the previous call (gradients accumulated with += across calls, a list of caches "
+            "never reset, an input or the weights kept or copied at the first call)")

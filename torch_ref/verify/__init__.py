@@ -1,0 +1,1 @@
+"""``verify``: the runner, its report, the module loader and the adapters."""

@@ -1,0 +1,55 @@
+"""``--api cs231n``: a functional ``rnn_layers.py`` (the cs231n assignment's API).
+
+Module-level functions with the signatures of ``numpy_rnn.functional``:
+``rnn_step_forward(x, prev_h, Wx, Wh, b) -> (next_h, cache)`` ... through
+``temporal_softmax_loss(x, y, mask) -> (loss, dx)``. ``affine_forward``,
+``affine_backward`` and ``mse_loss`` are not part of that API: checked when the
+module defines them, reported as not applicable otherwise.
+
+Reuse here means: another forward call with other inputs is made between a
+forward and the backward that takes its cache, which catches module-level state
+standing in for the cache.
+"""
+from __future__ import annotations
+
+from torch_ref.verify.adapters.base import FUNCTIONAL, Adapter
+
+_REQUIRED = ("rnn_step_forward", "rnn_step_backward", "rnn_forward", "rnn_backward",
+             "word_embedding_forward", "word_embedding_backward", "sigmoid",
+             "lstm_step_forward", "lstm_step_backward", "lstm_forward", "lstm_backward",
+             "temporal_affine_forward", "temporal_affine_backward", "temporal_softmax_loss")
+_OPTIONAL = ("affine_forward", "affine_backward", "mse_loss")
+
+
+class Cs231nAdapter(Adapter):
+    name = "cs231n"
+    description = "functional rnn_layers.py: rnn_step_forward ... temporal_softmax_loss"
+    golden_documents = ("hw3_rnn_lstm_checks", "language_modeling_assignment")
+    conventional_files = ("rnn_layers.py", "functional.py")
+    BINDINGS = {name: name for name in _REQUIRED + _OPTIONAL}
+    OPTIONAL = _OPTIONAL
+    reuse_notes = ("first call",
+                   "second call; the forward is called again with other inputs before "
+                   "the backward gets its cache",
+                   "third call; the forward is called again with other inputs before "
+                   "the backward gets its cache")
+
+    def present(self, user_function: str) -> bool:
+        return callable(getattr(self.module, user_function, None))
+
+    def absence_note(self, user_function: str) -> str:
+        if user_function in _OPTIONAL:
+            return "not part of the cs231n API (not defined in the module)"
+        return f"no function {user_function} in the module"
+
+    def implement(self, functional: str):
+        fn = getattr(self.module, functional)
+        names = FUNCTIONAL[functional][1]
+        returns_cache = names[-1] == "cache"
+
+        def run(*args):
+            result = self.values(functional, fn, self.call(functional, fn, *args), names)
+            if returns_cache:
+                self.decoy(lambda *a: self.call(functional, fn, *a), *args)
+            return result
+        return run

@@ -1,0 +1,208 @@
+"""``--api params``: the params-dict layer classes of the language-modeling notebook.
+
+Plain classes (no common base), used exactly as the notebook's test cells use them::
+
+    rnn = VanillaRNN(D, H, init_scale=0.02, name="rnn_test")
+    rnn.params[rnn.wx_name] = Wx                 # keys come from the *_name attributes
+    next_h, meta = rnn.step_forward(x, prev_h)
+    dx, dprev_h, dWx, dWh, db = rnn.step_backward(dnext_h, meta)
+    h = rnn.forward(x, h0)
+    dx, dh0 = rnn.backward(dh)                   # weight gradients in rnn.grads[...]
+    we = word_embedding(V, D, name="we");  out = we.forward(x);  we.backward(dout)
+    fc = temporal_fc(D, M, init_scale=0.02, name="test_t_fc")
+    out = fc.forward(x);  dx = fc.backward(dout)
+    loss_fn = temporal_softmax_CE_loss();  loss = loss_fn.forward(x, y, mask)
+    dx = loss_fn.backward()                      # no argument, once per forward
+
+``LSTM`` is ``VanillaRNN`` with a cell state (gates ``i, f, o, g``); ``params`` and
+``grads`` must hold the same keys. The reuse checks build the layers with their
+default names (``vanilla_rnn_wx`` ...), which the notebook's model uses.
+"""
+from __future__ import annotations
+
+from torch_ref.verify.adapters.base import MISSING, ApiMismatch, ClassAdapter, describe_value
+
+# attributes naming the keys of Wx, Wh, b in a recurrent layer's params and grads
+_RECURRENT_KEYS = ("wx_name", "wh_name", "b_name")
+# notebook names of the test cells
+_NAMES = {"VanillaRNN": "rnn_test", "LSTM": "test_lstm", "word_embedding": "we",
+          "temporal_fc": "test_t_fc"}
+
+
+class ParamsAdapter(ClassAdapter):
+    name = "params"
+    description = "params-dict classes VanillaRNN, LSTM, word_embedding, temporal_fc, " \
+                  "temporal_softmax_CE_loss (language-modeling notebook)"
+    golden_documents = ("language_modeling_assignment",)
+    conventional_files = ("layer_utils.py", "lib/rnn/layer_utils.py", "rnn/layer_utils.py")
+    BINDINGS = {
+        **{f"{cell}_{kind}": f"{cls}.{method}"
+           for cell, cls in (("rnn", "VanillaRNN"), ("lstm", "LSTM"))
+           for kind, method in (("step_forward", "step_forward"),
+                                ("step_backward", "step_backward"),
+                                ("forward", "forward"), ("backward", "backward"))},
+        "word_embedding_forward": "word_embedding.forward",
+        "word_embedding_backward": "word_embedding.backward",
+        "temporal_affine_forward": "temporal_fc.forward",
+        "temporal_affine_backward": "temporal_fc.backward",
+        "temporal_softmax_loss": {"loss": "temporal_softmax_CE_loss.forward",
+                                  "dx": "temporal_softmax_CE_loss.backward"},
+        "sigmoid": "sigmoid",
+    }
+    OPTIONAL = ("sigmoid",)
+    ARGUMENTS = {"temporal_softmax_loss": ("feat", "label", "mask")}
+
+    def implement(self, functional: str):
+        user = self.user_functions_of(functional)[0]
+        if functional == "sigmoid":
+            fn = self.module.sigmoid
+            return lambda x: self.values(user, fn, self.call(user, fn, x), ("out",))
+        if functional.startswith(("rnn_", "lstm_")):
+            cell, kind = functional.split("_", 1)
+            return self._recurrent(user, "VanillaRNN" if cell == "rnn" else "LSTM",
+                                   cell == "lstm", kind)
+        return {"word_embedding_forward": self._embedding_forward,
+                "word_embedding_backward": self._embedding_backward,
+                "temporal_affine_forward": self._fc_forward,
+                "temporal_affine_backward": self._fc_backward,
+                "temporal_softmax_loss": self._softmax_loss}[functional]
+
+    # ---- construction ---------------------------------------------------------------
+
+    def _layer(self, user, class_name, sizes: tuple, weights: dict, /, **kwargs):
+        """The layer with ``weights`` (``*_name`` attribute -> array) in its params."""
+        if not self.reuse_active:  # the notebook's names; reuse uses the defaults
+            kwargs["name"] = _NAMES[class_name]
+        layer, use = self.new(user, class_name, *sizes, **kwargs)
+        params = self._dicts(user, class_name, layer)
+        for attr, value in weights.items():
+            key = self._key(user, class_name, layer, attr)
+            self.assign(use, params.get(key), value,
+                        lambda v, key=key: params.__setitem__(key, v))
+        return layer
+
+    def _dicts(self, user, class_name, layer):
+        params, grads = getattr(layer, "params", None), getattr(layer, "grads", None)
+        if not isinstance(params, dict) or not isinstance(grads, dict):
+            raise ApiMismatch(user, f"a {class_name} needs dicts 'params' and 'grads'; got "
+                                    f"params: {describe_value(params)}, grads: "
+                                    f"{describe_value(grads)}")
+        if set(params) != set(grads):
+            raise ApiMismatch(user, f"{class_name}: params and grads must have the same keys; "
+                                    f"params: {sorted(map(str, params))}, grads: "
+                                    f"{sorted(map(str, grads))}")
+        return params
+
+    def _key(self, user, class_name, layer, attr):
+        key = getattr(layer, attr, None)
+        if key is None:
+            raise ApiMismatch(user, f"{class_name} has no attribute {attr!r} (the key of "
+                                    f"that weight in params and grads)")
+        return key
+
+    def _grads(self, user, class_name, layer, attrs):
+        self._dicts(user, class_name, layer)
+        grads = layer.grads
+        return tuple(self.lookup(grads, self._key(user, class_name, layer, a), user,
+                                 "grads", f"the {a} of the layer") for a in attrs)
+
+    # ---- recurrent layers -----------------------------------------------------------
+
+    def _recurrent(self, user, class_name, lstm, kind):
+        def layer_for(Wx, Wh, b):
+            return self._layer(user, class_name, (Wx.shape[0], Wh.shape[0]),
+                               dict(zip(_RECURRENT_KEYS, (Wx, Wh, b), strict=True)),
+                               init_scale=0.02)
+
+        if kind == "step_forward":
+            def step_forward(x, prev_h, *rest):
+                state, (Wx, Wh, b) = rest[:-3], rest[-3:]
+                layer = layer_for(Wx, Wh, b)
+                step = self.method(layer, "step_forward", user)
+                names = ("next_h", "next_c", "meta") if lstm else ("next_h", "meta")
+                result = self.values(user, layer.step_forward, step(x, prev_h, *state), names)
+                self.remember_forward(layer, step, x, prev_h, *state)
+                self.replay(layer)  # step_backward must use its meta, not the last state
+                return (*result[:-1], (layer, result[-1]))
+            return step_forward
+        if kind == "step_backward":
+            def step_backward(*args):
+                *upstream, (layer, meta) = args
+                step = self.method(layer, "step_backward", user)
+                names = ("dx", "dprev_h", "dprev_c", "dWx", "dWh", "db") if lstm else \
+                    ("dx", "dprev_h", "dWx", "dWh", "db")
+                result = self.values(user, layer.step_backward, step(*upstream, meta), names)
+                self.replay(layer)
+                return result
+            return step_backward
+        if kind == "forward":
+            def forward(x, h0, Wx, Wh, b):
+                layer = layer_for(Wx, Wh, b)
+                run = self.method(layer, "forward", user)
+                h = self._single(user, layer.forward, run(x, h0), "h (N, T, H)")
+                self.remember_forward(layer, run, x, h0)
+                return h, layer
+            return forward
+
+        def backward(dh, layer):
+            result = self.method(layer, "backward", user)(dh)
+            dx, dh0 = self.values(user, layer.backward, result, ("dx", "dh0"))
+            grads = self._grads(user, class_name, layer, _RECURRENT_KEYS)
+            self.replay(layer)  # the notebook reads grads, then calls forward again
+            return (dx, dh0, *grads)
+        return backward
+
+    # ---- word embedding, temporal fc, loss ------------------------------------------
+
+    def _single(self, user, fn, result, what: str):
+        result = self.values(user, fn, result, ("out",))
+        if isinstance(result, (tuple, list)):
+            raise ApiMismatch(user, f"{user} returned {describe_value(result)}; expected "
+                                    f"the array {what} only")
+        return result
+
+    def _embedding_forward(self, x, W):
+        user = "word_embedding.forward"
+        layer = self._layer(user, "word_embedding", W.shape, {"w_name": W})
+        run = self.method(layer, "forward", user)
+        out = self._single(user, layer.forward, run(x), "out (N, T, D)")
+        self.remember_forward(layer, run, x)
+        return out, layer
+
+    def _embedding_backward(self, dout, layer):
+        user = "word_embedding.backward"
+        self.method(layer, "backward", user)(dout)  # returns None; fills grads
+        (dW,) = self._grads(user, "word_embedding", layer, ("w_name",))
+        self.replay(layer)
+        return dW
+
+    def _fc_forward(self, x, w, b):
+        user = "temporal_fc.forward"
+        layer = self._layer(user, "temporal_fc", w.shape, {"w_name": w, "b_name": b},
+                            init_scale=0.02)
+        run = self.method(layer, "forward", user)
+        out = self._single(user, layer.forward, run(x), "out (N, T, M)")
+        self.remember_forward(layer, run, x)
+        return out, layer
+
+    def _fc_backward(self, dout, layer):
+        user = "temporal_fc.backward"
+        dx = self._single(user, layer.backward, self.method(layer, "backward", user)(dout),
+                          "dx (N, T, D)")
+        dw, db = self._grads(user, "temporal_fc", layer, ("w_name", "b_name"))
+        self.replay(layer)
+        return dx, dw, db
+
+    def _softmax_loss(self, x, y, mask):
+        user = "temporal_softmax_CE_loss.forward"
+        loss_fn, _ = self.new(user, "temporal_softmax_CE_loss")
+        run = self.method(loss_fn, "forward", user)
+        loss = self._single(user, loss_fn.forward, run(x, y, mask), "loss (a scalar)")
+        self.remember_forward(loss_fn, run, x, y, mask)
+        back = "temporal_softmax_CE_loss.backward"
+        if not self.present(back):
+            return loss, MISSING
+        dx = self._single(back, loss_fn.backward, self.method(loss_fn, "backward", back)(),
+                          "dx (N, T, V)")
+        self.replay(loss_fn)
+        return loss, dx

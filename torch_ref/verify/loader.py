@@ -1,0 +1,352 @@
+"""Import a module under test, and call into it with a time limit.
+
+``load_module(target, path=None)`` accepts what real submissions look like:
+
+- a file that is not in a package (``rnn_layers.py``): its directory goes on
+  ``sys.path`` and it is imported by its stem;
+- a file inside a package that uses relative imports
+  (``DL/layer/recurrent_layers.py`` starting ``from .layers_with_weights import
+  ...``): the package root is found by walking up the directories holding an
+  ``__init__.py``, put on ``sys.path``, and the module imported by its dotted
+  name (``DL.layer.recurrent_layers``);
+- a dotted name (``DL.layer.recurrent_layers``), with ``path`` naming the
+  directory it is importable from (the current directory when ``path`` is None).
+
+Anything that stops the import (a ``SyntaxError``, an ``ImportError``, an
+exception raised at import time, a hang) raises :class:`ModuleLoadError`, whose
+message shows the cause and the user's ``file:line``, never a traceback.
+:func:`unload` removes what :func:`load_module` imported, so that several
+modules with the same package name can be checked in one process.
+
+:class:`CallGuard` runs one call into user code: a per-call time limit
+(``SIGALRM``, main thread only), the user's printing captured, and any exception
+tagged with the user function it came from.
+"""
+from __future__ import annotations
+
+import contextlib
+import importlib
+import io
+import os
+import signal
+import sys
+import threading
+import traceback
+from dataclasses import dataclass, field
+
+import numpy as np
+
+_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # torch_ref/
+# file:line of the culprit is looked for outside these directories
+_LIBRARY_DIRS = tuple(os.path.dirname(os.path.abspath(m.__file__)) for m in
+                      (contextlib, importlib, np) if getattr(m, "__file__", None))
+
+# roots of the modules loaded so far; their frames are the user's frames
+USER_ROOTS: list = []
+# top-level names of the modules this loader imported (the only ones it may replace)
+_LOADED_TOPS: set = set()
+
+
+class ModuleLoadError(Exception):
+    """The module under test cannot be imported; the message says why and where."""
+
+
+class FunctionTimeout(BaseException):
+    """A call into user code ran past its time limit.
+
+    A ``BaseException`` so that ``except Exception`` in the user's code cannot
+    swallow it.
+    """
+
+
+@dataclass
+class LoadedModule:
+    """A module imported by :func:`load_module`.
+
+    module: the module object.  name: its dotted name.  root: the directory put on
+    ``sys.path``.  file: its source file (None for a namespace package).
+    """
+
+    module: object
+    name: str
+    root: str
+    file: str | None
+    imported: tuple = field(default=(), repr=False)
+
+
+def _in_package(directory: str) -> bool:
+    return os.path.isfile(os.path.join(directory, "__init__.py"))
+
+
+def dotted_name_of(file: str):
+    """``(root, dotted_name)`` of a ``.py`` file: walk up the ``__init__.py`` directories.
+
+    ``/a/DL/layer/recurrent_layers.py`` with ``__init__.py`` in ``DL`` and
+    ``DL/layer`` -> ``("/a", "DL.layer.recurrent_layers")``.
+    """
+    file = os.path.abspath(file)
+    directory, base = os.path.split(file)
+    stem = os.path.splitext(base)[0]
+    parts = [] if stem == "__init__" else [stem]
+    while _in_package(directory):
+        directory, package = os.path.split(directory)
+        parts.insert(0, package)
+    if not parts:
+        raise ModuleLoadError(f"{file}: an __init__.py outside any package cannot be checked")
+    for part in parts:
+        if not part.isidentifier():
+            raise ModuleLoadError(
+                f"{file}: {part!r} is not a valid Python module name (rename it, e.g. "
+                f"{part.replace('-', '_').replace(' ', '_')!r})")
+    return directory, ".".join(parts)
+
+
+def _where(exc: BaseException, roots) -> str:
+    """``file:line`` of the innermost traceback frame in the user's code."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    roots = tuple(os.path.abspath(r) + os.sep for r in roots)
+    mine = [f for f in frames if os.path.abspath(f.filename).startswith(roots)]
+    if not mine:
+        mine = [f for f in frames
+                if not os.path.abspath(f.filename).startswith((_PACKAGE_DIR,) + _LIBRARY_DIRS)
+                and not f.filename.startswith("<frozen")]
+    frame = (mine or frames or [None])[-1]
+    return f"{frame.filename}:{frame.lineno}" if frame else "?"
+
+
+def user_location(exc: BaseException) -> str:
+    """``file:line`` in the user's code where ``exc`` was raised (``?`` when unknown)."""
+    if isinstance(exc, SyntaxError) and exc.filename:
+        return f"{exc.filename}:{exc.lineno}"
+    location = getattr(exc, "verify_location", None)
+    if location is not None:
+        return location or "?"
+    return _where(exc, USER_ROOTS)
+
+
+def definition_of(fn) -> str:
+    """``file:line`` where a function, method or class is defined ('' when unknown)."""
+    import inspect
+
+    target = getattr(fn, "__func__", fn)
+    if isinstance(target, type):
+        target = getattr(target, "__init__", target)
+    try:
+        target = inspect.unwrap(target)
+        return f"{inspect.getsourcefile(target)}:{inspect.getsourcelines(target)[1]}"
+    except (TypeError, OSError):
+        return ""
+
+
+def describe_exception(exc: BaseException) -> str:
+    """``Type: message (file:line)``, the form every report uses for a user's exception."""
+    text = str(exc).strip().splitlines()
+    first = f": {text[0]}" if text else ""
+    return f"{type(exc).__name__}{first} ({user_location(exc)})"
+
+
+def _describe_syntax_error(exc: SyntaxError) -> str:
+    lines = [f"{exc.filename}:{exc.lineno}: {type(exc).__name__}: {exc.msg}"]
+    if exc.text:
+        code = exc.text.rstrip("\n")
+        stripped = code.lstrip()
+        lines.append(f"    {stripped}")
+        if exc.offset:
+            column = max(0, exc.offset - 1 - (len(code) - len(stripped)))
+            lines.append("    " + " " * column + "^")
+    return "\n".join(lines)
+
+
+def _purge(name: str) -> None:
+    """Forget ``name`` and its submodules (a module loaded before from another root)."""
+    top = name.split(".")[0]
+    for key in [k for k in sys.modules if k == top or k.startswith(top + ".")]:
+        del sys.modules[key]
+
+
+def _check_not_shadowing(top: str, root: str) -> None:
+    """Refuse a package name that is an installed module (``numpy``, ``torch`` ...)."""
+    if top == __name__.split(".")[0]:
+        raise ModuleLoadError(f"{top!r} is the checker itself; it cannot be checked this way")
+    existing = sys.modules.get(top)
+    if existing is None or top in _LOADED_TOPS:
+        return  # free, or loaded earlier by us (perhaps from another root): replaced below
+    # decided by name, never by path: an installed package can live under the user's
+    # root (a virtual environment inside /tmp) and must not be evicted
+    where = getattr(existing, "__file__", None) or ""
+    raise ModuleLoadError(
+        f"the module name {top!r} is already taken by {where or 'a built-in module'}; "
+        f"rename the package or the file")
+
+
+def load_module(target: str, path: str | None = None, guard: CallGuard | None = None,
+                conventional_files=()) -> LoadedModule:
+    """Import the module under test.
+
+    target: a ``.py`` file, a directory (then the first of ``conventional_files``
+    found under it is used), or a dotted module name.
+    path: directory a dotted name is imported from (default: the current directory).
+    guard: runs the import (time limit, captured output); a default one when None.
+    Raises :class:`ModuleLoadError`.
+    """
+    guard = guard or CallGuard()
+    if os.path.isdir(target) and path is None:
+        found = [os.path.join(target, f) for f in conventional_files
+                 if os.path.isfile(os.path.join(target, f))]
+        if not found:
+            raise ModuleLoadError(f"{target} is a directory and holds none of "
+                                  f"{', '.join(conventional_files) or 'the expected files'}; "
+                                  f"give the .py file")
+        target = found[0]
+    if target.endswith(".py") or os.sep in target or os.path.isfile(target):
+        if not os.path.isfile(target):
+            raise ModuleLoadError(f"{target}: no such file")
+        if path is not None:
+            raise ModuleLoadError("--path goes with a dotted module name, not with a file")
+        root, name = dotted_name_of(target)
+    else:
+        name = target
+        if not all(part.isidentifier() for part in name.split(".")):
+            raise ModuleLoadError(f"{name!r} is neither a file nor a dotted module name")
+        root = os.path.abspath(path if path is not None else os.getcwd())
+        if not os.path.isdir(root):
+            raise ModuleLoadError(f"--path {path}: no such directory")
+    _check_not_shadowing(name.split(".")[0], root)
+    _purge(name)
+    importlib.invalidate_caches()
+    before = set(sys.modules)
+    sys.path.insert(0, root)
+    USER_ROOTS.insert(0, root)
+    try:
+        module = guard.run("import " + name, importlib.import_module, name)
+    except SyntaxError as exc:
+        _forget(root, before, name.split(".")[0])
+        raise ModuleLoadError(_describe_syntax_error(exc)) from None
+    except FunctionTimeout:
+        _forget(root, before, name.split(".")[0])
+        raise ModuleLoadError(f"importing {name} did not finish within {guard.timeout:g} s "
+                              f"(code at module level that never ends?)") from None
+    except ModuleNotFoundError as exc:
+        _forget(root, before, name.split(".")[0])
+        if exc.name and name.startswith(exc.name):
+            raise ModuleLoadError(f"cannot find module {name!r} under {root}") from None
+        raise ModuleLoadError(f"importing {name} failed: {describe_exception(exc)}") from None
+    except BaseException as exc:  # anything at import time is the module's fault
+        if isinstance(exc, KeyboardInterrupt):
+            raise
+        _forget(root, before, name.split(".")[0])
+        raise ModuleLoadError(f"importing {name} failed: {describe_exception(exc)}") from None
+    imported = tuple(sorted(set(sys.modules) - before))
+    _LOADED_TOPS.add(name.split(".")[0])
+    return LoadedModule(module, name, root, getattr(module, "__file__", None), imported)
+
+
+def _users_modules(keys, top: str, root: str) -> list:
+    """The modules among ``keys`` that belong to the user: the package ``top`` and
+    modules from files under ``root``, but never installed ones (site-packages):
+    re-importing an extension such as numpy in one process fails."""
+    installed = tuple(os.path.abspath(p) + os.sep for p in sys.path
+                      if "site-packages" in p or "dist-packages" in p)
+    mine = []
+    for key in keys:
+        module = sys.modules.get(key)
+        where = os.path.abspath(getattr(module, "__file__", None) or "")
+        if key == top or key.startswith(top + "."):
+            mine.append(key)
+        elif where.startswith(os.path.abspath(root) + os.sep) and not where.startswith(installed):
+            mine.append(key)
+    return mine
+
+
+def _forget(root: str, before: set, top: str = "") -> None:
+    for key in _users_modules(set(sys.modules) - before, top, root):
+        del sys.modules[key]
+    if root in sys.path:
+        sys.path.remove(root)
+    if root in USER_ROOTS:
+        USER_ROOTS.remove(root)
+
+
+def unload(loaded: LoadedModule) -> None:
+    """Undo :func:`load_module`: drop its modules from ``sys.modules`` and its root."""
+    for key in _users_modules(loaded.imported, loaded.name.split(".")[0], loaded.root):
+        sys.modules.pop(key, None)
+    _purge(loaded.name)
+    if loaded.root in sys.path:
+        sys.path.remove(loaded.root)
+    if loaded.root in USER_ROOTS:
+        USER_ROOTS.remove(loaded.root)
+
+
+class CallGuard:
+    """Runs calls into user code: a time limit per call, output captured, culprit named.
+
+    timeout: seconds per call (None: no limit). A function that runs past it is
+    stopped (:class:`FunctionTimeout`) and remembered as hung: calling it again
+    raises at once, so one hung function costs one time limit, not one per case.
+    Exceptions leaving a call get ``verify_function`` (the user function's name)
+    when they do not have one yet. What the user's code prints is kept in
+    ``output`` instead of mixing with the report.
+    """
+
+    def __init__(self, timeout: float | None = 30.0):
+        self.timeout = timeout
+        self.hung: dict = {}
+        self.output = io.StringIO()
+        self.current: str | None = None
+        self.last_error: BaseException | None = None
+        self._previous_handler = None
+
+    def _can_time(self) -> bool:
+        return (self.timeout is not None and hasattr(signal, "setitimer")
+                and threading.current_thread() is threading.main_thread())
+
+    def run(self, name: str, fn, /, *args, **kwargs):
+        """``fn(*args, **kwargs)`` as the user function ``name``."""
+        if name in self.hung:
+            skipped = FunctionTimeout(f"{name} was stopped after {self.hung[name]:g} s "
+                                      f"in an earlier call; not called again")
+            skipped.verify_function, skipped.verify_location = name, ""
+            self.last_error = skipped
+            raise skipped
+        outer, self.current = self.current, name
+        timed = self._can_time() and outer is None
+        if timed:
+            if self._previous_handler is None:
+                self._previous_handler = signal.signal(signal.SIGALRM, self._on_alarm)
+            # repeat every 0.5 s in case the user's code swallows the first one
+            signal.setitimer(signal.ITIMER_REAL, self.timeout, 0.5)
+        try:
+            with contextlib.redirect_stdout(self.output):
+                return fn(*args, **kwargs)
+        except BaseException as exc:
+            if isinstance(exc, FunctionTimeout):
+                self.hung.setdefault(name, self.timeout)
+            if not hasattr(exc, "verify_function"):
+                exc.verify_function = name
+            if isinstance(exc, TypeError) and exc.__traceback__.tb_next is None:
+                # raised by the call itself (wrong arguments): point at the definition
+                exc.verify_location = definition_of(fn)
+            self.last_error = exc
+            raise
+        finally:
+            if timed:
+                signal.setitimer(signal.ITIMER_REAL, 0)
+            self.current = outer
+
+    def _on_alarm(self, signum, frame):
+        raise FunctionTimeout(f"{self.current} did not return within {self.timeout:g} s; "
+                              f"stopped")
+
+    def close(self) -> None:
+        """Give ``SIGALRM`` back to whoever had it before the first timed call."""
+        if self._previous_handler is not None:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, self._previous_handler)
+            self._previous_handler = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
