@@ -1,7 +1,7 @@
 """numpy_rnn: recurrent layers with hand-written backward passes, in NumPy.
 
 The numerical core is :mod:`numpy_rnn.functional`: forward/backward pairs for the
-vanilla RNN and the LSTM (one step and whole sequences), word embedding, affine
+vanilla RNN, the LSTM and the GRU (one step and whole sequences), word embedding, affine
 and temporal affine layers, the masked temporal softmax cross-entropy and the
 mean squared error. :mod:`numpy_rnn.layers` wraps them in classes holding
 ``params`` and ``grads``; :mod:`numpy_rnn.core.gradcheck` has the numerical gradient
@@ -22,6 +22,10 @@ from numpy_rnn.core.gradcheck import (
 from numpy_rnn.functional import (
     affine_backward,
     affine_forward,
+    gru_backward,
+    gru_forward,
+    gru_step_backward,
+    gru_step_forward,
     log_softmax,
     lstm_backward,
     lstm_forward,
@@ -49,6 +53,7 @@ __all__ = [
     "rnn_step_forward", "rnn_step_backward", "rnn_forward", "rnn_backward",
     "word_embedding_forward", "word_embedding_backward", "sigmoid",
     "lstm_step_forward", "lstm_step_backward", "lstm_forward", "lstm_backward",
+    "gru_step_forward", "gru_step_backward", "gru_forward", "gru_backward",
     "temporal_affine_forward", "temporal_affine_backward", "temporal_softmax_loss",
     "affine_forward", "affine_backward", "mse_loss", "softmax", "log_softmax",
 ]

@@ -4,7 +4,8 @@ Every layer is a pair ``*_forward(...) -> (out, cache)`` / ``*_backward(dout,
 cache) -> grads``. Arrays are batch-first: ``x: (N, T, D)`` holds ``N`` sequences
 of ``T`` timesteps of ``D`` features; ``H`` is the hidden size. An LSTM packs its
 four gates along a ``4H`` axis in the order ``i, f, o, g`` (input, forget,
-output, candidate) and starts its cell state at zero.
+output, candidate) and starts its cell state at zero; a GRU packs ``r, z, n``
+(reset, update, candidate) along a ``3H`` axis and has an input and a hidden bias.
 
 Conventions shared by all functions:
 
@@ -33,6 +34,7 @@ from numpy_rnn.core.affine import (
     temporal_affine_forward,
 )
 from numpy_rnn.core.embedding import word_embedding_backward, word_embedding_forward
+from numpy_rnn.core.gru import gru_backward, gru_forward, gru_step_backward, gru_step_forward
 from numpy_rnn.core.losses import log_softmax, mse_loss, softmax, temporal_softmax_loss
 from numpy_rnn.core.lstm import (
     lstm_backward,
@@ -47,6 +49,7 @@ __all__ = [
     "rnn_step_forward", "rnn_step_backward", "rnn_forward", "rnn_backward",
     "word_embedding_forward", "word_embedding_backward", "sigmoid",
     "lstm_step_forward", "lstm_step_backward", "lstm_forward", "lstm_backward",
+    "gru_step_forward", "gru_step_backward", "gru_forward", "gru_backward",
     "temporal_affine_forward", "temporal_affine_backward", "temporal_softmax_loss",
     "affine_forward", "affine_backward", "mse_loss", "softmax", "log_softmax",
 ]

@@ -1,7 +1,9 @@
 """Where NumPy parameters live in ``torch.nn`` modules, and back.
 
 This module is the only place that knows the layout differences. Every other
-module builds torch modules and reads their gradients through it.
+module builds torch modules and reads their gradients through it. The recurrent
+cells are data (:data:`CELLS`): their gate blocks in NumPy and torch order, each
+gate's activation, and which NumPy bias feeds torch's ``bias_ih`` and ``bias_hh``.
 
 =====================  ==========================  ==================================
 NumPy (this project)   torch                       rule
@@ -9,11 +11,14 @@ NumPy (this project)   torch                       rule
 RNN ``Wx (D, H)``      ``weight_ih_l0 (H, D)``     transpose
 RNN ``Wh (H, H)``      ``weight_hh_l0 (H, H)``     transpose
 RNN ``b (H,)``         ``bias_ih_l0``              ``bias_hh_l0`` = 0 (its gradient
-                                                   equals ``bias_ih``'s; unused)
+                                                   equals ``bias_ih``'s; frozen)
 LSTM ``Wx (D, 4H)``    ``weight_ih_l0 (4H, D)``    transpose, then gate blocks
                                                    ``i, f, o, g`` -> ``i, f, g, o``
 LSTM ``Wh (H, 4H)``    ``weight_hh_l0 (4H, H)``    same
 LSTM ``b (4H,)``       ``bias_ih_l0``              reorder; ``bias_hh_l0`` = 0
+GRU ``Wx (D, 3H)``     ``weight_ih_l0 (3H, D)``    transpose; gates ``r, z, n`` in both
+GRU ``Wh (H, 3H)``     ``weight_hh_l0 (3H, H)``    transpose
+GRU ``bx, bh (3H,)``   ``bias_ih_l0, bias_hh_l0``  identical (``r`` scales ``bh_n``)
 cell state ``c0``      ``(h0, c0)``                ``lstm_forward`` starts at ``c0 = 0``
 ``h0 (N, H)``          ``h0 (1, N, H)``            a leading ``num_layers`` axis
 ``x (N, T, D)``        ``batch_first=True``        same memory order
@@ -21,22 +26,76 @@ Embedding ``W (V,D)``  ``nn.Embedding.weight``     identical
 affine ``w (D, M)``    ``nn.Linear.weight (M, D)`` transpose
 =====================  ==========================  ==================================
 
-Cells (``nn.RNNCell``, ``nn.LSTMCell``) use the same parameter names without the
-``_l0`` suffix and take ``h`` as ``(N, H)``.
+Cells (``nn.RNNCell``, ``nn.LSTMCell``, ``nn.GRUCell``) use the same parameter
+names without the ``_l0`` suffix and take ``h`` as ``(N, H)``. Weights are copied
+with their shapes checked: a weight of the wrong shape is a ``ValueError`` naming
+it, never broadcast.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
-try:  # the gate-order facts below are needed without torch too (reports, fixtures)
+from numpy_rnn.core.validation import ArgChecker
+
+try:  # the gate facts below are needed without torch too (reports, fixtures)
     import torch
     from torch import nn
 except ImportError:  # pragma: no cover - exercised in the numpy-only tox envs
     torch = nn = None
 
-# NumPy gate order along the 4H axis, and torch's.
-NUMPY_GATES = ("i", "f", "o", "g")
-TORCH_GATES = ("i", "f", "g", "o")
+
+@dataclass(frozen=True)
+class Cell:
+    """How one recurrent cell is laid out in NumPy and in torch.
+
+    name:         ``"rnn"``, ``"lstm"``, ``"gru"``.
+    gates:        gate blocks along the NumPy gate axis (size ``len(gates) * H``).
+    torch_gates:  the same blocks in torch's order.
+    activations:  each NumPy gate's nonlinearity, in ``gates`` order.
+    biases:       the NumPy bias arguments, in call order.
+    torch_biases: ``bias_ih``'s and ``bias_hh``'s NumPy source; ``None`` means
+                  held at zero and frozen (its gradient would equal the other's).
+    module:       the ``torch.nn`` sequence module; ``module + "Cell"`` is the cell.
+    cell_state:   whether torch carries ``(h, c)``; the NumPy sequence functions
+                  start ``c`` at zero.
+    options:      keyword arguments both torch modules need, as pairs.
+    """
+
+    name: str
+    gates: tuple
+    torch_gates: tuple
+    activations: tuple
+    biases: tuple
+    torch_biases: tuple
+    module: str
+    cell_state: bool = False
+    options: tuple = ()
+
+    @property
+    def width(self) -> int:
+        """Gate blocks per hidden unit: the ``G`` of a ``(D, G*H)`` weight."""
+        return len(self.gates)
+
+    def gate_of(self, index: int, hidden_size: int) -> str:
+        """Name of the NumPy gate block holding an index of the gate axis."""
+        return self.gates[int(index) // int(hidden_size)]
+
+
+CELLS = {cell.name: cell for cell in (
+    Cell("rnn", ("h",), ("h",), ("tanh",), ("b",), ("b", None), "RNN",
+         options=(("nonlinearity", "tanh"),)),
+    Cell("lstm", ("i", "f", "o", "g"), ("i", "f", "g", "o"),
+         ("sigmoid", "sigmoid", "sigmoid", "tanh"), ("b",), ("b", None), "LSTM",
+         cell_state=True),
+    Cell("gru", ("r", "z", "n"), ("r", "z", "n"), ("sigmoid", "sigmoid", "tanh"),
+         ("bx", "bh"), ("bx", "bh"), "GRU"),
+)}
+
+# The LSTM's gate orders, which the documents and reports name.
+NUMPY_GATES = CELLS["lstm"].gates
+TORCH_GATES = CELLS["lstm"].torch_gates
 
 
 def torch_dtype(dtype):
@@ -63,107 +122,155 @@ def to_numpy(t) -> np.ndarray:
     return t.detach().cpu().numpy().copy()
 
 
+# ---- gate order -------------------------------------------------------------------
+
 def _gate_permutation(hidden_size: int, source, target) -> np.ndarray:
-    """Row indices that reorder 4H gate blocks from ``source`` to ``target`` order."""
+    """Indices that reorder gate blocks from ``source`` to ``target`` order."""
     blocks = [np.arange(source.index(g) * hidden_size, (source.index(g) + 1) * hidden_size)
               for g in target]
     return np.concatenate(blocks)
 
 
+def to_torch_order(cell: Cell, array, hidden_size: int, axis: int = 0) -> np.ndarray:
+    """Reorder ``cell``'s gate blocks from NumPy to torch order along ``axis``."""
+    if cell.gates == cell.torch_gates:
+        return np.asarray(array)
+    return np.take(array, _gate_permutation(hidden_size, cell.gates, cell.torch_gates), axis)
+
+
+def from_torch_order(cell: Cell, array, hidden_size: int, axis: int = 0) -> np.ndarray:
+    """Reorder ``cell``'s gate blocks from torch to NumPy order along ``axis``."""
+    if cell.gates == cell.torch_gates:
+        return np.asarray(array)
+    return np.take(array, _gate_permutation(hidden_size, cell.torch_gates, cell.gates), axis)
+
+
 def lstm_to_torch_order(array, hidden_size: int, axis: int = 0) -> np.ndarray:
     """Reorder gate blocks ``i, f, o, g`` -> ``i, f, g, o`` along ``axis``."""
-    perm = _gate_permutation(hidden_size, NUMPY_GATES, TORCH_GATES)
-    return np.take(array, perm, axis=axis)
+    return to_torch_order(CELLS["lstm"], array, hidden_size, axis)
 
 
 def lstm_from_torch_order(array, hidden_size: int, axis: int = 0) -> np.ndarray:
     """Reorder gate blocks ``i, f, g, o`` -> ``i, f, o, g`` along ``axis``."""
-    perm = _gate_permutation(hidden_size, TORCH_GATES, NUMPY_GATES)
-    return np.take(array, perm, axis=axis)
+    return from_torch_order(CELLS["lstm"], array, hidden_size, axis)
 
 
-def gate_of(index_along_gate_axis: int, hidden_size: int) -> str:
-    """Name of the NumPy gate block (``i``/``f``/``o``/``g``) holding an index of a 4H axis."""
-    return NUMPY_GATES[int(index_along_gate_axis) // int(hidden_size)]
+def gate_of(index_along_gate_axis: int, hidden_size: int, cell: str = "lstm") -> str:
+    """Name of the NumPy gate block holding an index of a gate axis (LSTM by default)."""
+    return CELLS[cell].gate_of(index_along_gate_axis, hidden_size)
 
 
-def _set(param, value) -> None:
+# ---- weights in and out of torch modules -----------------------------------------
+
+def _set(param, value, name: str) -> None:
+    value = np.ascontiguousarray(value)
+    if tuple(param.shape) != value.shape:  # copy_ would broadcast
+        raise ValueError(f"{name} must have shape {tuple(param.shape)}, got {value.shape}")
     with torch.no_grad():
-        param.copy_(torch.from_numpy(np.ascontiguousarray(value)))
+        param.copy_(torch.from_numpy(value))
 
 
-def _recurrent_torch_weights(Wx, Wh, b, gated: bool):
-    """NumPy ``(Wx, Wh, b)`` -> torch ``(weight_ih, weight_hh, bias_ih, bias_hh)``."""
-    w_ih, w_hh, b_ih = np.asarray(Wx).T, np.asarray(Wh).T, np.asarray(b)
-    if gated:
-        hidden = np.asarray(Wh).shape[0]
-        w_ih = lstm_to_torch_order(w_ih, hidden)
-        w_hh = lstm_to_torch_order(w_hh, hidden)
-        b_ih = lstm_to_torch_order(b_ih, hidden)
-    return w_ih, w_hh, b_ih, np.zeros_like(b_ih)
+def _checked_weights(fn: str, cell: Cell, Wx, Wh, biases):
+    """``(Wx, Wh, {bias name: array})`` with every shape checked against ``cell``."""
+    if len(biases) != len(cell.biases):
+        raise ValueError(f"{fn}: takes biases {', '.join(cell.biases)}, got {len(biases)}")
+    chk = ArgChecker(fn)
+    gate_axis = f"{cell.width}H" if cell.width > 1 else "H"
+    Wx = chk.float_array("Wx", Wx, ("D", gate_axis), finite=False)
+    Wh = chk.float_array("Wh", Wh, ("H", gate_axis), finite=False)
+    named = {name: chk.float_array(name, b, (gate_axis,), finite=False)
+             for name, b in zip(cell.biases, biases, strict=True)}
+    return Wx, Wh, named
 
 
-def _load_recurrent(module, Wx, Wh, b, gated: bool, suffix: str):
-    w_ih, w_hh, b_ih, b_hh = _recurrent_torch_weights(Wx, Wh, b, gated)
-    _set(getattr(module, "weight_ih" + suffix), w_ih)
-    _set(getattr(module, "weight_hh" + suffix), w_hh)
-    _set(getattr(module, "bias_ih" + suffix), b_ih)
-    _set(getattr(module, "bias_hh" + suffix), b_hh)
+def make_recurrent(cell, Wx, Wh, *biases, step: bool = False, batch_first: bool = True):
+    """A one-layer ``torch.nn`` recurrent module holding NumPy weights.
+
+    cell:   a :class:`Cell` or its name.
+    Wx:     (D, G*H) input-to-hidden weights, NumPy gate order.
+    Wh:     (H, G*H) hidden-to-hidden weights.
+    biases: ``cell.biases`` in order, each (G*H,).
+    step:   the ``*Cell`` module (one timestep) rather than the sequence module.
+    """
+    cell = CELLS[cell] if isinstance(cell, str) else cell
+    kind = cell.module + ("Cell" if step else "")
+    fn = f"make_{cell.name}" + ("_cell" if step else "")
+    Wx, Wh, named = _checked_weights(fn, cell, Wx, Wh, biases)
+    D, H = Wx.shape[0], Wh.shape[0]
+    options = dict(cell.options) if step else dict(cell.options, batch_first=batch_first)
+    module = getattr(nn, kind)(D, H, dtype=torch_dtype(Wx.dtype), **options)
+    suffix = "" if step else "_l0"
+    _set(getattr(module, "weight_ih" + suffix), to_torch_order(cell, Wx.T, H), "Wx")
+    _set(getattr(module, "weight_hh" + suffix), to_torch_order(cell, Wh.T, H), "Wh")
+    for side, source in zip(("bias_ih", "bias_hh"), cell.torch_biases, strict=True):
+        param = getattr(module, side + suffix)
+        if source is None:
+            _set(param, np.zeros(cell.width * H, dtype=Wx.dtype), side)
+            param.requires_grad_(False)
+        else:
+            _set(param, to_torch_order(cell, named[source], H), source)
     return module
 
 
-def _recurrent_grads(module, gated: bool, suffix: str):
-    """Gradients of a torch recurrent module in NumPy layout: ``(dWx, dWh, db)``."""
-    d_ih = to_numpy(getattr(module, "weight_ih" + suffix).grad).T
-    d_hh = to_numpy(getattr(module, "weight_hh" + suffix).grad).T
-    d_b = to_numpy(getattr(module, "bias_ih" + suffix).grad)
-    if gated:
-        hidden = d_hh.shape[0]
-        d_ih = lstm_from_torch_order(d_ih, hidden, axis=1)
-        d_hh = lstm_from_torch_order(d_hh, hidden, axis=1)
-        d_b = lstm_from_torch_order(d_b, hidden)
-    return d_ih, d_hh, d_b
+def cell_of(module) -> Cell:
+    """The :class:`Cell` of a module built by :func:`make_recurrent`."""
+    kind = type(module).__name__
+    for cell in CELLS.values():
+        if kind in (cell.module, cell.module + "Cell"):
+            return cell
+    raise ValueError(f"not a recurrent module of this layout: {kind}")
+
+
+def recurrent_grads(module):
+    """``(dWx, dWh, *dbiases)`` in NumPy layout from a module built by :func:`make_recurrent`."""
+    cell = cell_of(module)
+    suffix = "_l0" if hasattr(module, "weight_ih_l0") else ""
+    grad = {side: to_numpy(getattr(module, side + suffix).grad)
+            for side in ("weight_ih", "weight_hh")}
+    H = grad["weight_hh"].shape[1]
+    out = [from_torch_order(cell, grad["weight_ih"].T, H, axis=1),
+           from_torch_order(cell, grad["weight_hh"].T, H, axis=1)]
+    sources = dict(zip(cell.torch_biases, ("bias_ih", "bias_hh"), strict=True))
+    for name in cell.biases:
+        out.append(from_torch_order(cell, to_numpy(getattr(module, sources[name] + suffix).grad),
+                                    H))
+    return tuple(out)
+
+
+def run_sequence(module, x, h0):
+    """Run a module from :func:`make_recurrent` as the NumPy sequence functions run.
+
+    x: (N, T, D) tensor; h0: (1, N, H) tensor. A cell state starts at zero, as
+    ``lstm_forward``'s does. Returns h (N, T, H).
+    """
+    state = (h0, torch.zeros_like(h0)) if cell_of(module).cell_state else h0
+    h, _ = module(x, state)
+    return h
 
 
 def make_rnn(Wx, Wh, b, batch_first=True):
     """``nn.RNN`` (tanh, one layer) holding NumPy ``Wx (D, H)``, ``Wh (H, H)``, ``b (H,)``."""
-    D, H = np.shape(Wx)
-    module = nn.RNN(D, H, nonlinearity="tanh", batch_first=batch_first,
-                    dtype=torch_dtype(np.asarray(Wx).dtype))
-    return _load_recurrent(module, Wx, Wh, b, gated=False, suffix="_l0")
+    return make_recurrent("rnn", Wx, Wh, b, batch_first=batch_first)
 
 
 def make_rnn_cell(Wx, Wh, b):
-    D, H = np.shape(Wx)
-    module = nn.RNNCell(D, H, nonlinearity="tanh", dtype=torch_dtype(np.asarray(Wx).dtype))
-    return _load_recurrent(module, Wx, Wh, b, gated=False, suffix="")
+    return make_recurrent("rnn", Wx, Wh, b, step=True)
 
 
 def make_lstm(Wx, Wh, b, batch_first=True):
     """``nn.LSTM`` holding NumPy ``Wx (D, 4H)``, ``Wh (H, 4H)``, ``b (4H,)`` (gates i,f,o,g)."""
-    D, H = np.shape(Wx)[0], np.shape(Wh)[0]
-    module = nn.LSTM(D, H, batch_first=batch_first, dtype=torch_dtype(np.asarray(Wx).dtype))
-    return _load_recurrent(module, Wx, Wh, b, gated=True, suffix="_l0")
+    return make_recurrent("lstm", Wx, Wh, b, batch_first=batch_first)
 
 
 def make_lstm_cell(Wx, Wh, b):
-    D, H = np.shape(Wx)[0], np.shape(Wh)[0]
-    module = nn.LSTMCell(D, H, dtype=torch_dtype(np.asarray(Wx).dtype))
-    return _load_recurrent(module, Wx, Wh, b, gated=True, suffix="")
-
-
-def recurrent_grads(module):
-    """``(dWx, dWh, db)`` in NumPy layout from any module built by ``make_*`` above."""
-    gated = isinstance(module, (nn.LSTM, nn.LSTMCell))
-    suffix = "_l0" if isinstance(module, (nn.RNN, nn.LSTM)) else ""
-    return _recurrent_grads(module, gated, suffix)
+    return make_recurrent("lstm", Wx, Wh, b, step=True)
 
 
 def make_embedding(W):
     """``nn.Embedding`` whose weight is NumPy ``W (V, D)``."""
     V, D = np.shape(W)
     module = nn.Embedding(V, D, dtype=torch_dtype(np.asarray(W).dtype))
-    _set(module.weight, W)
+    _set(module.weight, W, "W")
     return module
 
 
@@ -175,8 +282,8 @@ def make_linear(w, b):
     """``nn.Linear`` computing ``x @ w + b`` for NumPy ``w (D, M)``, ``b (M,)``."""
     D, M = np.shape(w)
     module = nn.Linear(D, M, dtype=torch_dtype(np.asarray(w).dtype))
-    _set(module.weight, np.asarray(w).T)
-    _set(module.bias, b)
+    _set(module.weight, np.asarray(w).T, "w transposed")
+    _set(module.bias, b, "b")
     return module
 
 

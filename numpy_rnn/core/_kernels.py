@@ -165,3 +165,145 @@ def _time_major(x: np.ndarray) -> np.ndarray:
 
 def _scalar(value, dtype):
     return dtype.type(value)
+
+
+# ---- GRU kernels (gates packed [r, z, n]) ------------------------------------------
+
+def _gru_cell(a, h, Wh, bh_n, hn_out, h_out, hW):
+    """One GRU update with the reset gate applied after the hidden product, in place.
+
+    a:      (N, 3H) ``x Wx + bx`` plus ``bh`` on the ``r, z`` blocks; replaced by the
+            gate activations ``r, z`` (sigmoid) and the candidate ``n`` (tanh).
+    h:      (N, H) previous hidden state; Wh: (H, 3H); bh_n: (H,) hidden bias of n.
+    hn_out: (N, H) receives ``h Wh_n + bh_n``, which the backward pass needs.
+    h_out:  (N, H) receives ``(1 - z) n + z h``.
+    hW:     (N, 3H) work space.
+    """
+    H = h.shape[1]
+    np.matmul(h, Wh, out=hW)
+    rz = a[:, :2 * H]
+    rz += hW[:, :2 * H]
+    _sigmoid_into(rz, rz)
+    np.add(hW[:, 2 * H:], bh_n, out=hn_out)
+    n = a[:, 2 * H:]
+    np.multiply(a[:, :H], hn_out, out=h_out)  # h_out as scratch: r * (h Wh_n + bh_n)
+    n += h_out
+    _tanh_into(n, n)
+    _gru_blend(a, h, h_out)
+
+
+def _gru_cell_reset_before(a, h, Wh, rh_out, h_out, hW):
+    """One GRU update with the reset gate applied to ``h`` before the product, in place.
+
+    a:      (N, 3H) ``x Wx + bx + bh``; replaced by ``r, z`` (sigmoid) and ``n`` (tanh).
+    h:      (N, H) previous hidden state; Wh: (H, 3H).
+    rh_out: (N, H) receives ``r * h``, which the backward pass needs.
+    h_out:  (N, H) receives ``(1 - z) n + z h``.
+    hW:     (N, 2H) work space.
+    """
+    H = h.shape[1]
+    np.matmul(h, Wh[:, :2 * H], out=hW)
+    rz = a[:, :2 * H]
+    rz += hW
+    _sigmoid_into(rz, rz)
+    np.multiply(a[:, :H], h, out=rh_out)
+    n = a[:, 2 * H:]
+    np.matmul(rh_out, Wh[:, 2 * H:], out=h_out)  # h_out as scratch: (r h) Wh_n
+    n += h_out
+    _tanh_into(n, n)
+    _gru_blend(a, h, h_out)
+
+
+def _gru_blend(gates, h, h_out):
+    """``h_out = (1 - z) n + z h``, written as ``n + z (h - n)``."""
+    H = h.shape[1]
+    z, n = gates[:, H:2 * H], gates[:, 2 * H:]
+    np.subtract(h, n, out=h_out)
+    h_out *= z
+    h_out += n
+
+
+def _gru_blend_backward(dh, gates, h, da, dprev, scratch):
+    """Backward of :func:`_gru_blend` and of the candidate's tanh.
+
+    Writes the gradients of the ``z`` and ``n`` pre-activations into ``da``'s
+    blocks and ``dh * z`` (the direct path to ``h``) into ``dprev``.
+    """
+    H = h.shape[1]
+    z, n = gates[:, H:2 * H], gates[:, 2 * H:]
+    dz, dn = da[:, H:2 * H], da[:, 2 * H:]
+    np.subtract(h, n, out=dz)
+    dz *= dh
+    np.subtract(1, z, out=scratch)
+    np.multiply(dh, scratch, out=dn)
+    scratch *= z  # sigmoid' = z (1 - z)
+    dz *= scratch
+    dn *= _one_minus_square(n, scratch)
+    np.multiply(dh, z, out=dprev)
+
+
+def _sigmoid_backward_into(grad, s, scratch):
+    """``grad *= s (1 - s)``: the sigmoid's derivative in terms of its output ``s``."""
+    np.subtract(1, s, out=scratch)
+    scratch *= s
+    grad *= scratch
+
+
+def _gru_cell_backward(dh, gates, h, hn, da_x, da_h, dprev, scratch):
+    """Backward of :func:`_gru_cell` up to the matrix products, in place.
+
+    dh:    (N, H) gradient of this step's output; gates: (N, 3H) ``r, z, n``;
+           h: (N, H) previous hidden state; hn: (N, H) ``h Wh_n + bh_n``.
+    da_x:  (N, 3H) receives the gradient of ``x Wx + bx``.
+    da_h:  (N, 3H) receives the gradient of ``h Wh + bh`` (its n block is r times
+           da_x's).
+    dprev: (N, H) receives the direct path ``dh * z``; the caller adds ``da_h Wh^T``.
+    """
+    H = h.shape[1]
+    _gru_blend_backward(dh, gates, h, da_x, dprev, scratch)
+    r, dn = gates[:, :H], da_x[:, 2 * H:]
+    dr = da_x[:, :H]
+    np.multiply(dn, hn, out=dr)
+    _sigmoid_backward_into(dr, r, scratch)
+    da_h[:, :2 * H] = da_x[:, :2 * H]
+    np.multiply(dn, r, out=da_h[:, 2 * H:])
+
+
+def _gru_cell_reset_before_backward(dh, gates, h, Wh, da, dprev, scratch, drh):
+    """Backward of :func:`_gru_cell_reset_before` up to the matrix products, in place.
+
+    da:    (N, 3H) receives the gradient of the pre-activations (input and hidden
+           side alike, the biases are summed).
+    dprev: (N, H) receives every path to ``h`` except ``da_rz Wh_rz^T``, which
+           the caller adds.
+    drh:   (N, H) work space: the gradient of ``r * h``.
+    """
+    H = h.shape[1]
+    _gru_blend_backward(dh, gates, h, da, dprev, scratch)
+    r, dn = gates[:, :H], da[:, 2 * H:]
+    np.matmul(dn, Wh[:, 2 * H:].T, out=drh)
+    dr = da[:, :H]
+    np.multiply(drh, h, out=dr)
+    _sigmoid_backward_into(dr, r, scratch)
+    drh *= r
+    dprev += drh
+
+
+class _GRUStepCache(NamedTuple):
+    x: np.ndarray
+    prev_h: np.ndarray
+    Wx: np.ndarray
+    Wh: np.ndarray
+    gates: np.ndarray  # (N, 3H) r, z, n
+    rec: np.ndarray  # (N, H) h Wh_n + bh_n (reset after) or r * h (reset before)
+    reset_after: bool
+
+
+class _GRUCache(NamedTuple):
+    x_tm: np.ndarray  # (T, N, D)
+    Wx: np.ndarray
+    Wh: np.ndarray
+    hs: np.ndarray  # (T + 1, N, H): h0, h_1 ... h_T
+    gates: np.ndarray  # (T, N, 3H) r, z, n
+    recs: np.ndarray  # (T, N, H) as _GRUStepCache.rec
+    reset_after: bool

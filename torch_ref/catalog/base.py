@@ -72,7 +72,9 @@ class Component:
     cases:        ``cases(dtype, seed) -> iterable of Case``.
     run_numpy:    ``run_numpy(api, case) -> Run``; ``api`` exposes ``functions``.
     run_torch:    ``run_torch(case) -> Run`` with the same keys.
-    gate_axes:    tensor name -> axis holding LSTM gate blocks (size 4H).
+    gate_axes:    tensor name -> axis holding gate blocks (size G*H).
+    cell:         the recurrent cell (a key of ``torch_ref.layout.CELLS``) whose gates
+                  ``gate_axes`` hold.
     scope:        ``"functional"``: runs on any module with the functional API;
                   ``"numpy_rnn"``: models and optimisers of this project only.
     tolerance:    optional override ``{dtype: (rtol, atol)}``.
@@ -85,6 +87,7 @@ class Component:
     run_numpy: Callable[[Any, Case], Run]
     run_torch: Callable[[Case], Run]
     gate_axes: dict = field(default_factory=dict)
+    cell: str = "lstm"
     scope: str = "functional"
     tolerance: dict = field(default_factory=dict)
     description: str = ""

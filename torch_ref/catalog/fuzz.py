@@ -16,6 +16,7 @@ import numpy as np
 from hypothesis import strategies as st
 
 from torch_ref.catalog import DTYPES, Case, Sampler
+from torch_ref.catalog.recurrent import RECURRENT, draw_recurrent
 
 MAX_SIZE = 12
 
@@ -59,9 +60,9 @@ _OPTIONS = {
                               "scale": st.sampled_from((1.0, 10.0, 1e3))},
     "mse_loss": {"scale": st.sampled_from((1.0, 1e3)), "equal_entries": st.booleans()},
     "sigmoid": {"scale": st.sampled_from((1.0, 10.0, 100.0, 1e4))},
-    "rnn_step": _RECURRENT, "rnn": _RECURRENT, "lstm_step": _RECURRENT, "lstm": _RECURRENT,
+    **{name: _RECURRENT for name in RECURRENT},
 }
-_DIMS = {"rnn_step": "NDH", "rnn": "NTDH", "lstm_step": "NDH", "lstm": "NTDH",
+_DIMS = {**{name: "NDH" if step else "NTDH" for name, (_, step) in RECURRENT.items()},
          "word_embedding": "NTVD", "temporal_affine": "NTDM", "affine": "NDM",
          "temporal_softmax_loss": "NTV", "mse_loss": "NM", "sigmoid": "NM"}
 
@@ -115,28 +116,14 @@ def _mask(draw: Sampler, pattern: str, N: int, T: int) -> np.ndarray:
 
 
 def _recurrent(spec: CaseSpec, draw: Sampler, s: dict, o: dict):
-    step = spec.component.endswith("_step")
-    lstm = spec.component.startswith("lstm")
-    gates = 4 if lstm else 1
-    N, D, H = s["N"], s["D"], s["H"]
-    lead = (N,) if step else (N, s["T"])
+    cell, step = RECURRENT[spec.component]
     w = o["weight_scale"]
-    inputs = {"x": draw.normal(*lead, D), ("prev_h" if step else "h0"): draw.normal(N, H)}
-    if step and lstm:
-        inputs["prev_c"] = draw.normal(N, H)
-    inputs.update(Wx=draw.normal(D, gates * H, scale=w / np.sqrt(D)),
-                  Wh=draw.normal(H, gates * H, scale=w / np.sqrt(H)),
-                  b=draw.normal(gates * H, scale=0.5))
     # Upstream gradients of a mean over batch and time: weight gradients sum N*T
     # terms, and this keeps them O(1) at any size, where float32's absolute atol
     # (1e-5) applies; at 144 unit terms their rounding alone would reach it.
-    g = 1.0 / np.sqrt(N * (1 if step else s["T"]))
-    if step:
-        upstream = {"next_h": draw.normal(N, H, scale=g)}
-        if lstm:
-            upstream["next_c"] = draw.normal(N, H, scale=g)
-    else:
-        upstream = {"h": draw.normal(*lead, H, scale=g)}
+    g = 1.0 / np.sqrt(s["N"] * (1 if step else s["T"]))
+    inputs, upstream = draw_recurrent(draw, cell, step, s, h0_scale=1.0, weight_scale=w,
+                                      upstream_scale=g)
     return inputs, upstream, (f"weights x{w:g}", "upstream gradients / sqrt(N*T)")
 
 
@@ -180,10 +167,9 @@ def _sigmoid(spec, draw, s, o):
     return {"x": draw.normal(s["N"], s["M"], scale=o["scale"])}, {}, (f"x{o['scale']:g}",)
 
 
-_BUILDERS = {"rnn_step": _recurrent, "rnn": _recurrent, "lstm_step": _recurrent,
-             "lstm": _recurrent, "word_embedding": _embedding, "temporal_affine": _affine,
-             "affine": _affine, "temporal_softmax_loss": _softmax, "mse_loss": _mse,
-             "sigmoid": _sigmoid}
+_BUILDERS = {**{name: _recurrent for name in RECURRENT}, "word_embedding": _embedding,
+             "temporal_affine": _affine, "affine": _affine, "temporal_softmax_loss": _softmax,
+             "mse_loss": _mse, "sigmoid": _sigmoid}
 
 
 def build_case(spec: CaseSpec) -> Case:

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from torch_ref.layout import NUMPY_GATES
+from torch_ref.layout import CELLS
 from torch_ref.verify.loader import FunctionTimeout, describe_exception, user_location
 
 # (rtol, atol) by dtype: an element passes when |actual - expected| <= atol + rtol*|expected|
@@ -187,7 +187,7 @@ def _compare_tensor(component, case, name, actual, expected, rtol, atol, functio
                                                                         rtol, atol)
     axis = component.gate_axes.get(name)
     if axis is not None and check.worst_index is not None and "H" in case.sizes:
-        check.gate = NUMPY_GATES[check.worst_index[axis] // case.sizes["H"]]
+        check.gate = CELLS[component.cell].gate_of(check.worst_index[axis], case.sizes["H"])
     if not ok:
         check.status = FAIL
         bad = ~np.isfinite(actual) & np.isfinite(expected) if actual.dtype.kind == "f" else None
