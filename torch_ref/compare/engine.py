@@ -4,11 +4,15 @@ Each comparison yields a :class:`TensorCheck` naming the component, the case,
 the tensor, the function that produced it, max abs/rel error, the worst index,
 and for LSTM tensors the gate block (``i``/``f``/``o``/``g``) of that index.
 
-Beyond values: an input or upstream array changed in place fails; floating-point
-overflow, invalid operations and division by zero inside the NumPy run raise and
-fail with a message saying so; a forward output must keep the input dtype. A run
-that raises, hangs (see :class:`~torch_ref.verify.loader.CallGuard`) or returns
-the wrong structure is an ERROR naming the function and the user's ``file:line``.
+A wrong value or gradient is a FAIL. Hazards with right values are a WARN with a
+``kind`` (:data:`WARNING_KINDS`): an input or upstream array changed in place,
+a forward output in another dtype than its inputs, floating-point flags raised
+(overflow, invalid operation, division by zero) inside the NumPy run, and a wrong
+value on a case only a log-sum-exp formulation computes (``case.extra``
+``"only_log_sum_exp"``). A run that raises, hangs (see
+:class:`~torch_ref.verify.loader.CallGuard`) or returns the wrong structure is an
+ERROR naming the function and the user's ``file:line``; a function that returns
+None where it should return arrays is marked ``not-implemented``.
 """
 from __future__ import annotations
 
@@ -24,7 +28,15 @@ from torch_ref.verify.loader import FunctionTimeout, describe_exception, user_lo
 # (rtol, atol) by dtype: an element passes when |actual - expected| <= atol + rtol*|expected|
 TOLERANCE = {"float64": (1e-7, 1e-9), "float32": (1e-4, 1e-5)}
 
-PASS, FAIL, ERROR = "PASS", "FAIL", "ERROR"
+PASS, FAIL, ERROR, WARN = "PASS", "FAIL", "ERROR", "WARN"
+# what a WARN is about, in report order
+WARNING_KINDS = {
+    "mutation": "changes an array its caller passed",
+    "dtype": "returns another dtype than its inputs (float32 in, float64 out)",
+    "fp-flags": "raises floating-point flags (overflow, invalid operation, division by zero)",
+    "lse-only": "wrong only where just a log-sum-exp formulation survives",
+}
+NOT_IMPLEMENTED = "not-implemented"
 # statuses of a whole function (see torch_ref.verify.runner)
 MISSING, SKIPPED, UNTESTED = "MISSING", "n/a", "UNTESTED"
 
@@ -38,8 +50,10 @@ class TensorCheck:
 
     ``function`` is the function that produced the tensor, as the user knows it
     (``rnn_backward``, ``RNNLayer.backward``); ``tensor`` the output or gradient
-    (``dWh``), an argument changed in place (``dh (argument)``), or ``-`` when the
-    run stopped before any output.
+    (``dWh``), an argument changed in place (``dh (argument)``), floating-point
+    flags (``(floating point)``), or ``-`` when the run stopped before any output.
+    ``kind``: for a WARN, its key in :data:`WARNING_KINDS`; ``not-implemented`` for a
+    function that returned None.
     """
 
     component: str
@@ -55,12 +69,17 @@ class TensorCheck:
     case_description: str = ""
     special: tuple = ()
     hint: str = ""
+    kind: str = ""
     actual: np.ndarray | None = field(default=None, repr=False)
     expected: np.ndarray | None = field(default=None, repr=False)
 
     @property
     def passed(self) -> bool:
         return self.status == PASS
+
+    @property
+    def warned(self) -> bool:
+        return self.status == WARN
 
     def as_dict(self) -> dict:
         d = dataclasses.asdict(self)
@@ -167,7 +186,8 @@ def _compare_tensor(component, case, name, actual, expected, rtol, atol, functio
     check = TensorCheck(component.name, case.key, name, function, PASS,
                         case_description=case.describe(), special=case.special)
     if actual is None:
-        check.status, check.message = FAIL, f"returned None for {name}"
+        check.status, check.kind = ERROR, NOT_IMPLEMENTED
+        check.message = f"{function} returned None for {name}: not implemented yet?"
         return check
     if not isinstance(actual, (np.ndarray, np.generic, float, int)):
         check.status = FAIL
@@ -195,16 +215,17 @@ def _compare_tensor(component, case, name, actual, expected, rtol, atol, functio
         if bad is not None and bad.any():
             check.message += f"; {int(bad.sum())} value(s) are NaN or infinite"
     elif check_dtype and actual.ndim > 0 and actual.dtype != np.dtype(case.dtype):
-        check.status = FAIL
-        check.message = (f"{name} has dtype {actual.dtype}, expected {case.dtype} "
-                         f"(the dtype of the inputs)")
+        check.status, check.kind = WARN, "dtype"
+        check.message = (f"{name} has dtype {actual.dtype} for {case.dtype} inputs (the values "
+                         f"are right)")
     return check
 
 
 def describe_error(exc: BaseException, function: str) -> tuple:
     """``(status, message)`` for an exception out of ``function`` in the user's module.
 
-    A floating-point error is a FAIL (the numbers are wrong); anything else an ERROR.
+    A floating-point error raised by the module itself is a FAIL; anything else an
+    ERROR.
     """
     if isinstance(exc, FunctionTimeout):
         where = user_location(exc)
@@ -224,7 +245,37 @@ def _error_check(component, case, exc: BaseException, name_of) -> TensorCheck:
     function = getattr(exc, "verify_function", None) or name_of(component.functions[0])
     status, message = describe_error(exc, function)
     return TensorCheck(component.name, case.key, "-", function, status, message=message,
-                       case_description=case.describe(), special=case.special)
+                       case_description=case.describe(), special=case.special,
+                       kind=NOT_IMPLEMENTED if getattr(exc, "returned_none", False) else "")
+
+
+class _FlagRecorder:
+    """Floating-point flags raised during a run (``np.errstate(call=...)``): the first
+    of each kind, with the user function running and the user's ``file:line``."""
+
+    def __init__(self, current):
+        self.current = current
+        self.flags: dict = {}
+
+    def __call__(self, kind: str, flag: int) -> None:
+        if kind not in self.flags:
+            import traceback
+
+            from torch_ref.verify.loader import user_location_of_stack
+
+            self.flags[kind] = (self.current(), user_location_of_stack(
+                traceback.extract_stack()[:-1]))
+
+    def describe(self) -> str:
+        return "; ".join(f"{kind} in {function} ({where})"
+                         for kind, (function, where) in self.flags.items())
+
+
+def _current_function(api, component, name_of):
+    adapter = getattr(api, "adapter", None)
+    guard = getattr(adapter, "guard", None)
+    fallback = name_of(component.functions[0])
+    return lambda: (getattr(guard, "current", None) or fallback)
 
 
 def check_case(component, api, case, reference=None, *, name_of=None,
@@ -237,8 +288,8 @@ def check_case(component, api, case, reference=None, *, name_of=None,
     strict_dtype: every array must keep the input dtype; when False only the forward
                   outputs must (gradients may be computed in float64).
 
-    Floating-point overflow, invalid operations and division by zero raise inside
-    the NumPy run, and an input or upstream array changed in place fails the case.
+    Floating-point flags inside the NumPy run are recorded, not raised: with right
+    values they are a WARN; an input or upstream array changed in place is a WARN.
     """
     name_of = name_of or _default_name
     reference = reference if reference is not None else reference_run(component, case)
@@ -249,16 +300,21 @@ def check_case(component, api, case, reference=None, *, name_of=None,
     if take_findings is not None:
         take_findings()
         api.forget()
+    flags = _FlagRecorder(_current_function(api, component, name_of))
     try:
-        with np.errstate(over="raise", invalid="raise", divide="raise", under="ignore"):
+        with np.errstate(all="call", under="ignore", call=flags):
             run = component.run_numpy(api, guarded)
     except KeyboardInterrupt:
         raise
     except BaseException as exc:  # report, never crash: the module under test may do anything
-        checks = [_error_check(component, case, exc, name_of)]
         # a backward that raised may be fed by a wrong forward: still judge the forward
         actual = {name: _returned(api, component, name) for name in reference.outputs}
-        expected = {k: v for k, v in expected.items() if actual.get(k) is not None}
+        unimplemented = [name for name in reference.outputs
+                         if _returned_none(api, component, name)]
+        # a forward that returned None is the cause; what choked on it is not blamed
+        checks = [] if unimplemented else [_error_check(component, case, exc, name_of)]
+        expected = {k: v for k, v in expected.items()
+                    if actual.get(k) is not None or k in unimplemented}
     else:
         actual = run.tensors()
         checks = []
@@ -269,9 +325,40 @@ def check_case(component, api, case, reference=None, *, name_of=None,
         function = name_of(component.produced_by.get(name, component.functions[-1]), name)
         checks.append(_compare_tensor(component, case, name, got, value, rtol, atol,
                                       function, strict_dtype or name in reference.outputs))
+    _judge_hazards(component, case, checks, flags)
     checks += _in_place_checks(component, case, guarded, name_of,
                                take_findings() if take_findings is not None else [])
     return checks
+
+
+def _judge_hazards(component, case, checks, flags) -> None:
+    """Wrong values on a case only log-sum-exp survives become WARNs; floating-point
+    flags are named with wrong values, or are a WARN of their own with right ones."""
+    if case.extra.get("only_log_sum_exp"):
+        for check in checks:
+            if check.status == FAIL:
+                check.status, check.kind = WARN, "lse-only"
+                check.message = ("wrong only where the logits of a row spread beyond exp's "
+                                 "range, which only a log-sum-exp formulation survives: "
+                                 + check.message)
+    if not flags.flags:
+        return
+    failing = [c for c in checks if c.status in (FAIL, ERROR) or c.kind == "lse-only"]
+    for check in failing:
+        if check.status == FAIL:
+            check.message += f"; floating-point flags: {flags.describe()}"
+    if not failing:
+        function = next(iter(flags.flags.values()))[0]
+        checks.append(TensorCheck(
+            component.name, case.key, "(floating point)", function, WARN, kind="fp-flags",
+            message=f"floating-point flags raised, values right: {flags.describe()}",
+            case_description=case.describe(), special=case.special))
+
+
+def _returned_none(api, component, output) -> bool:
+    returned_none = getattr(api, "returned_none", None)
+    functional = component.produced_by.get(output)
+    return bool(returned_none and functional and returned_none(functional, output))
 
 
 def _returned(api, component, output):
@@ -300,9 +387,10 @@ def _in_place_checks(component, case, guarded, name_of, findings) -> list:
 
 
 def _in_place(component, case, function, argument) -> TensorCheck:
-    return TensorCheck(component.name, case.key, f"{argument} (argument)", function, FAIL,
+    return TensorCheck(component.name, case.key, f"{argument} (argument)", function, WARN,
                        message=f"{function} modified the caller's array '{argument}' in place",
-                       case_description=case.describe(), special=case.special)
+                       case_description=case.describe(), special=case.special,
+                       kind="mutation")
 
 
 def check_reuse(component, api, cases, *, name_of=None, strict_dtype: bool = True,

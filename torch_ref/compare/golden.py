@@ -5,7 +5,15 @@ The records live in ``fixtures/golden/<document>.json`` (format:
 exposing the functional API (``numpy_rnn.functional``, or an adapter for another
 module): each record kind has one runner in :data:`KINDS`, each component one
 entry in :data:`OPS`. Gradient checks use :mod:`numpy_rnn.core.gradcheck` (central
-differences in float64). This module does not import torch.
+differences in float64), every call getting its own copies of the cell's arrays so
+that the numerical gradient is taken on the document's inputs whatever the code
+under test does to them.
+
+A central difference carries rounding noise; on some CPUs (AVX-512 kernels) it can
+cross a document's bound on a correct gradient. A numerical-gradient threshold never
+overrides agreement with torch: when a gradient misses the bound but matches torch
+autograd on the same inputs, the check passes with a note saying so. Torch is
+imported only for that second opinion, and only when it is installed.
 """
 from __future__ import annotations
 
@@ -45,6 +53,7 @@ class GoldenResult:
     error: float = float("nan")
     threshold: float = float("nan")
     message: str = ""
+    note: str = ""
 
     @property
     def passed(self) -> bool:
@@ -55,7 +64,7 @@ class GoldenResult:
         if self.status == ERROR:
             return f"{where}: ERROR {self.message}"
         text = f"{where}: {self.status} error {self.error:.3e} (threshold {self.threshold:.0e})"
-        return text + (f": {self.message}" if self.message else "")
+        return text + "".join(f": {m}" for m in (self.message, self.note) if m)
 
 
 # ---- components: how each one is called through the functional API -------------
@@ -231,33 +240,94 @@ def run_loss_sanity(api, record, inputs):
     return _compare_outputs(api, record, inputs, {"loss": analytic})
 
 
+def _copies(inputs: dict) -> dict:
+    return {name: np.array(value, copy=True) for name, value in inputs.items()}
+
+
 def run_gradient_check(api, record, inputs):
     """Analytic gradients of a forward/backward pair against central differences.
 
     With ``upstream`` (output -> input name of its upstream gradient) the numerical
     gradient of a tensor is the sum over outputs of ``eval_numerical_gradient_array``
     against that upstream; with none the op's single scalar output is differentiated
-    by ``eval_numerical_gradient``.
+    by ``eval_numerical_gradient``. Every call gets fresh copies of the inputs.
+    A gradient over the bound that agrees with torch passes with a note.
     """
     op, upstream = OPS[record["op"]], record["upstream"]
     step = record.get("numerical", {}).get("h", 1e-5)
-    _, cache = op.forward(api, inputs)
+    _, cache = op.forward(api, _copies(inputs))
     douts = {out: inputs[name] for out, name in upstream.items()}
-    analytic = {k: np.array(v) for k, v in op.backward(api, douts, cache).items()}
+    analytic = {k: np.array(v) for k, v in op.backward(api, _copies(douts), cache).items()}
 
     def numerical(target: str) -> np.ndarray:
         def output(name):
-            return lambda value: op.forward(api, {**inputs, target: value})[0][name]
+            return lambda value: op.forward(api, {**_copies(inputs),
+                                                  target: np.array(value)})[0][name]
+        point = np.array(inputs[target], copy=True)
         if not upstream:
-            return gradcheck.eval_numerical_gradient(output(op.outputs[0]), inputs[target],
-                                                     h=step)
-        return sum(gradcheck.eval_numerical_gradient_array(output(out), inputs[target],
-                                                           dout, h=step)
+            return gradcheck.eval_numerical_gradient(output(op.outputs[0]), point, h=step)
+        return sum(gradcheck.eval_numerical_gradient_array(output(out), point, dout, h=step)
                    for out, dout in douts.items())
 
-    return [("d" + check["grad"], *_measure("rel_error", numerical(check["grad"]),
-                                            analytic[check["grad"]], check["threshold"]))
-            for check in record["checks"]]
+    rows, agreement = [], None
+    for check in record["checks"]:
+        grad = check["grad"]
+        error, threshold, message = _measure("rel_error", numerical(grad), analytic[grad],
+                                             check["threshold"])
+        note = ""
+        if not error < threshold and not message:
+            if agreement is None:
+                agreement = torch_agreement(record, inputs, analytic)
+            verdict = agreement.get(grad)
+            if verdict is not None and verdict[0]:
+                note = (f"the document's central difference measures {error:.3e} here, over "
+                        f"its bound {threshold:g}, but the gradient agrees with torch "
+                        f"autograd (max rel err {verdict[1]:.1e}): rounding noise of the "
+                        f"finite difference, not a wrong gradient")
+        rows.append(("d" + grad, error, threshold, message, note))
+    return rows
+
+
+# golden op -> catalog component with the same inputs (the composite TestRNN ops have none)
+_CATALOG_OP = ("rnn_step", "rnn", "lstm_step", "lstm", "word_embedding", "temporal_affine",
+               "temporal_softmax_loss")
+
+
+def torch_agreement(record, inputs, analytic) -> dict:
+    """``{grad: (agrees, max rel err)}``: the analytic gradients of a gradient-check
+    record against torch autograd on the record's own inputs, at the catalog's float64
+    tolerance; empty when torch or a matching catalog component is not available."""
+    if record["op"] not in _CATALOG_OP:
+        return {}
+    try:
+        import torch  # noqa: F401 - only to know whether the second opinion is possible
+    except ImportError:
+        return {}
+    from torch_ref.catalog import CATALOG, Case
+    from torch_ref.compare.engine import array_errors, tolerance
+
+    component = CATALOG[record["op"]]
+    upstream_names = set(record["upstream"].values())
+    discarded = {spec["name"] for spec in record["inputs"] if spec.get("discard")}
+    case_inputs = {name: value for name, value in inputs.items()
+                   if name not in upstream_names and name not in discarded}
+    upstream = {out: np.asarray(inputs[name], dtype=np.float64)
+                for out, name in record["upstream"].items()}
+    case = Case(component.name, "document cell", "float64", int(record.get("seed", 0)),
+                case_inputs, upstream, dict(record.get("sizes", {})))
+    try:
+        grads = component.run_torch(case).grads
+    except Exception:  # noqa: BLE001 - no second opinion is not a verdict either way
+        return {}
+    rtol, atol = tolerance(component, "float64")
+    verdicts = {}
+    for grad, value in analytic.items():
+        reference = grads.get("d" + grad)
+        if reference is None or np.shape(reference) != np.shape(value):
+            continue
+        ok, _, max_rel, _ = array_errors(value, reference, rtol, atol)
+        verdicts[grad] = (ok, max_rel)
+    return verdicts
 
 
 @dataclass(frozen=True)
@@ -298,9 +368,14 @@ def run_record(api, record: dict) -> list:
     except Exception as exc:  # noqa: BLE001 - the api under test may raise anything
         return [GoldenResult(**head, check="*", status=ERROR,
                              message=f"{type(exc).__name__}: {exc}")]
-    return [GoldenResult(**head, check=check, error=error, threshold=threshold,
-                         status=PASS if error < threshold else FAIL, message=message)
-            for check, error, threshold, message in rows]
+    results = []
+    for row in rows:
+        check, error, threshold, message = row[:4]
+        note = row[4] if len(row) > 4 else ""
+        results.append(GoldenResult(**head, check=check, error=error, threshold=threshold,
+                                    status=PASS if error < threshold or note else FAIL,
+                                    message=message, note=note))
+    return results
 
 
 def run_golden(api, documents=None) -> list:

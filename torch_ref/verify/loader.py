@@ -103,7 +103,16 @@ def dotted_name_of(file: str):
 
 def _where(exc: BaseException, roots) -> str:
     """``file:line`` of the innermost traceback frame in the user's code."""
-    frames = traceback.extract_tb(exc.__traceback__)
+    return _user_frame(traceback.extract_tb(exc.__traceback__), roots)
+
+
+def user_location_of_stack(frames) -> str:
+    """``file:line`` of the innermost of ``frames`` (``traceback.extract_stack()``) in the
+    user's code (``?`` when unknown)."""
+    return _user_frame(frames, USER_ROOTS)
+
+
+def _user_frame(frames, roots) -> str:
     roots = tuple(os.path.abspath(r) + os.sep for r in roots)
     mine = [f for f in frames if os.path.abspath(f.filename).startswith(roots)]
     if not mine:

@@ -26,8 +26,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-PASS, FAIL, ERROR = "PASS", "FAIL", "ERROR"
+PASS, FAIL, ERROR, WARN = "PASS", "FAIL", "ERROR", "WARN"
 MISSING, SKIPPED, UNTESTED = "MISSING", "n/a", "UNTESTED"
+# statuses that do not fail a run (WARN does under --strict)
+_GOOD = (PASS, SKIPPED)
 DEFAULT_TIMEOUT = 30.0
 # seeds of the reuse sequence are offset from --seed so they differ from the catalog's
 _REUSE_SEED_OFFSET = 100
@@ -156,8 +158,12 @@ class _Hinter:
                 check.hint = hint(check, component, case, is_output=check.tensor in outputs)
 
 
-def _golden_checks(adapter, api, components) -> list:
-    """The document cells of the adapter's API, as checks of the user functions."""
+def _golden_checks(adapter, api, components, broken=frozenset()) -> list:
+    """The document cells of the adapter's API, as checks of the user functions.
+
+    broken: functional names that are missing, not implemented or raise in the
+    catalog cases; a cell using one of them is not run (it would only repeat that).
+    """
     from torch_ref.compare import golden
     from torch_ref.compare.engine import TensorCheck
     from torch_ref.verify.loader import describe_exception
@@ -178,6 +184,8 @@ def _golden_checks(adapter, api, components) -> list:
         needs = _GOLDEN_NEEDS.get(op, ())
         if component is None or not adapter.runnable(component.functions[0]) or not all(
                 f in adapter.BINDINGS and adapter.runnable(f) for f in needs):
+            continue
+        if broken & set(component.functions + needs):
             continue
         adapter.guard.last_error = None
         try:
@@ -203,6 +211,8 @@ def _golden_check(adapter, component, record, result):
         functional = component.functions[0 if record["kind"] in forward_kinds else -1]
     function = adapter.user_name(functional, tensor)
     message, status = result.message, result.status
+    if status == PASS and result.note:
+        message = result.note
     if status == ERROR:
         raised = adapter.guard.last_error
         if raised is not None:
@@ -236,18 +246,45 @@ class FunctionResult:
         return sum(c.passed for c in self.checks)
 
     def problems(self) -> list:
-        """The first failing check of each tensor, in run order."""
+        """The first failing check of each tensor, in run order (warnings excluded)."""
         seen, firsts = set(), []
         for check in self.checks:
-            if not check.passed and check.tensor not in seen:
+            if not check.passed and not check.warned and check.tensor not in seen:
                 seen.add(check.tensor)
+                firsts.append(check)
+        return firsts
+
+    def warnings(self) -> list:
+        """The first WARN check of each (kind, tensor): what it is and where it shows."""
+        seen, firsts = set(), []
+        for check in self.checks:
+            key = (check.kind, check.tensor)
+            if check.warned and key not in seen:
+                seen.add(key)
                 firsts.append(check)
         return firsts
 
     def as_dict(self) -> dict:
         return {"name": self.name, "status": self.status, "note": self.note,
                 "checks_passed": self.passed, "checks": len(self.checks),
-                "problems": [c.as_dict() for c in self.problems()]}
+                "problems": [c.as_dict() for c in self.problems()],
+                "warnings": [_warning_dict(c) for c in self.warnings()]}
+
+
+def _warning_dict(check) -> dict:
+    return {"kind": check.kind, "tensor": check.tensor, "message": check.message,
+            "first_case": check.case_description}
+
+
+def warning_counts(functions) -> dict:
+    """``{kind: number of functions warned of it}``, kinds in report order."""
+    from torch_ref.compare.engine import WARNING_KINDS
+
+    counts = {}
+    for result in functions:
+        for kind in dict.fromkeys(c.kind for c in result.warnings()):
+            counts[kind] = counts.get(kind, 0) + 1
+    return {k: counts[k] for k in sorted(counts, key=list(WARNING_KINDS).index)}
 
 
 @dataclass
@@ -264,6 +301,7 @@ class Report:
     elapsed: float = 0.0
     output: str = ""
     components: tuple = field(default=(), repr=False)
+    strict: bool = False
 
     def status(self, name: str) -> str:
         for f in self.functions:
@@ -271,24 +309,31 @@ class Report:
                 return f.status
         raise KeyError(f"{name!r} is not a function of this report")
 
+    def _good(self, status: str) -> bool:
+        return status in _GOOD or (status == WARN and not self.strict)
+
     @property
     def ok(self) -> bool:
-        return all(f.status in (PASS, SKIPPED) for f in self.functions)
+        return all(self._good(f.status) for f in self.functions)
 
     def counts(self) -> tuple:
+        """``(passed, warned, failed)`` functions; with ``strict`` a warning fails."""
         passed = sum(f.status == PASS for f in self.functions)
-        failed = sum(f.status not in (PASS, SKIPPED) for f in self.functions)
-        return passed, failed
+        warned = sum(f.status == WARN for f in self.functions)
+        failed = sum(not self._good(f.status) for f in self.functions)
+        return passed, warned, failed
 
     def as_dict(self) -> dict:
-        passed, failed = self.counts()
+        passed, warned, failed = self.counts()
         by_status = {}
         for f in self.functions:
             by_status[f.status] = by_status.get(f.status, 0) + 1
         return {"module": self.target, "api": self.api, "seeds": list(self.seeds),
                 "dtypes": list(self.dtypes), "timeout_s": self.timeout,
-                "elapsed_s": round(self.elapsed, 3),
-                "summary": {"passed": passed, "failed": failed, "by_status": by_status,
+                "elapsed_s": round(self.elapsed, 3), "strict": self.strict, "ok": self.ok,
+                "summary": {"functions_passed": passed, "functions_warned": warned,
+                            "functions_failed": failed, "by_status": by_status,
+                            "warnings": warning_counts(self.functions),
                             "checks_passed": sum(c.passed for c in self.checks),
                             "checks": len(self.checks)},
                 "functions": [f.as_dict() for f in self.functions],
@@ -296,7 +341,13 @@ class Report:
 
 
 def function_results(adapter, components, checks) -> list:
-    """One :class:`FunctionResult` per user function the selected components use."""
+    """One :class:`FunctionResult` per user function the selected components use.
+
+    One status per cause: a function that returns None is MISSING (not implemented);
+    what cannot be checked because of it is UNTESTED, saying why.
+    """
+    from torch_ref.compare.engine import NOT_IMPLEMENTED
+
     used = {}
     for component in components:
         for functional in component.functions:
@@ -308,26 +359,60 @@ def function_results(adapter, components, checks) -> list:
             continue
         component = used[user]
         mine = [c for c in checks if c.function == user]
+        stubs = [c for c in mine if c.kind == NOT_IMPLEMENTED]
         if not adapter.present(user):
             results.append(FunctionResult(user, SKIPPED if optional else MISSING,
                                           adapter.absence_note(user), mine))
+        elif stubs and not any(c.passed for c in mine):
+            results.append(FunctionResult(user, MISSING, "not implemented: "
+                                          + _error_text(stubs[0]), mine))
         elif not mine:
             results.append(FunctionResult(user, UNTESTED, _why_untested(adapter, component,
                                                                          checks), mine))
-        elif any(c.status == ERROR for c in mine):
-            results.append(FunctionResult(user, ERROR, "", mine))
-        elif any(c.status == FAIL for c in mine):
-            results.append(FunctionResult(user, FAIL, "", mine))
         else:
-            results.append(FunctionResult(user, PASS, "", mine))
+            results.append(FunctionResult(user, _status_of(mine), "", mine))
+    return _untested_through_stubs(adapter, results)
+
+
+def _status_of(checks) -> str:
+    statuses = {c.status for c in checks}
+    for status in (ERROR, FAIL, WARN):
+        if status in statuses:
+            return status
+    return PASS
+
+
+def _not_implemented(result) -> bool:
+    return result.status == MISSING and result.note.startswith("not implemented")
+
+
+def _untested_through_stubs(adapter, results) -> list:
+    """A sequence function failing while the step function it calls is not implemented
+    is not judged: it is UNTESTED, naming that step function."""
+    from torch_ref.compare.hints import LIKELY_CALLS
+
+    by_name = {r.name: r for r in results}
+    for outer, inner in LIKELY_CALLS.items():
+        if outer not in adapter.BINDINGS or inner not in adapter.BINDINGS:
+            continue
+        o = by_name.get(adapter.user_name(outer))
+        i = by_name.get(adapter.user_name(inner))
+        if o and i and o is not i and o.status in (FAIL, ERROR) and _not_implemented(i):
+            o.status = UNTESTED
+            o.note = f"not checked: it calls {i.name}, which is not implemented"
     return results
 
 
 def _why_untested(adapter, component, checks) -> str:
+    from torch_ref.compare.engine import NOT_IMPLEMENTED
+
     forward = adapter.user_functions_of(component.functions[0])[0]
     if not adapter.present(forward):
         return f"not checked: needs {forward}, which is missing"
-    if any(c.function == forward and c.status == ERROR for c in checks):
+    mine = [c for c in checks if c.function == forward]
+    if any(c.kind == NOT_IMPLEMENTED for c in mine) and not any(c.passed for c in mine):
+        return f"not checked: needs {forward}, which is not implemented"
+    if any(c.status == ERROR for c in mine):
         return f"not checked: {forward} raised before it could be called"
     return "not checked"
 
@@ -359,6 +444,9 @@ def format_table(checks, full: bool = True) -> str:
 def _short_problem(result: FunctionResult, width: int = 70) -> str:
     if result.note:
         text = result.note
+    elif result.status == WARN:
+        kinds = list(dict.fromkeys(c.kind for c in result.warnings()))
+        text = "warning: " + ", ".join(kinds) + " (values right)"
     else:
         problems = result.problems()
         if not problems:
@@ -497,17 +585,28 @@ def _inherited_notes(adapter, results, components=()) -> list:
         forward = adapter.user_name(component.functions[0])
         for functional in component.functions[1:]:
             later = adapter.user_name(functional)
-            if later != forward and status.get(later) == ERROR and status.get(forward) in (
-                    FAIL, ERROR):
+            if later != forward and status.get(later) == ERROR and status.get(forward) == FAIL:
                 notes.append(f"note: {later} gets its cache from {forward}, which fails too; "
                              f"fix {forward} first")
     for outer, inner in LIKELY_CALLS.items():
         if outer not in adapter.BINDINGS or inner not in adapter.BINDINGS:
             continue
         o, i = adapter.user_name(outer), adapter.user_name(inner)
-        if status.get(o) in (FAIL, ERROR) and status.get(i) in (FAIL, ERROR):
+        if status.get(o) in (FAIL, ERROR) and status.get(i) == FAIL:
             notes.append(f"note: {o} may only be failing because it calls {i}; fix {i} first")
     return notes
+
+
+def describe_warnings(result: FunctionResult) -> list:
+    """One line per warning of a function: kind, what, and the first case showing it."""
+    from torch_ref.compare.engine import WARNING_KINDS
+
+    lines = []
+    for check in result.warnings():
+        lines.append(f"WARN {result.name} [{check.kind}: {WARNING_KINDS.get(check.kind, '')}]")
+        lines.append(f"  {check.message}")
+        lines.append(f"    first in: {check.case_description}")
+    return lines
 
 
 def format_report(report: Report, adapter, show_checks=False, failures_only=False) -> str:
@@ -518,12 +617,23 @@ def format_report(report: Report, adapter, show_checks=False, failures_only=Fals
     if show_checks or failures_only:
         parts += [format_table(report.checks, full=not failures_only), ""]
     parts.append(format_functions(report.functions))
-    details = [describe_function(r) for r in report.functions if r.status not in (PASS,
-                                                                                   SKIPPED)]
+    details = [describe_function(r) for r in report.functions
+               if r.status not in (PASS, SKIPPED, WARN)]
     if details:
         parts += ["", "What is wrong (the first case exposing each failing tensor):"]
         parts += details
         parts += _inherited_notes(adapter, report.functions, report.components)
+    warned = [line for r in report.functions for line in describe_warnings(r)]
+    if warned:
+        parts += ["", "Warnings: the values are right, but the code is hazardous"
+                      + (" (--strict: they fail the run):" if report.strict
+                         else " (--strict makes them failures):")]
+        parts += warned
+    notes = [c for c in report.checks if c.status == PASS and c.message]
+    if notes:
+        parts += ["", "Notes:"]
+        parts += [f"  {c.function} {c.tensor} ({c.case_description}): {c.message}"
+                  for c in notes]
     if report.output:
         lines = report.output.count("\n")
         parts += ["", f"(the module printed {lines} line(s) while being checked; not shown)"]
@@ -531,14 +641,17 @@ def format_report(report: Report, adapter, show_checks=False, failures_only=Fals
     for f in report.functions:
         counts[f.status] = counts.get(f.status, 0) + 1
     na = [f.name for f in report.functions if f.status == SKIPPED]
-    parts += ["", f"{len(report.functions)} functions, {len(report.checks)} checks in "
+    parts += ["", f"{len(report.functions)} functions, {len(report.checks)} comparisons in "
                   f"{report.elapsed:.1f} s: "
-                  + ", ".join(f"{counts.get(s, 0)} {s}" for s in (PASS, FAIL, ERROR, MISSING,
-                                                                  UNTESTED))
+                  + ", ".join(f"{counts.get(s, 0)} {s}" for s in (PASS, WARN, FAIL, ERROR,
+                                                                  MISSING, UNTESTED))
                   + (f"; n/a (not part of the API, not defined): {', '.join(na)}" if na
                      else "")]
-    passed, failed = report.counts()
-    parts.append(f"{passed} passed, {failed} failed")
+    passed, warned, failed = report.counts()
+    kinds = warning_counts(report.functions)
+    parts.append(f"{passed} functions passed, {warned} warned"
+                 + (f" ({', '.join(f'{n} {k}' for k, n in kinds.items())})" if kinds else "")
+                 + f", {failed} failed" + (" (--strict)" if report.strict else ""))
     return "\n".join(parts)
 
 
@@ -546,7 +659,7 @@ def format_report(report: Report, adapter, show_checks=False, failures_only=Fals
 
 def verify_adapter(adapter, only=None, seed: int = 0, dtypes=("float64", "float32"),
                    reuse: bool = True, golden: bool = True, strict_dtype: bool = False,
-                   target: str = "") -> Report:
+                   target: str = "", strict: bool = False) -> Report:
     """Check the module behind ``adapter``; a :class:`Report`.
 
     Raises :class:`UsageError` for an unknown ``--only`` name.
@@ -574,7 +687,7 @@ def verify_adapter(adapter, only=None, seed: int = 0, dtypes=("float64", "float3
     results = function_results(adapter, components, checks)
     return Report(target, adapter.name, results, checks, seeds, tuple(dtypes),
                   adapter.guard.timeout, time.perf_counter() - start,
-                  adapter.guard.output.getvalue(), tuple(components))
+                  adapter.guard.output.getvalue(), tuple(components), strict)
 
 
 def _run_components(adapter, api, components, seeds, dtypes, reuse, golden,
@@ -593,14 +706,23 @@ def _run_components(adapter, api, components, seeds, dtypes, reuse, golden,
                                   name_of=adapter.user_name, strict_dtype=strict_dtype,
                                   on_case=hinter)
     if golden:
-        checks += _golden_checks(adapter, api, components)
+        checks += _golden_checks(adapter, api, components, _broken(adapter, components,
+                                                                   checks))
     return checks
+
+
+def _broken(adapter, components, checks) -> frozenset:
+    """Functional names whose user function is missing, not implemented or raises."""
+    statuses = {r.name: r.status for r in function_results(adapter, components, checks)}
+    return frozenset(f for c in components for f in c.functions
+                     if any(statuses.get(u) in (MISSING, ERROR, UNTESTED)
+                            for u in adapter.user_functions_of(f)))
 
 
 def verify_module(target: str, api: str = "cs231n", path: str | None = None, only=None,
                   seed: int = 0, dtypes=("float64", "float32"),
                   timeout: float | None = DEFAULT_TIMEOUT, reuse: bool = True,
-                  golden: bool = True):
+                  golden: bool = True, strict: bool = False):
     """Import ``target`` (file, package file, or dotted name with ``path``) and check it.
 
     Returns ``(report, adapter)``; raises :class:`UsageError` (exit status 2) for an
@@ -620,7 +742,8 @@ def verify_module(target: str, api: str = "cs231n", path: str | None = None, onl
             raise UsageError(f"cannot import the module: {exc}") from None
         try:
             adapter = adapter_class(loaded.module, guard)
-            report = verify_adapter(adapter, only, seed, dtypes, reuse, golden, target=target)
+            report = verify_adapter(adapter, only, seed, dtypes, reuse, golden, target=target,
+                                    strict=strict)
         finally:
             unload(loaded)
     return report, adapter

@@ -207,10 +207,14 @@ class Adapter:
         user = self.user_functions_of(functional)[0]
 
         def call(*args):
-            watched = [(names[i] if i < len(names) else f"argument {i}", a, a.copy())
-                       for i, a in enumerate(args) if isinstance(a, np.ndarray)]
+            # the user's code gets its own copies: a change it makes is reported, and
+            # never reaches the next call or the numbers it is compared with
+            given = tuple(a.copy() if isinstance(a, np.ndarray) else a for a in args)
+            watched = [(names[i] if i < len(names) else f"argument {i}", mine, a)
+                       for i, (a, mine) in enumerate(zip(args, given, strict=True))
+                       if isinstance(a, np.ndarray)]
             try:
-                result = impl(*args)
+                result = impl(*given)
                 self.results[functional] = result
                 return result
             finally:
@@ -239,8 +243,11 @@ class Adapter:
         where = defined_at(fn)
         where = f" (defined at {where})" if where else ""
         if result is None:
-            raise ApiMismatch(user_function, f"{user_function} returned None{where}; "
-                              f"expected {_listing(names)}: a missing return statement?")
+            error = ApiMismatch(user_function, f"{user_function} returned None{where}; "
+                                f"expected {_listing(names)}: not implemented yet, or a "
+                                f"missing return statement?")
+            error.returned_none = True
+            raise error
         if len(names) == 1:
             return result
         if not isinstance(result, (tuple, list)) or len(result) != len(names):
@@ -387,6 +394,11 @@ class _Api:
             return None
         result = self.adapter.results[functional]
         return result if len(names) == 1 else result[names.index(output)]
+
+    def returned_none(self, functional: str, output: str) -> bool:
+        """Whether the last call of ``functional`` returned None as ``output``."""
+        return (functional in self.adapter.results
+                and self.returned(functional, output) is None)
 
     @property
     def reuse_notes(self):
