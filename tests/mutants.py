@@ -2,8 +2,9 @@
 
 Each :class:`Mutant` is one small source edit (``old`` -> ``new``) of the reference
 solution written to one API (tests/reference_solutions/), the user function the
-``verify`` report must fail (FAIL or ERROR), and, for a value bug, the tensor it
-must name. :func:`build` writes the mutated module into a directory at test time;
+``verify`` report must fail (FAIL, ERROR, or MISSING for a function that returns
+None), and, for a value bug, the tensor it must name. A hazard with right values
+(:data:`HAZARDS`) must instead be a WARN of its kind, which ``--strict`` fails. :func:`build` writes the mutated module into a directory at test time;
 it insists that ``old`` occurs exactly once in the reference, so the table cannot
 silently rot when a reference solution changes.
 
@@ -47,6 +48,11 @@ class Mutant:
     @property
     def test_name(self) -> str:
         return f"{self.api}__{self.name}"
+
+    @property
+    def hazard(self) -> str | None:
+        """The warning kind of a hazard with right values; None for a value bug."""
+        return HAZARDS.get(self.test_name)
 
 
 def reference_module(api: str) -> Path:
@@ -379,3 +385,18 @@ PARAMS = _table("params", [
 ])
 
 MUTANTS = CS231N + HW3 + PARAMS
+
+# mutants whose values are right: a WARN of this kind (see torch_ref.compare.engine)
+HAZARDS = {
+    "cs231n__rnn_forward_float64_output": "dtype",
+    "cs231n__rnn_backward_modifies_dh": "mutation",
+    "cs231n__sigmoid_overflows": "fp-flags",
+    "cs231n__sigmoid_clips_in_place": "mutation",
+    "cs231n__softmax_log_of_probabilities": "lse-only",
+    "cs231n__softmax_shifts_x_in_place": "mutation",
+    "hw3__rnn_forward_float64_output": "dtype",
+    "hw3__rnn_backward_modifies_dh": "mutation",
+    "params__rnn_forward_float64_output": "dtype",
+    "params__loss_shifts_feat_in_place": "mutation",
+    "params__sigmoid_overflows": "fp-flags",
+}

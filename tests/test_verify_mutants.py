@@ -4,7 +4,9 @@ The mutants come from tests/mutants.py: each is a small source edit of a referen
 solution in tests/reference_solutions/. Each is checked in-process with ``--only``
 restricted to the function it breaks, without the golden document cells (those only
 add checks: a FAIL without them is a FAIL with them; test_verify_reference runs
-them), and must be reported FAIL or ERROR on that function, naming the tensor.
+them), and must be reported FAIL or ERROR on that function, naming the tensor (MISSING
+for a function that returns None); a hazard with right values must be a WARN of its
+kind, and fail the run under ``--strict``.
 """
 import collections
 import tempfile
@@ -18,7 +20,7 @@ torch = pytest.importorskip("torch", reason="verify compares with the torch refe
 
 import mutants  # noqa: E402
 
-from torch_ref.verify.runner import ERROR, FAIL, verify_module  # noqa: E402
+from torch_ref.verify.runner import ERROR, FAIL, MISSING, WARN, verify_module  # noqa: E402
 
 MIN_PER_API = 30
 
@@ -58,6 +60,10 @@ class MutationTable(unittest.TestCase):
             self.assertEqual(text.count(m.old), 1, f"{m.test_name}: {m.old!r}")
             self.assertNotEqual(m.old, m.new, m.test_name)
 
+    def test_every_hazard_names_a_mutant(self):
+        names = {m.test_name for m in mutants.MUTANTS}
+        self.assertLessEqual(set(mutants.HAZARDS), names)
+
     def test_build_refuses_a_snippet_that_is_not_unique(self):
         stale = mutants.Mutant("cs231n", "stale", "rnn_forward", None, "def ", "def  ")
         with tempfile.TemporaryDirectory() as directory:
@@ -66,9 +72,24 @@ class MutationTable(unittest.TestCase):
 
 
 class MutantsAreCaught(unittest.TestCase):
-    @parameterized.expand([(m.test_name, m) for m in mutants.MUTANTS])
+    @parameterized.expand([(m.test_name, m) for m in mutants.MUTANTS if m.hazard is None])
     def test_reported(self, _, mutant):
-        status, failing, detail = verdict(run_mutant(mutant), mutant.function)
-        self.assertIn(status, (FAIL, ERROR), detail)
+        report = run_mutant(mutant)
+        status, failing, detail = verdict(report, mutant.function)
+        self.assertIn(status, (FAIL, ERROR, MISSING), detail)
+        self.assertFalse(report.ok, detail)
         if mutant.tensor is not None:
             self.assertIn(mutant.tensor, failing, detail)
+
+    @parameterized.expand([(m.test_name, m) for m in mutants.MUTANTS if m.hazard])
+    def test_hazard_warned_and_fails_under_strict(self, _, mutant):
+        report = run_mutant(mutant)
+        status, _, detail = verdict(report, mutant.function)
+        self.assertEqual(status, WARN, detail)
+        (result,) = [f for f in report.functions if f.name == mutant.function]
+        warnings = result.warnings()
+        self.assertEqual({c.kind for c in warnings}, {mutant.hazard}, detail)
+        if mutant.tensor is not None:
+            self.assertIn(mutant.tensor, {c.tensor for c in warnings}, detail)
+        self.assertTrue(report.ok, detail)
+        self.assertFalse(run_mutant(mutant, strict=True).ok, detail)

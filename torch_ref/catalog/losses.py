@@ -12,9 +12,19 @@ _SOFTMAX_CASES = (
     ("N=1", dict(N=1, T=4, V=5), ("N=1",)),
     ("T=1", dict(N=3, T=1, V=5), ("T=1",)),
     ("V=1", dict(N=2, T=3, V=1), ("V=1 (one class)",)),
+    # extreme logits, split by what they test
     ("large logits", dict(N=3, T=4, V=6),
-     ("large logits (±1e3)", "rows of very different scale", "masked timesteps")),
+     ("logits near +-1e3 with a moderate spread within each row: any max-shifted softmax "
+      "handles them",)),
+    ("rows on different scales", dict(N=3, T=4, V=6),
+     ("rows offset by -1e3, 0 and +1e3, moderate spread within each row: the shift must be "
+      "each row's own max", "masked timesteps")),
+    ("spread beyond exp", dict(N=3, T=4, V=6),
+     ("logits of one row spread over +-1e3, beyond exp's range: only log-sum-exp survives",
+      "masked timesteps")),
 )
+# offsets of whole rows: one sign for all rows, or rows of different scales
+_ROW_OFFSETS = {"large logits": (1e3, -1e3), "rows on different scales": (-1e3, 0.0, 1e3)}
 
 
 def _softmax_cases(dtype, seed):
@@ -22,10 +32,14 @@ def _softmax_cases(dtype, seed):
         draw = Sampler("temporal_softmax_loss", dtype, seed, label)
         N, T, V = s["N"], s["T"], s["V"]
         x = draw.normal(N, T, V)
-        if label == "large logits":
-            # rows scaled from 1e-3 to 1e3, so no single shift suits every row
-            scales = 10.0 ** draw.rng.integers(-3, 4, size=(N, T, 1))
-            x = (x * scales).astype(dtype)
+        extra = {}
+        if label in _ROW_OFFSETS:
+            offsets = np.asarray(_ROW_OFFSETS[label])
+            x = (x + offsets[draw.rng.integers(0, len(offsets), size=(N, T, 1))]).astype(dtype)
+        elif label == "spread beyond exp":
+            x = (x * 1e3).astype(dtype)
+            # a log of probabilities is -inf where a probability underflows: wrong only here
+            extra["only_log_sum_exp"] = True
         mask = draw.mask(N, T, p=0.6)
         if label == "mask ones":
             mask[:] = True
@@ -35,7 +49,8 @@ def _softmax_cases(dtype, seed):
         if label == "float mask":
             mask = mask.astype(dtype)
         inputs = {"x": x, "y": draw.integers(V, N, T), "mask": mask}
-        yield Case("temporal_softmax_loss", label, dtype, seed, inputs, {}, dict(s), special)
+        yield Case("temporal_softmax_loss", label, dtype, seed, inputs, {}, dict(s), special,
+                   extra)
 
 
 def _numpy_softmax(api, case):
