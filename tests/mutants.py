@@ -4,9 +4,10 @@ Each :class:`Mutant` is one small source edit (``old`` -> ``new``) of the refere
 solution written to one API (tests/reference_solutions/), the user function the
 ``verify`` report must fail (FAIL, ERROR, or MISSING for a function that returns
 None), and, for a value bug, the tensor it must name. A hazard with right values
-(:data:`HAZARDS`) must instead be a WARN of its kind, which ``--strict`` fails. :func:`build` writes the mutated module into a directory at test time;
-it insists that ``old`` occurs exactly once in the reference, so the table cannot
-silently rot when a reference solution changes.
+(:data:`HAZARDS`) must instead be a WARN of its kind, which ``--strict`` fails.
+:func:`build` writes the mutated module into a directory at test time; it insists
+that ``old`` occurs exactly once in the reference, so the table cannot silently rot
+when a reference solution changes.
 
 The bugs are the ones people make in hand-written backprop: wrong activation
 derivatives, upstream gradients not carried across time, gradients averaged
@@ -372,6 +373,8 @@ PARAMS = _table("params", [
      "z = logits - np.max(logits, axis=1, keepdims=True)", "z = logits"),
     ("loss_averaged_over_time", "temporal_softmax_CE_loss.forward", "loss",
      "divisor = N if self.dim_average else 1", "divisor = N * T if self.dim_average else 1"),
+    ("loss_dim_average_ignored", "temporal_softmax_CE_loss.forward", "loss (dim_average=False)",
+     "divisor = N if self.dim_average else 1", "divisor = N"),
     ("loss_stale_gradient", "temporal_softmax_CE_loss.backward", "dx",
      "        self.dLoss = grad.reshape(N, T, V)\n",
      "        self.dLoss = grad.reshape(N, T, V) if self.dLoss is None else self.dLoss\n"),

@@ -128,7 +128,7 @@ class FunctionsThatMisbehave(_TempModule):
         for checked in ("rnn_forward", "word_embedding_forward", "word_embedding_backward",
                         "sigmoid"):
             self.assertIn("PASS", table_row(out, checked))
-        self.assertEqual(out.strip().splitlines()[-1], "4 passed, 1 failed")
+        self.assertEqual(out.strip().splitlines()[-1], "4 functions passed, 0 warned, 1 failed")
 
     def test_a_function_needing_a_missing_one_is_untested(self):
         path = self.variant("def rnn_forward(x, h0, Wx, Wh, b):",
@@ -207,7 +207,7 @@ class OptionalFunctions(_TempModule):
         self.assertEqual(code, 0)
         for name in ("affine_forward", "affine_backward", "mse_loss"):
             self.assertIn("n/a", table_row(out, name))
-        self.assertEqual(out.strip().splitlines()[-1], "1 passed, 0 failed")
+        self.assertEqual(out.strip().splitlines()[-1], "1 functions passed, 0 warned, 0 failed")
 
     @parameterized.expand([("correct", "", 0, "PASS"), ("wrong", " * 2", 1, "FAIL")])
     def test_present_optional_functions_are_checked(self, _, scale, status, verdict):
@@ -257,8 +257,9 @@ class JsonReport(_TempModule):
         self.assertEqual(doc["module"], str(path))
         statuses = {f["name"]: f["status"] for f in doc["functions"]}
         self.assertEqual(statuses, {"rnn_step_forward": "PASS", "rnn_step_backward": "FAIL"})
-        self.assertEqual((doc["summary"]["passed"], doc["summary"]["failed"]), (1, 1))
-        self.assertEqual(out.strip().splitlines()[-1], "1 passed, 1 failed")
+        self.assertEqual((doc["summary"]["functions_passed"], doc["summary"]["functions_failed"]),
+                         (1, 1))
+        self.assertEqual(out.strip().splitlines()[-1], "1 functions passed, 0 warned, 1 failed")
         (backward,) = [f for f in doc["functions"] if f["name"] == "rnn_step_backward"]
         (problem,) = backward["problems"]
         self.assertEqual(problem["tensor"], "db")

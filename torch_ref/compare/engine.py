@@ -297,9 +297,12 @@ def check_case(component, api, case, reference=None, *, name_of=None,
     rtol, atol = tolerance(component, case.dtype)
     guarded = _guarded_case(case)
     take_findings = getattr(api, "take_findings", None)
+    take_variants = getattr(api, "take_variants", None)
     if take_findings is not None:
         take_findings()
         api.forget()
+    if take_variants is not None:
+        take_variants()
     flags = _FlagRecorder(_current_function(api, component, name_of))
     try:
         with np.errstate(all="call", under="ignore", call=flags):
@@ -325,6 +328,11 @@ def check_case(component, api, case, reference=None, *, name_of=None,
         function = name_of(component.produced_by.get(name, component.functions[-1]), name)
         checks.append(_compare_tensor(component, case, name, got, value, rtol, atol,
                                       function, strict_dtype or name in reference.outputs))
+    for option, name, function, value, factor in (take_variants() if take_variants else []):
+        if name in expected and not _is_missing(value):
+            checks.append(_compare_tensor(component, case, f"{name} ({option})", value,
+                                          np.asarray(expected[name]) * factor, rtol, atol,
+                                          function, name in reference.outputs))
     _judge_hazards(component, case, checks, flags)
     checks += _in_place_checks(component, case, guarded, name_of,
                                take_findings() if take_findings is not None else [])

@@ -255,7 +255,7 @@ def run_gradient_check(api, record, inputs):
     """
     op, upstream = OPS[record["op"]], record["upstream"]
     step = record.get("numerical", {}).get("h", 1e-5)
-    _, cache = op.forward(api, _copies(inputs))
+    outputs, cache = op.forward(api, _copies(inputs))
     douts = {out: inputs[name] for out, name in upstream.items()}
     analytic = {k: np.array(v) for k, v in op.backward(api, _copies(douts), cache).items()}
 
@@ -277,7 +277,7 @@ def run_gradient_check(api, record, inputs):
         note = ""
         if not error < threshold and not message:
             if agreement is None:
-                agreement = torch_agreement(record, inputs, analytic)
+                agreement = torch_agreement(record, inputs, outputs, analytic)
             verdict = agreement.get(grad)
             if verdict is not None and verdict[0]:
                 note = (f"the document's central difference measures {error:.3e} here, over "
@@ -293,10 +293,12 @@ _CATALOG_OP = ("rnn_step", "rnn", "lstm_step", "lstm", "word_embedding", "tempor
                "temporal_softmax_loss")
 
 
-def torch_agreement(record, inputs, analytic) -> dict:
+def torch_agreement(record, inputs, outputs, analytic) -> dict:
     """``{grad: (agrees, max rel err)}``: the analytic gradients of a gradient-check
     record against torch autograd on the record's own inputs, at the catalog's float64
-    tolerance; empty when torch or a matching catalog component is not available."""
+    tolerance. Empty when torch or a matching catalog component is not available, and
+    when the forward ``outputs`` disagree with torch: then the numerical gradient
+    differentiates a wrong function and its verdict stands."""
     if record["op"] not in _CATALOG_OP:
         return {}
     try:
@@ -316,10 +318,16 @@ def torch_agreement(record, inputs, analytic) -> dict:
     case = Case(component.name, "document cell", "float64", int(record.get("seed", 0)),
                 case_inputs, upstream, dict(record.get("sizes", {})))
     try:
-        grads = component.run_torch(case).grads
+        reference = component.run_torch(case)
     except Exception:  # noqa: BLE001 - no second opinion is not a verdict either way
         return {}
     rtol, atol = tolerance(component, "float64")
+    for name, value in outputs.items():
+        expected = reference.outputs.get(name)
+        if expected is None or np.shape(value) != np.shape(expected) or not array_errors(
+                value, expected, rtol, atol)[0]:
+            return {}
+    grads = reference.grads
     verdicts = {}
     for grad, value in analytic.items():
         reference = grads.get("d" + grad)

@@ -9,8 +9,13 @@
   ...``): the package root is found by walking up the directories holding an
   ``__init__.py``, put on ``sys.path``, and the module imported by its dotted
   name (``DL.layer.recurrent_layers``);
+- a file with relative imports in a folder without ``__init__.py`` (a namespace
+  package): the folders its deepest relative import climbs are taken as packages;
 - a dotted name (``DL.layer.recurrent_layers``), with ``path`` naming the
   directory it is importable from (the current directory when ``path`` is None).
+
+Python 2 source is named as such (``Python 2 code: print statement at file:line``),
+at import time and when a Python 2 name (``xrange`` ...) is reached in a call.
 
 Anything that stops the import (a ``SyntaxError``, an ``ImportError``, an
 exception raised at import time, a hang) raises :class:`ModuleLoadError`, whose
@@ -78,11 +83,26 @@ def _in_package(directory: str) -> bool:
     return os.path.isfile(os.path.join(directory, "__init__.py"))
 
 
+def _relative_import_depth(file: str) -> int:
+    """How many package levels the file's relative imports climb (0: none, or unparsable)."""
+    import ast
+
+    try:
+        with open(file, "rb") as fh:
+            tree = ast.parse(fh.read(), filename=file)
+    except (SyntaxError, ValueError, OSError):
+        return 0
+    return max((node.level for node in ast.walk(tree)
+                if isinstance(node, ast.ImportFrom) and node.level), default=0)
+
+
 def dotted_name_of(file: str):
     """``(root, dotted_name)`` of a ``.py`` file: walk up the ``__init__.py`` directories.
 
     ``/a/DL/layer/recurrent_layers.py`` with ``__init__.py`` in ``DL`` and
-    ``DL/layer`` -> ``("/a", "DL.layer.recurrent_layers")``.
+    ``DL/layer`` -> ``("/a", "DL.layer.recurrent_layers")``. Without ``__init__.py``
+    files, a file whose relative imports climb ``k`` levels is taken as a module of
+    the namespace package of its ``k`` enclosing folders.
     """
     file = os.path.abspath(file)
     directory, base = os.path.split(file)
@@ -91,6 +111,12 @@ def dotted_name_of(file: str):
     while _in_package(directory):
         directory, package = os.path.split(directory)
         parts.insert(0, package)
+    if len(parts) == 1:
+        for _ in range(_relative_import_depth(file)):
+            directory, package = os.path.split(directory)
+            if not package:
+                break
+            parts.insert(0, package)
     if not parts:
         raise ModuleLoadError(f"{file}: an __init__.py outside any package cannot be checked")
     for part in parts:
@@ -147,14 +173,58 @@ def definition_of(fn) -> str:
         return ""
 
 
+# names that exist in Python 2 only, as a NameError or AttributeError reports them
+_PYTHON2_NAMES = ("xrange", "raw_input", "unicode", "basestring", "unichr", "long",
+                  "iteritems", "itervalues", "iterkeys", "has_key")
+
+
+def _python2_name(exc: BaseException) -> str:
+    if isinstance(exc, NameError | AttributeError):
+        name = getattr(exc, "name", None)
+        if name in _PYTHON2_NAMES:
+            return name
+    return ""
+
+
 def describe_exception(exc: BaseException) -> str:
     """``Type: message (file:line)``, the form every report uses for a user's exception."""
+    name = _python2_name(exc)
+    if name:
+        return f"Python 2 code: {name} at {user_location(exc)} (not in Python 3)"
     text = str(exc).strip().splitlines()
     first = f": {text[0]}" if text else ""
     return f"{type(exc).__name__}{first} ({user_location(exc)})"
 
 
+def _python2_statement(exc: SyntaxError) -> str:
+    """``print statement`` ... when a SyntaxError comes from Python 2 source."""
+    import re
+
+    text = (exc.text or "").strip()
+    if "Missing parentheses in call to 'print'" in str(exc.msg) or re.match(
+            r"print\s+[^\s(=]", text):
+        return "print statement"
+    if "Missing parentheses in call to 'exec'" in str(exc.msg):
+        return "exec statement"
+    if re.match(r"except\s+[\w.]+\s*,\s*\w+\s*:", text):
+        return "'except E, e:' clause"
+    if re.match(r"raise\s+[\w.]+\s*,", text):
+        return "'raise E, message' statement"
+    if "leading zeros in decimal integer literals" in str(exc.msg):
+        return "octal literal without 0o"
+    if "`" in text:
+        return "backquote repr"
+    return ""
+
+
 def _describe_syntax_error(exc: SyntaxError) -> str:
+    statement = _python2_statement(exc)
+    if statement:
+        lines = [f"Python 2 code: {statement} at {exc.filename}:{exc.lineno} (this checker "
+                 f"runs Python 3)"]
+        if exc.text:
+            lines.append(f"    {exc.text.strip()}")
+        return "\n".join(lines)
     lines = [f"{exc.filename}:{exc.lineno}: {type(exc).__name__}: {exc.msg}"]
     if exc.text:
         code = exc.text.rstrip("\n")
@@ -210,6 +280,9 @@ def load_module(target: str, path: str | None = None, guard: CallGuard | None = 
     if target.endswith(".py") or os.sep in target or os.path.isfile(target):
         if not os.path.isfile(target):
             raise ModuleLoadError(f"{target}: no such file")
+        if not target.endswith(".py"):
+            raise ModuleLoadError(f"{target} is not a Python file: give the .py file of the "
+                                  f"module (or its folder, or a dotted name with --path)")
         if path is not None:
             raise ModuleLoadError("--path goes with a dotted module name, not with a file")
         root, name = dotted_name_of(target)

@@ -255,8 +255,13 @@ class FunctionResult:
         return firsts
 
     def warnings(self) -> list:
-        """The first WARN check of each (kind, tensor): what it is and where it shows."""
-        seen, firsts = set(), []
+        """The first WARN check of each (kind, tensor): what it is and where it shows.
+
+        A tensor wrong on ordinary cases too is a FAIL, not a log-sum-exp hazard.
+        """
+        failing = {c.tensor for c in self.checks if c.status in (FAIL, ERROR)}
+        seen = {("lse-only", tensor) for tensor in failing}
+        firsts = []
         for check in self.checks:
             key = (check.kind, check.tensor)
             if check.warned and key not in seen:
@@ -766,13 +771,39 @@ def add_arguments(parser) -> None:
     parser.add_argument("--seed", type=int, default=0,
                         help="first of the three seeds each case is drawn with (default 0)")
     parser.add_argument("--dtype", choices=("float64", "float32", "both"), default="both")
-    parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, metavar="SECONDS",
+    parser.add_argument("--timeout", type=timeout_seconds, default=DEFAULT_TIMEOUT,
+                        metavar="SECONDS",
                         help="time limit of one call into the module (default 30)")
     parser.add_argument("--json", metavar="FILE", help="also write every result as JSON")
+    parser.add_argument("--strict", action="store_true",
+                        help="with --module, warnings (right values, hazardous code: "
+                             "changing a caller's array, float32 in and float64 out, "
+                             "floating-point flags, log-sum-exp-only cases) fail the run")
     parser.add_argument("--checks", action="store_true",
                         help="with --module, also print the table of every comparison")
     parser.add_argument("--failures-only", action="store_true",
                         help="print only the comparisons that did not pass")
+
+
+# the longest time limit setitimer takes everywhere (a day is far beyond any check)
+MAX_TIMEOUT = 86400.0
+
+
+def timeout_seconds(text: str) -> float:
+    """``--timeout``: a finite number of seconds in (0, MAX_TIMEOUT]."""
+    import argparse
+    import math
+
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}"
+                                         ) from None
+    if not math.isfinite(value) or not 0 < value <= MAX_TIMEOUT:
+        raise argparse.ArgumentTypeError(
+            f"expected a finite number of seconds, more than 0 and at most "
+            f"{MAX_TIMEOUT:g}, got {text}")
+    return value
 
 
 def _write_json(path: str, doc: dict) -> int:
@@ -798,7 +829,8 @@ def run(args) -> int:
         return _run_numpy_rnn(args, dtypes)
     try:
         report, adapter = verify_module(args.module, args.api, args.path, args.only,
-                                        args.seed, dtypes, args.timeout)
+                                        args.seed, dtypes, args.timeout,
+                                        strict=args.strict)
     except UsageError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -134,6 +134,9 @@ class Adapter:
         self.guard = guard or CallGuard(None)
         self.findings: list = []
         self.results: dict = {}
+        # (option, tensor, user function, value, factor): outputs of a call with another
+        # option of the API, to compare with ``factor`` times the reference
+        self.variants: list = []
         self._reuse = None
 
     # ---- to implement ------------------------------------------------------------
@@ -148,7 +151,28 @@ class Adapter:
 
     def absence_note(self, user_function: str) -> str:
         """Why ``user_function`` counts as missing (``class LSTM not found`` ...)."""
-        return f"{user_function} is not defined in the module"
+        return f"{user_function} is not defined in the module" + self.closest(user_function)
+
+    def closest(self, name: str) -> str:
+        """``"; did you mean X (a class, file:line)?"`` for the name defined in the module
+        closest to ``name`` (a misspelling, another case, a class for a function ...)."""
+        import difflib
+
+        wanted = name.split(".")[0]
+        defined = {k: v for k, v in vars(self.module).items()
+                   if not k.startswith("_") and callable(v)
+                   and getattr(v, "__module__", None) == self.module.__name__}
+        lower = {k.lower(): k for k in defined}
+        matches = difflib.get_close_matches(wanted.lower(), list(lower), n=1, cutoff=0.6)
+        if not matches:
+            return ""
+        found = lower[matches[0]]
+        obj = defined[found]
+        what = "a class" if isinstance(obj, type) else "a function"
+        where = f", {defined_at(obj)}" if defined_at(obj) else ""
+        if found == wanted:
+            return f"; {found} is defined, but as {what}{where}"
+        return f"; did you mean {found} ({what}{where})?"
 
     # ---- names --------------------------------------------------------------------
 
@@ -334,6 +358,10 @@ class Adapter:
         found, self.findings = self.findings, []
         return found
 
+    def take_variants(self) -> list:
+        found, self.variants = self.variants, []
+        return found
+
 
 class ClassAdapter(Adapter):
     """An API of classes: user functions are named ``Class.method``."""
@@ -351,10 +379,10 @@ class ClassAdapter(Adapter):
 
     def absence_note(self, user_function: str) -> str:
         if "." not in user_function:
-            return f"no function {user_function} in the module"
+            return f"no function {user_function} in the module" + self.closest(user_function)
         class_name, method = user_function.split(".", 1)
         if self.user_class(class_name) is None:
-            return f"no class {class_name} in the module"
+            return f"no class {class_name} in the module" + self.closest(class_name)
         return f"class {class_name} has no method {method}"
 
     def new(self, user_function: str, class_name: str, /, *args, **kwargs):
@@ -380,6 +408,9 @@ class _Api:
 
     def take_findings(self) -> list:
         return self.adapter.take_findings()
+
+    def take_variants(self) -> list:
+        return self.adapter.take_variants()
 
     def forget(self) -> None:
         """Start a new case: forget what earlier calls returned."""

@@ -24,7 +24,8 @@ _OPTIONAL = ("affine_forward", "affine_backward", "mse_loss")
 class Cs231nAdapter(Adapter):
     name = "cs231n"
     description = "functional rnn_layers.py: rnn_step_forward ... temporal_softmax_loss"
-    golden_documents = ("hw3_rnn_lstm_checks", "language_modeling_assignment")
+    # the course's own notebooks only: other courses' cells test other templates
+    golden_documents = ("cs231n_captioning_notebooks",)
     conventional_files = ("rnn_layers.py", "functional.py")
     BINDINGS = {name: name for name in _REQUIRED + _OPTIONAL}
     OPTIONAL = _OPTIONAL
@@ -40,7 +41,7 @@ class Cs231nAdapter(Adapter):
     def absence_note(self, user_function: str) -> str:
         if user_function in _OPTIONAL:
             return "not part of the cs231n API (not defined in the module)"
-        return f"no function {user_function} in the module"
+        return f"no function {user_function} in the module" + self.closest(user_function)
 
     def implement(self, functional: str):
         fn = getattr(self.module, functional)

@@ -14,6 +14,10 @@ Plain classes (no common base), used exactly as the notebook's test cells use th
     loss_fn = temporal_softmax_CE_loss();  loss = loss_fn.forward(x, y, mask)
     dx = loss_fn.backward()                      # no argument, once per forward
 
+Every option the API exposes is exercised: a loss whose constructor takes
+``dim_average`` is also built with ``dim_average=False`` (a sum, not divided by N),
+and its loss and gradient are compared as ``loss (dim_average=False)`` ...
+
 ``LSTM`` is ``VanillaRNN`` with a cell state (gates ``i, f, o, g``); ``params`` and
 ``grads`` must hold the same keys. The reuse checks build the layers with their
 default names (``vanilla_rnn_wx`` ...), which the notebook's model uses.
@@ -205,4 +209,29 @@ class ParamsAdapter(ClassAdapter):
         dx = self._single(back, loss_fn.backward, self.method(loss_fn, "backward", back)(),
                           "dx (N, T, V)")
         self.replay(loss_fn)
+        if self._takes("temporal_softmax_CE_loss", "dim_average"):
+            self._summed_loss(x, y, mask)
         return loss, dx
+
+    def _takes(self, class_name: str, option: str) -> bool:
+        import inspect
+
+        try:
+            return option in inspect.signature(self.user_class(class_name)).parameters
+        except (TypeError, ValueError):
+            return False
+
+    def _summed_loss(self, x, y, mask) -> None:
+        """The loss built with ``dim_average=False``: N times the reference."""
+        user, back = "temporal_softmax_CE_loss.forward", "temporal_softmax_CE_loss.backward"
+        option = "dim_average=False"
+        loss_fn, _ = self.new(user, "temporal_softmax_CE_loss", dim_average=False)
+        loss = self._single(user, loss_fn.forward,
+                            self.method(loss_fn, "forward", user)(x.copy(), y.copy(),
+                                                                  mask.copy()),
+                            "loss (a scalar)")
+        dx = self._single(back, loss_fn.backward, self.method(loss_fn, "backward", back)(),
+                          "dx (N, T, V)")
+        factor = x.shape[0]
+        self.variants += [(option, "loss", user, loss, factor),
+                          (option, "dx", back, dx, factor)]
