@@ -184,6 +184,8 @@ CS231N = _table("cs231n", [
      "loss = -np.sum(weights * log_probs[rows, labels]) / (N * T)"),
     ("softmax_not_shifted", "temporal_softmax_loss", None,
      "shifted = scores - scores.max(axis=1, keepdims=True)", "shifted = scores"),
+    ("softmax_global_max_shift", "temporal_softmax_loss", "loss",
+     "shifted = scores - scores.max(axis=1, keepdims=True)", "shifted = scores - scores.max()"),
     ("softmax_log_of_probabilities", "temporal_softmax_loss", None,
      "log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))",
      "log_probs = np.log(np.exp(shifted) / np.exp(shifted).sum(axis=1, keepdims=True))"),

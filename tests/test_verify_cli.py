@@ -277,7 +277,7 @@ class NumpyRnnMode(unittest.TestCase):
         code, out, _ = verify("--only", "sigmoid", "word_embedding")
         self.assertEqual(code, 0, out)
         self.assertIn("component", out.splitlines()[0])
-        self.assertRegex(out.strip().splitlines()[-1], r"^\d+ passed, 0 failed$")
+        self.assertRegex(out.strip().splitlines()[-1], r"^\d+ comparisons passed, 0 failed$")
 
 
 class CommandLine(unittest.TestCase):

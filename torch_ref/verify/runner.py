@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import sys
 import time
 from dataclasses import dataclass, field
@@ -780,7 +781,7 @@ def add_arguments(parser) -> None:
                              "changing a caller's array, float32 in and float64 out, "
                              "floating-point flags, log-sum-exp-only cases) fail the run")
     parser.add_argument("--checks", action="store_true",
-                        help="with --module, also print the table of every comparison")
+                        help="also print the table of every comparison (one row per tensor)")
     parser.add_argument("--failures-only", action="store_true",
                         help="print only the comparisons that did not pass")
 
@@ -879,7 +880,12 @@ def _check_numpy_rnn(args, dtypes, components, adapter, numpy_rnn) -> int:
                 checks += check_reuse(component, api, reuse_cases(component, args.seed),
                                       on_case=hinter)
     elapsed = time.perf_counter() - start
-    print(format_table(checks, full=not args.failures_only))
+    if args.checks or args.failures_only:
+        print(format_table(checks, full=not args.failures_only))
+        print()
+    print(format_components(components, checks))
+    if not (args.checks or args.failures_only):
+        print("(--checks prints every comparison, one row per tensor)")
     failures = first_failures(checks)
     if failures:
         print("\nWhat is wrong (first case exposing each failing tensor):")
@@ -915,4 +921,44 @@ def first_failures(checks) -> list:
 
 def summary_line(checks) -> str:
     passed = sum(c.passed for c in checks)
-    return f"{passed} passed, {len(checks) - passed} failed"
+    return f"{passed} comparisons passed, {len(checks) - passed} failed"
+
+
+def _tolerance_share(check, component) -> float:
+    """The largest ``|actual - expected| / (atol + rtol |expected|)`` of a check (1: at
+    the tolerance), NaN when there are no values to compare."""
+    from torch_ref.compare.engine import tolerance
+
+    if check.actual is None or check.expected is None:
+        return float("nan")
+    dtype = check.case.split("/")[1] if check.case.count("/") >= 2 else "float64"
+    rtol, atol = tolerance(component, dtype)
+    a = np.asarray(check.actual, dtype=np.float64)
+    e = np.asarray(check.expected, dtype=np.float64)
+    if a.shape != e.shape or a.size == 0:
+        return float("nan")
+    with np.errstate(all="ignore"):
+        share = np.abs(a - e) / (atol + rtol * np.abs(e))
+    share = np.where(np.isnan(share), np.inf, share)
+    return float(share.max())
+
+
+def format_components(components, checks) -> str:
+    """One row per component: cases, comparisons, worst errors, the worst error as a share
+    of its tolerance (1.0 = at the tolerance), PASS/FAIL."""
+    rows = []
+    for component in components:
+        mine = [c for c in checks if c.component == component.name]
+        if not mine:
+            continue
+        cases = len({c.case for c in mine})
+        shares = [_tolerance_share(c, component) for c in mine]
+        finite = [x for x in shares if x == x]
+        worst_abs = max((c.max_abs for c in mine if c.max_abs == c.max_abs), default=math.nan)
+        worst_rel = max((c.max_rel for c in mine if c.max_rel == c.max_rel), default=math.nan)
+        failed = sum(not c.passed for c in mine)
+        rows.append((component.name, cases, len(mine), _fmt(worst_abs), _fmt(worst_rel),
+                     f"{max(finite):.2g}" if finite else "-",
+                     PASS if not failed else f"FAIL ({failed})"))
+    return _table(("component", "cases", "comparisons", "worst abs err", "worst rel err",
+                   "of tolerance", "status"), rows)
