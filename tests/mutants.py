@@ -394,14 +394,14 @@ MUTANTS = CS231N + HW3 + PARAMS
 # mutants whose values are right: a WARN of this kind (see torch_ref.compare.engine)
 HAZARDS = {
     "cs231n__rnn_forward_float64_output": "dtype",
-    "cs231n__rnn_backward_modifies_dh": "mutation",
-    "cs231n__sigmoid_overflows": "fp-flags",
-    "cs231n__sigmoid_clips_in_place": "mutation",
-    "cs231n__softmax_log_of_probabilities": "lse-only",
-    "cs231n__softmax_shifts_x_in_place": "mutation",
+    "cs231n__rnn_backward_modifies_dh": "argument-modified",
+    "cs231n__sigmoid_overflows": "floating-point",
+    "cs231n__sigmoid_clips_in_place": "argument-modified",
+    "cs231n__softmax_log_of_probabilities": "log-sum-exp",
+    "cs231n__softmax_shifts_x_in_place": "argument-modified",
     "hw3__rnn_forward_float64_output": "dtype",
-    "hw3__rnn_backward_modifies_dh": "mutation",
+    "hw3__rnn_backward_modifies_dh": "argument-modified",
     "params__rnn_forward_float64_output": "dtype",
-    "params__loss_shifts_feat_in_place": "mutation",
-    "params__sigmoid_overflows": "fp-flags",
+    "params__loss_shifts_feat_in_place": "argument-modified",
+    "params__sigmoid_overflows": "floating-point",
 }

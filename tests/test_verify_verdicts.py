@@ -64,7 +64,7 @@ class Warnings(_TempModule):
         result = status_of(report, "LSTMLayer.backward_step")
         self.assertEqual(result.status, WARN)
         self.assertEqual([(c.kind, c.tensor) for c in result.warnings()],
-                         [("mutation", "dnext_c (argument)")])
+                         [("argument-modified", "dnext_c (argument)")])
         golden = [c for c in report.checks if c.component == "golden"]
         self.assertTrue(golden)
         self.assertTrue(all(c.passed for c in golden))

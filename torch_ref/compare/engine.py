@@ -31,10 +31,10 @@ TOLERANCE = {"float64": (1e-7, 1e-9), "float32": (1e-4, 1e-5)}
 PASS, FAIL, ERROR, WARN = "PASS", "FAIL", "ERROR", "WARN"
 # what a WARN is about, in report order
 WARNING_KINDS = {
-    "mutation": "changes an array its caller passed",
+    "argument-modified": "changes an array its caller passed",
     "dtype": "returns another dtype than its inputs (float32 in, float64 out)",
-    "fp-flags": "raises floating-point flags (overflow, invalid operation, division by zero)",
-    "lse-only": "wrong only where just a log-sum-exp formulation survives",
+    "floating-point": "raises floating-point flags (overflow, invalid operation, division by zero)",
+    "log-sum-exp": "wrong only where just a log-sum-exp formulation survives",
 }
 NOT_IMPLEMENTED = "not-implemented"
 # statuses of a whole function (see torch_ref.verify.runner)
@@ -345,20 +345,20 @@ def _judge_hazards(component, case, checks, flags) -> None:
     if case.extra.get("only_log_sum_exp"):
         for check in checks:
             if check.status == FAIL:
-                check.status, check.kind = WARN, "lse-only"
+                check.status, check.kind = WARN, "log-sum-exp"
                 check.message = ("wrong only where the logits of a row spread beyond exp's "
                                  "range, which only a log-sum-exp formulation survives: "
                                  + check.message)
     if not flags.flags:
         return
-    failing = [c for c in checks if c.status in (FAIL, ERROR) or c.kind == "lse-only"]
+    failing = [c for c in checks if c.status in (FAIL, ERROR) or c.kind == "log-sum-exp"]
     for check in failing:
         if check.status == FAIL:
             check.message += f"; floating-point flags: {flags.describe()}"
     if not failing:
         function = next(iter(flags.flags.values()))[0]
         checks.append(TensorCheck(
-            component.name, case.key, "(floating point)", function, WARN, kind="fp-flags",
+            component.name, case.key, "(floating point)", function, WARN, kind="floating-point",
             message=f"floating-point flags raised, values right: {flags.describe()}",
             case_description=case.describe(), special=case.special))
 
@@ -398,7 +398,7 @@ def _in_place(component, case, function, argument) -> TensorCheck:
     return TensorCheck(component.name, case.key, f"{argument} (argument)", function, WARN,
                        message=f"{function} modified the caller's array '{argument}' in place",
                        case_description=case.describe(), special=case.special,
-                       kind="mutation")
+                       kind="argument-modified")
 
 
 def check_reuse(component, api, cases, *, name_of=None, strict_dtype: bool = True,

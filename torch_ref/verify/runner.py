@@ -261,7 +261,7 @@ class FunctionResult:
         A tensor wrong on ordinary cases too is a FAIL, not a log-sum-exp hazard.
         """
         failing = {c.tensor for c in self.checks if c.status in (FAIL, ERROR)}
-        seen = {("lse-only", tensor) for tensor in failing}
+        seen = {("log-sum-exp", tensor) for tensor in failing}
         firsts = []
         for check in self.checks:
             key = (check.kind, check.tensor)
