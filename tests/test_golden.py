@@ -311,3 +311,30 @@ class NumericalGradientsNeverOverrideTorch(unittest.TestCase):
             results = golden.run_record(api, BY_ID[record_id])
             self.assertEqual({r.status for r in results}, {PASS}, record_id)
             self.assertFalse(any(r.note for r in results), record_id)
+
+
+class FaithfulReplay(unittest.TestCase):
+    def test_a_cell_building_a_layer_draws_its_inputs_after_the_constructor(self):
+        record = BY_ID["hw3_lstm_backward"]
+        built = []
+
+        def constructor(class_name, *args):
+            built.append((class_name, args))
+            np.random.randn(7)  # a constructor drawing its weights from the seeded stream
+            return True
+
+        api = _api(document_constructor=constructor)
+        state = np.random.get_state()
+        inputs = golden.build_inputs(record, api)
+        after = np.random.get_state()
+        self.assertEqual(built, [("LSTMLayer", (3, 6))])
+        stream = np.random.RandomState(record["seed"])
+        stream.randn(7)
+        np.testing.assert_array_equal(inputs["x"], stream.randn(2, 10, 3))
+        self.assertTrue(all(np.array_equal(a, b) for a, b in zip(state, after, strict=True)))
+
+    def test_without_a_constructor_the_draws_start_at_the_seed(self):
+        record = BY_ID["hw3_lstm_backward"]
+        inputs = golden.build_inputs(record, F)
+        np.testing.assert_array_equal(inputs["x"],
+                                      np.random.RandomState(record["seed"]).randn(2, 10, 3))

@@ -192,10 +192,26 @@ def _builder(spec) -> str:
     return found[0] if len(found) == 1 else ""
 
 
-def build_inputs(record: dict) -> dict:
+def build_inputs(record: dict, api=None) -> dict:
     """The record's inputs by name, built in order; random draws come from
-    ``np.random.RandomState(record["seed"])``, the stream ``np.random.seed`` sets."""
+    ``np.random.RandomState(record["seed"])``, the stream ``np.random.seed`` sets.
+
+    A record with a ``constructor`` (the layer the cell builds after seeding, before
+    its first draw) is replayed as the document does when ``api`` can build that
+    layer (``api.document_constructor(class_name, *args)``, drawing from the global
+    stream): the inputs are then drawn after the constructor's own draws.
+    """
     rng = np.random.RandomState(record["seed"]) if "seed" in record else None
+    constructor = record.get("constructor")
+    build = getattr(api, "document_constructor", None)
+    if rng is not None and constructor and build is not None:
+        state = np.random.get_state()
+        try:
+            np.random.seed(record["seed"])
+            if build(constructor["class"], *constructor["args"]):
+                rng.set_state(np.random.get_state())
+        finally:
+            np.random.set_state(state)
     return {spec["name"]: INPUT_BUILDERS[_builder(spec)][1](spec, rng)
             for spec in record["inputs"]}
 
@@ -257,7 +273,6 @@ def run_gradient_check(api, record, inputs):
     step = record.get("numerical", {}).get("h", 1e-5)
     outputs, cache = op.forward(api, _copies(inputs))
     douts = {out: inputs[name] for out, name in upstream.items()}
-    analytic = {k: np.array(v) for k, v in op.backward(api, _copies(douts), cache).items()}
 
     def numerical(target: str) -> np.ndarray:
         def output(name):
@@ -269,10 +284,16 @@ def run_gradient_check(api, record, inputs):
         return sum(gradcheck.eval_numerical_gradient_array(output(out), point, dout, h=step)
                    for out, dout in douts.items())
 
+    # the order of the cell: some take the numerical gradients before calling backward
+    if record.get("numerical_first"):
+        estimates = {check["grad"]: numerical(check["grad"]) for check in record["checks"]}
+    analytic = {k: np.array(v) for k, v in op.backward(api, _copies(douts), cache).items()}
+    if not record.get("numerical_first"):
+        estimates = {check["grad"]: numerical(check["grad"]) for check in record["checks"]}
     rows, agreement = [], None
     for check in record["checks"]:
         grad = check["grad"]
-        error, threshold, message = _measure("rel_error", numerical(grad), analytic[grad],
+        error, threshold, message = _measure("rel_error", estimates[grad], analytic[grad],
                                              check["threshold"])
         note = ""
         if not error < threshold and not message:
@@ -372,10 +393,14 @@ def run_record(api, record: dict) -> list:
     """
     head = dict(record=record["id"], document=record["document"], cell=record["cell"])
     try:
-        rows = KINDS[record["kind"]].run(api, record, build_inputs(record))
+        rows = KINDS[record["kind"]].run(api, record, build_inputs(record, api))
     except Exception as exc:  # noqa: BLE001 - the api under test may raise anything
         return [GoldenResult(**head, check="*", status=ERROR,
                              message=f"{type(exc).__name__}: {exc}")]
+    finally:
+        done = getattr(api, "document_done", None)
+        if done is not None:
+            done()
     results = []
     for row in rows:
         check, error, threshold, message = row[:4]

@@ -137,6 +137,8 @@ class Adapter:
         # (option, tensor, user function, value, factor): outputs of a call with another
         # option of the API, to compare with ``factor`` times the reference
         self.variants: list = []
+        # instances built where a document cell builds them (see ClassAdapter.pin)
+        self.pinned: dict = {}
         self._reuse = None
 
     # ---- to implement ------------------------------------------------------------
@@ -385,8 +387,23 @@ class ClassAdapter(Adapter):
             return f"no class {class_name} in the module" + self.closest(class_name)
         return f"class {class_name} has no method {method}"
 
+    def pin(self, class_name: str, *args) -> bool:
+        """Build the user's ``class_name(*args)`` now, where a document cell builds it (after
+        its seed, before its draws), and use it for that class until :meth:`unpin`.
+        False when the module has no such class."""
+        cls = self.user_class(class_name)
+        if cls is None:
+            return False
+        self.pinned[class_name] = self.construct(class_name, cls, *args)
+        return True
+
+    def unpin(self) -> None:
+        self.pinned.clear()
+
     def new(self, user_function: str, class_name: str, /, *args, **kwargs):
         """``(instance, use)`` of the user's class (kept across calls while reusing)."""
+        if class_name in self.pinned:
+            return self.pinned[class_name], 0
         key = (class_name, args, tuple(sorted(kwargs.items())))
         cls = self.user_class(class_name)
         return self.instance(key, lambda: self.construct(user_function, cls, *args, **kwargs))
@@ -411,6 +428,16 @@ class _Api:
 
     def take_variants(self) -> list:
         return self.adapter.take_variants()
+
+    def document_constructor(self, class_name: str, *args) -> bool:
+        """Build the layer a document cell builds, where it builds it (class APIs only)."""
+        pin = getattr(self.adapter, "pin", None)
+        return bool(pin and pin(class_name, *args))
+
+    def document_done(self) -> None:
+        unpin = getattr(self.adapter, "unpin", None)
+        if unpin is not None:
+            unpin()
 
     def forget(self) -> None:
         """Start a new case: forget what earlier calls returned."""
