@@ -5,16 +5,19 @@ plus its models and optimisers) and every tensor comparison is a row of the tabl
 
 With ``--module PATH`` the NumPy side is somebody else's hand-written module,
 seen through the adapter of its API (``--api cs231n|hw3|params``, see
-:mod:`torch_ref.verify.adapters`). Each function of that API gets a verdict: PASS, FAIL,
-ERROR (raised, hung, returned the wrong structure), MISSING, UNTESTED (could not
-run: what it needs is missing or raised) or n/a (optional, not defined). The
-catalog cases, a reuse sequence on the same instances, and the golden cells of
-the documents written to that API all count. For every failing tensor the report
-names the first case that exposes it and what is special about that case, the
-errors, the worst index, the LSTM gate block, and a hint where the pattern is
-recognisable. The last line is ``N passed, N failed`` (functions with a module,
-tensor comparisons without); ``--json FILE`` writes everything for autograders.
-Exit status: 0 all passed, 1 anything failed, 2 usage error or unimportable module.
+:mod:`torch_ref.verify.adapters`). Each function of that API gets one verdict: PASS,
+WARN (right values, hazardous code: a kind of :data:`~torch_ref.compare.engine.
+WARNING_KINDS`), FAIL (a wrong value or gradient), ERROR (raised, hung, returned the
+wrong structure), MISSING (not defined, or not implemented: returns None), UNTESTED
+(could not run: what it needs is missing, not implemented or raised) or n/a
+(optional, not defined). The catalog cases, a reuse sequence on the same instances,
+and the golden cells of the course's own documents all count. For every failing
+tensor the report names the first case that exposes it and what is special about
+that case, the errors, the worst index, the LSTM gate block, and a hint where the
+pattern is recognisable; every warning its kind and first case. The last line counts
+functions with a module, comparisons without; ``--json FILE`` writes everything for
+autograders. Exit status: 0 when nothing is FAIL, ERROR, MISSING or UNTESTED (WARN
+too with ``--strict``), 1 otherwise, 2 usage error or unimportable module.
 """
 from __future__ import annotations
 
