@@ -550,7 +550,7 @@ def describe_function(result: FunctionResult) -> str:
     Errors are grouped by message; wrong tensors first exposed by the same case with
     the same hint are grouped, each with its own numbers.
     """
-    if result.status in (MISSING, UNTESTED, SKIPPED) and not result.checks:
+    if result.status in (MISSING, UNTESTED, SKIPPED):
         return f"{result.status} {result.name}: {result.note}"
     lines = [f"{result.status} {result.name}"]
     errors = {}
