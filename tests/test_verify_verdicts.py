@@ -168,6 +168,18 @@ class DefaultRun(unittest.TestCase):
         self.assertEqual(len([line for line in lines if line.startswith("word_embedding")]), 1)
         self.assertRegex(out, r"\d+ comparisons passed, 0 failed")
 
+    def test_components_beyond_the_cs231n_api_run_on_numpy_rnn_itself(self):
+        from torch_ref.catalog import CATALOG
+        from torch_ref.verify.adapters.cs231n import Cs231nAdapter
+
+        beyond = [c.name for c in CATALOG.values() if c.scope == "functional"
+                  and not all(f in Cs231nAdapter.BINDINGS for f in c.functions)]
+        if not beyond:
+            self.skipTest("every functional component is part of the cs231n API")
+        code, out, _ = verify("--only", *beyond)
+        self.assertEqual(code, 0, out)
+        self.assertRegex(out, r"\d+ comparisons passed, 0 failed")
+
     def test_per_tensor_rows_behind_a_flag(self):
         def sigmoid_rows(out):
             return len([line for line in out.splitlines() if line.startswith("sigmoid")])
