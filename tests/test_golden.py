@@ -291,9 +291,11 @@ def _with_thresholds(record, threshold):
 
 
 class NumericalGradientsNeverOverrideTorch(unittest.TestCase):
-    def test_a_correct_gradient_over_the_bound_passes_with_a_note(self):
+    @parameterized.expand([("hw3_lstm_backward",), ("lm_test_rnn_gradcheck",),
+                           ("lm_temporal_softmax_loss_gradcheck",)])
+    def test_a_correct_gradient_over_the_bound_passes_with_a_note(self, record_id):
         # a bound below the central difference's rounding noise, as on some CPUs
-        record = _with_thresholds(BY_ID["hw3_lstm_backward"], 1e-13)
+        record = _with_thresholds(BY_ID[record_id], 1e-13)
         results = golden.run_record(F, record)
         self.assertTrue(all(r.status == PASS for r in results))
         self.assertTrue(all("agrees with torch" in r.note for r in results))

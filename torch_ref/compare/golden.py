@@ -309,9 +309,34 @@ def run_gradient_check(api, record, inputs):
     return rows
 
 
-# golden op -> catalog component with the same inputs (the composite TestRNN ops have none)
+# golden op -> catalog component with the same inputs
 _CATALOG_OP = ("rnn_step", "rnn", "lstm_step", "lstm", "word_embedding", "temporal_affine",
                "temporal_softmax_loss")
+# TestRNN: the loss of a recurrent component's hidden states, chained through two entries
+_SEQUENCE_LOSS_OP = {"rnn_sequence_loss": "rnn", "lstm_sequence_loss": "lstm"}
+
+
+def _torch_sequence_loss(record, inputs):
+    """``Run`` of TestRNN with torch: the cell's torch run, the loss of its hidden states,
+    and the cell's torch run again under that loss's gradient (outputs: ``loss``)."""
+    from torch_ref.catalog import CATALOG, Case, Run
+
+    cell, loss = CATALOG[_SEQUENCE_LOSS_OP[record["op"]]], CATALOG["temporal_softmax_loss"]
+    seed, sizes = int(record.get("seed", 0)), dict(record.get("sizes", {}))
+    cell_inputs = {"x": inputs["features"], **{k: inputs[k] for k in ("h0", "Wx", "Wh", "b")}}
+    N, T = inputs["features"].shape[:2]
+    H = inputs["h0"].shape[1]
+
+    def cell_run(dh):
+        return cell.run_torch(Case(cell.name, "document cell", "float64", seed, cell_inputs,
+                                   {"h": dh}, sizes))
+
+    h = cell_run(np.zeros((N, T, H))).outputs["h"]
+    scores = loss.run_torch(Case(loss.name, "document cell", "float64", seed,
+                                 {"x": h, "y": inputs["y"], "mask": inputs["mask"]}, {}, sizes))
+    grads = cell_run(scores.grads["dx"]).grads
+    return Run({"loss": scores.outputs["loss"]},
+               {"dfeatures": grads["dx"], **{k: grads[k] for k in ("dh0", "dWx", "dWh", "db")}})
 
 
 def torch_agreement(record, inputs, outputs, analytic) -> dict:
@@ -320,7 +345,7 @@ def torch_agreement(record, inputs, outputs, analytic) -> dict:
     tolerance. Empty when torch or a matching catalog component is not available, and
     when the forward ``outputs`` disagree with torch: then the numerical gradient
     differentiates a wrong function and its verdict stands."""
-    if record["op"] not in _CATALOG_OP:
+    if record["op"] not in _CATALOG_OP and record["op"] not in _SEQUENCE_LOSS_OP:
         return {}
     try:
         import torch  # noqa: F401 - only to know whether the second opinion is possible
@@ -329,17 +354,21 @@ def torch_agreement(record, inputs, outputs, analytic) -> dict:
     from torch_ref.catalog import CATALOG, Case
     from torch_ref.compare.engine import array_errors, tolerance
 
-    component = CATALOG[record["op"]]
-    upstream_names = set(record["upstream"].values())
-    discarded = {spec["name"] for spec in record["inputs"] if spec.get("discard")}
-    case_inputs = {name: value for name, value in inputs.items()
-                   if name not in upstream_names and name not in discarded}
-    upstream = {out: np.asarray(inputs[name], dtype=np.float64)
-                for out, name in record["upstream"].items()}
-    case = Case(component.name, "document cell", "float64", int(record.get("seed", 0)),
-                case_inputs, upstream, dict(record.get("sizes", {})))
     try:
-        reference = component.run_torch(case)
+        if record["op"] in _SEQUENCE_LOSS_OP:
+            component = CATALOG[_SEQUENCE_LOSS_OP[record["op"]]]
+            reference = _torch_sequence_loss(record, inputs)
+        else:
+            component = CATALOG[record["op"]]
+            upstream_names = set(record["upstream"].values())
+            discarded = {spec["name"] for spec in record["inputs"] if spec.get("discard")}
+            case_inputs = {name: value for name, value in inputs.items()
+                           if name not in upstream_names and name not in discarded}
+            upstream = {out: np.asarray(inputs[name], dtype=np.float64)
+                        for out, name in record["upstream"].items()}
+            reference = component.run_torch(Case(
+                component.name, "document cell", "float64", int(record.get("seed", 0)),
+                case_inputs, upstream, dict(record.get("sizes", {}))))
     except Exception:  # noqa: BLE001 - no second opinion is not a verdict either way
         return {}
     rtol, atol = tolerance(component, "float64")
