@@ -270,8 +270,7 @@ class Adapter:
         where = f" (defined at {where})" if where else ""
         if result is None:
             error = ApiMismatch(user_function, f"{user_function} returned None{where}; "
-                                f"expected {_listing(names)}: not implemented yet, or a "
-                                f"missing return statement?")
+                                f"expected {_listing(names)} (a missing return statement?)")
             error.returned_none = True
             raise error
         if len(names) == 1:
