@@ -83,6 +83,14 @@ class RootCauseFirst(_TempModule):
         self.assertIn("needs rnn_step_forward, which is not implemented", backward.note)
         self.assertFalse(report.ok)
 
+    def test_what_depends_on_a_step_that_is_not_implemented_names_it(self):
+        path = self.variant("    return next_h, (x, prev_h, Wx, Wh, next_h)", "    pass")
+        report, _ = verify_module(str(path), "cs231n", only=["rnn_step", "rnn"])
+        for name in ("rnn_forward", "rnn_backward"):
+            result = status_of(report, name)
+            self.assertEqual(result.status, UNTESTED, name)
+            self.assertIn("rnn_step_forward, which is not implemented", result.note, name)
+
     def test_a_forward_returning_none_and_a_function_that_returns_nothing_agree(self):
         for i, (old, new) in enumerate((
                 ("    return next_h, (x, prev_h, Wx, Wh, next_h)", "    pass"),

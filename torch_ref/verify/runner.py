@@ -411,6 +411,11 @@ def _untested_through_stubs(adapter, results) -> list:
         if o and i and o is not i and o.status in (FAIL, ERROR) and _not_implemented(i):
             o.status = UNTESTED
             o.note = f"not checked: it calls {i.name}, which is not implemented"
+            for other in results:  # what needed o's results: the same root cause
+                if other.status == UNTESTED and other.note.startswith(
+                        f"not checked: {o.name} raised"):
+                    other.note = (f"not checked: needs {o.name}, which calls {i.name}, "
+                                  f"which is not implemented")
     return results
 
 
