@@ -295,3 +295,62 @@ def linear_grads(module):
 def initial_state(h0):
     """NumPy ``h0 (N, H)`` as torch's ``(num_layers=1, N, H)`` leaf tensor."""
     return tensor(np.asarray(h0)[None], requires_grad=True)
+
+
+# ---- course layouts ------------------------------------------------------------------
+# How the courses that ``verify --module`` speaks store what the functional API calls
+# ``Wx (D, gH)``, ``Wh (H, gH)``, ``b (gH,)`` (gates ``i, f, o, g`` for an LSTM):
+#
+# ========  ===================================  ==========================================
+# course    weights                              rule
+# ========  ===================================  ==========================================
+# dlai      ``Wax (H, D)``, ``Waa (H, H)``,      transpose; features first: ``x (D, N, T)``,
+#           ``ba (H, 1)``                        ``a (H, N)``
+# dlai      ``Wf, Wi, Wc, Wo (H, H + D)``        one matrix per gate on ``[a_prev; xt]``
+#           ``bf, bi, bc, bo (H, 1)``            (hidden rows first); ``c`` is gate ``g``
+# dlfs2     ``Wx (D, 4H)``, ``Wh``, ``b``        gate blocks ``f, g, i, o``
+# mytorch   ``W_ih (H, D)``, ``W_hh (H, H)``,    transpose; the functional ``b`` is
+#           ``b_ih (H,)``, ``b_hh (H,)``         ``b_ih + b_hh``
+# ========  ===================================  ==========================================
+
+DLAI_LSTM_GATES = {"f": "f", "i": "i", "c": "g", "o": "o"}  # dlai name -> NumPy gate
+DLFS2_LSTM_GATES = ("f", "g", "i", "o")
+
+
+def gate_block(array, gate: str, hidden_size: int, axis: int = -1) -> np.ndarray:
+    """The block of NumPy gate ``gate`` (``i``/``f``/``o``/``g``) along a 4H ``axis``."""
+    k = NUMPY_GATES.index(gate)
+    return np.take(array, np.arange(k * hidden_size, (k + 1) * hidden_size), axis=axis)
+
+
+def dlai_lstm_parameters(Wx, Wh, b) -> dict:
+    """NumPy ``Wx (D, 4H)``, ``Wh (H, 4H)``, ``b (4H,)`` -> dlai ``Wf (H, H + D)``, ``bf
+    (H, 1)`` ... for ``concat = [a_prev; xt]``."""
+    H = np.shape(Wh)[0]
+    parameters = {}
+    for name, gate in DLAI_LSTM_GATES.items():
+        parameters["W" + name] = np.concatenate(
+            [gate_block(Wh, gate, H).T, gate_block(Wx, gate, H).T], axis=1)
+        parameters["b" + name] = gate_block(b, gate, H).reshape(H, 1)
+    return parameters
+
+
+def dlai_lstm_grads(grads: dict, D: int, H: int):
+    """dlai ``dWf (H, H + D)``, ``dbf (H, 1)`` ... -> NumPy ``(dWx (D, 4H), dWh, db)``."""
+    order = {gate: name for name, gate in DLAI_LSTM_GATES.items()}
+    dW = [np.asarray(grads["dW" + order[g]]) for g in NUMPY_GATES]
+    db = [np.asarray(grads["db" + order[g]]).reshape(-1) for g in NUMPY_GATES]
+    return (np.concatenate([w[:, H:].T for w in dW], axis=1),
+            np.concatenate([w[:, :H].T for w in dW], axis=1), np.concatenate(db))
+
+
+def to_dlfs2_lstm(array, hidden_size: int, axis: int = -1) -> np.ndarray:
+    """Gate blocks ``i, f, o, g`` -> ``f, g, i, o`` along ``axis``."""
+    perm = _gate_permutation(hidden_size, NUMPY_GATES, DLFS2_LSTM_GATES)
+    return np.take(array, perm, axis=axis)
+
+
+def from_dlfs2_lstm(array, hidden_size: int, axis: int = -1) -> np.ndarray:
+    """Gate blocks ``f, g, i, o`` -> ``i, f, o, g`` along ``axis``."""
+    perm = _gate_permutation(hidden_size, DLFS2_LSTM_GATES, NUMPY_GATES)
+    return np.take(array, perm, axis=axis)

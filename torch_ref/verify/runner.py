@@ -117,10 +117,11 @@ def catalog_cases(component, seeds, dtypes) -> list:
 
 
 def run_checks(components, api_for, seeds, dtypes, on_case=None, name_of=None,
-               strict_dtype=True) -> list:
+               strict_dtype=True, keep=None) -> list:
     """Every tensor check of every case of ``components``.
 
-    ``api_for(component)`` returns the object whose functions the NumPy run calls.
+    ``api_for(component)`` returns the object whose functions the NumPy run calls;
+    ``keep(component, case)``, when given, says which cases to run.
     """
     from torch_ref.compare.engine import check_case
 
@@ -128,6 +129,8 @@ def run_checks(components, api_for, seeds, dtypes, on_case=None, name_of=None,
     for component in components:
         api = api_for(component)
         for case in catalog_cases(component, seeds, dtypes):
+            if keep is not None and not keep(component, case):
+                continue
             result = check_case(component, api, case, name_of=name_of,
                                 strict_dtype=strict_dtype)
             checks.extend(result)
@@ -136,10 +139,10 @@ def run_checks(components, api_for, seeds, dtypes, on_case=None, name_of=None,
     return checks
 
 
-def reuse_cases(component, seed: int) -> list:
+def reuse_cases(component, seed: int, dtype: str = "float64") -> list:
     """Cases of one shape and dtype for a reuse sequence: the first case of each seed."""
     seeds = range(seed + _REUSE_SEED_OFFSET, seed + _REUSE_SEED_OFFSET + _REUSE_CALLS)
-    return [next(iter(component.cases("float64", s))) for s in seeds]
+    return [next(iter(component.cases(dtype, s))) for s in seeds]
 
 
 class _Hinter:
@@ -697,6 +700,7 @@ def verify_adapter(adapter, only=None, seed: int = 0, dtypes=("float64", "float3
         raise UsageError(str(exc)) from None
     api = adapter.api()
     seeds = (seed, seed + 1, seed + 2)
+    dtypes = tuple(d for d in dtypes if d in adapter.dtypes) or tuple(adapter.dtypes)
     with single_threaded_torch(), _caller_random_state():
         checks = _run_components(adapter, api, components, seeds, dtypes, reuse, golden,
                                  strict_dtype)
@@ -716,9 +720,11 @@ def _run_components(adapter, api, components, seeds, dtypes, reuse, golden,
         if not adapter.runnable(component.functions[0]):
             continue
         checks += run_checks([component], lambda c: api, seeds, dtypes, on_case=hinter,
-                             name_of=adapter.user_name, strict_dtype=strict_dtype)
+                             name_of=adapter.user_name, strict_dtype=strict_dtype,
+                             keep=adapter.keeps)
         if reuse:
-            checks += check_reuse(component, api, reuse_cases(component, seeds[0]),
+            dtype = "float64" if "float64" in dtypes else dtypes[0]
+            checks += check_reuse(component, api, reuse_cases(component, seeds[0], dtype),
                                   name_of=adapter.user_name, strict_dtype=strict_dtype,
                                   on_case=hinter)
     if golden:
@@ -735,31 +741,40 @@ def _broken(adapter, components, checks) -> frozenset:
                             for u in adapter.user_functions_of(f)))
 
 
-def verify_module(target: str, api: str = "cs231n", path: str | None = None, only=None,
+def verify_module(target: str, api: str = "auto", path: str | None = None, only=None,
                   seed: int = 0, dtypes=("float64", "float32"),
                   timeout: float | None = DEFAULT_TIMEOUT, reuse: bool = True,
                   golden: bool = True, strict: bool = False):
-    """Import ``target`` (file, package file, or dotted name with ``path``) and check it.
+    """Import ``target`` (file, package file, notebook, or dotted name with ``path``) and
+    check it; ``api="auto"`` detects the API from what the module defines.
 
     Returns ``(report, adapter)``; raises :class:`UsageError` (exit status 2) for an
-    unknown API or ``--only`` name and for a module that cannot be imported.
+    unknown or undecidable API or ``--only`` name and for a module that cannot be imported.
     """
-    from torch_ref.verify import adapters
+    from torch_ref.verify import adapters, detect, notebook
     from torch_ref.verify.loader import CallGuard, ModuleLoadError, load_module, unload
+    from torch_ref.verify.shims import course_helpers
 
+    known = adapters.available()
     try:
-        adapter_class = adapters.get(api)
+        chosen = None if api == "auto" else adapters.get(api)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
-    with CallGuard(timeout) as guard:
+    candidates = [chosen] if chosen else list(known.values())
+    conventional = tuple(dict.fromkeys(f for c in candidates for f in c.conventional_files))
+    with CallGuard(timeout) as guard, course_helpers([c.name for c in candidates]):
         try:
-            loaded = load_module(target, path, guard, adapter_class.conventional_files)
+            loaded = (notebook.load_notebook(target, guard) if notebook.is_notebook(target)
+                      else load_module(target, path, guard, conventional))
         except ModuleLoadError as exc:
             raise UsageError(f"cannot import the module: {exc}") from None
         try:
+            adapter_class = chosen or detect.choose(loaded.module, known)
             adapter = adapter_class(loaded.module, guard)
             report = verify_adapter(adapter, only, seed, dtypes, reuse, golden, target=target,
                                     strict=strict)
+        except detect.Undecided as exc:
+            raise UsageError(str(exc)) from None
         finally:
             unload(loaded)
     return report, adapter
@@ -770,11 +785,13 @@ def add_arguments(parser) -> None:
 
     parser.add_argument("--module", metavar="PATH",
                         help="check this module instead of numpy_rnn: a .py file (inside a "
-                             "package is fine), or a dotted name with --path")
+                             "package is fine), a notebook (.ipynb: its imports, "
+                             "functions and classes only), or a dotted name with --path")
     parser.add_argument("--path", metavar="ROOT",
                         help="directory a dotted --module name is imported from")
-    parser.add_argument("--api", default=adapters.DEFAULT, choices=tuple(adapters.available()),
-                        help="the API the module is written to (default cs231n): "
+    parser.add_argument("--api", default="auto", choices=("auto", *adapters.available()),
+                        help="the API the module is written to (default auto: detected "
+                             "from what the module defines): "
                              + "; ".join(f"{n}: {a.description}"
                                          for n, a in adapters.available().items()))
     parser.add_argument("--only", nargs="+", metavar="NAME",

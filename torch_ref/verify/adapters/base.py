@@ -115,6 +115,8 @@ class Adapter:
     ARGUMENTS:          functional name -> the user's names of its arguments, where the
                         API names them differently (for in-place reports).
     reuse_notes:        what the k-th call of a reuse sequence exercises, for reports.
+    dtypes:             the dtypes the course computes in (others are not checked).
+    expects:            what a module of this API defines, for ``--api auto`` messages.
     """
 
     name = ""
@@ -124,6 +126,8 @@ class Adapter:
     BINDINGS: dict = {}
     OPTIONAL: tuple = ()
     ARGUMENTS: dict = {}
+    dtypes: tuple = ("float64", "float32")
+    expects = ""
     reuse_notes = ("a new instance; forward called again on other inputs before the "
                    "results are used, as a numerical gradient check does",
                    "the same instance again, given new weight arrays",
@@ -201,6 +205,10 @@ class Adapter:
             for user in self.user_functions_of(functional):
                 seen.setdefault(user, functional in self.OPTIONAL)
         return list(seen.items())
+
+    def keeps(self, component, case) -> bool:
+        """Whether ``case`` is one the course's own template handles (default: all)."""
+        return True
 
     def supports(self, component) -> bool:
         return all(f in self.BINDINGS for f in component.functions)

@@ -1,0 +1,180 @@
+"""``--api dlai``: "Building your Recurrent Neural Network - Step by Step" (deeplearning.ai).
+
+Module-level functions, features first: ``x (n_x, m, T_x)``, ``a (n_a, m)``, weights
+multiplying from the left, biases ``(n_a, 1)``::
+
+    a_next, yt_pred, cache = rnn_cell_forward(xt, a_prev, parameters)   # Wax Waa Wya ba by
+    gradients = rnn_cell_backward(da_next, cache)          # dxt da_prev dWax dWaa dba
+    a, y_pred, caches = rnn_forward(x, a0, parameters)
+    gradients = rnn_backward(da, caches)                   # dx da0 dWax dWaa dba
+    a_next, c_next, yt_pred, cache = lstm_cell_forward(xt, a_prev, c_prev, parameters)
+    gradients = lstm_cell_backward(da_next, dc_next, cache)   # dxt da_prev dc_prev dWf dbf ...
+    a, y, c, caches = lstm_forward(x, a0, parameters)      # c0 = 0
+    gradients = lstm_backward(da, caches)                  # dx da0 dWf dbf dWi ...
+
+The LSTM has one matrix per gate, ``Wf, Wi, Wc, Wo (n_a, n_a + n_x)``, acting on
+``[a_prev; xt]`` (layout: :mod:`torch_ref.layout`). ``yt_pred`` must be the softmax over
+axis 0 of ``Wya a_next + by`` (``Wy``, ``by`` for the LSTM); the output weights given are
+random. The backward functions are optional in the course: absent, they are n/a. The
+course computes in float64 (its arrays come from ``np.zeros``), so only float64 is
+checked. Reuse: another forward call with other inputs is made between a forward and
+the backward that takes its cache.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from torch_ref import layout as L
+from torch_ref.verify.adapters.base import Adapter, ApiMismatch, describe_value
+
+_FORWARD = {"rnn_step_forward": "rnn_cell_forward", "rnn_forward": "rnn_forward",
+            "lstm_step_forward": "lstm_cell_forward", "lstm_forward": "lstm_forward"}
+_BACKWARD = {"rnn_step_backward": "rnn_cell_backward", "rnn_backward": "rnn_backward",
+             "lstm_step_backward": "lstm_cell_backward", "lstm_backward": "lstm_backward"}
+_N_Y = 3  # rows of the random output layer
+
+
+def _softmax0(z):
+    e = np.exp(z - z.max(axis=0, keepdims=True))
+    return e / e.sum(axis=0, keepdims=True)
+
+
+class DlaiAdapter(Adapter):
+    name = "dlai"
+    description = "deeplearning.ai RNN step by step: rnn_cell_forward ... lstm_backward " \
+                  "(features first, parameters dicts, gradients dicts)"
+    conventional_files = ("rnn_utils_solution.py", "Building_a_Recurrent_Neural_Network_"
+                          "Step_by_Step.ipynb")
+    BINDINGS = {"rnn_step_forward": "rnn_cell_forward", "rnn_step_backward": "rnn_cell_backward",
+                "rnn_forward": "rnn_forward", "rnn_backward": "rnn_backward",
+                "lstm_step_forward": "lstm_cell_forward",
+                "lstm_step_backward": "lstm_cell_backward",
+                "lstm_forward": "lstm_forward", "lstm_backward": "lstm_backward"}
+    OPTIONAL = tuple(_BACKWARD)
+    ARGUMENTS = {"rnn_step_forward": ("xt", "a_prev", "Wax", "Waa", "ba"),
+                 "rnn_step_backward": ("da_next", "cache"),
+                 "rnn_forward": ("x", "a0", "Wax", "Waa", "ba"),
+                 "rnn_backward": ("da", "caches"),
+                 "lstm_step_forward": ("xt", "a_prev", "c_prev", "Wx", "Wh", "b"),
+                 "lstm_step_backward": ("da_next", "dc_next", "cache"),
+                 "lstm_forward": ("x", "a0", "Wx", "Wh", "b"),
+                 "lstm_backward": ("da", "caches")}
+    dtypes = ("float64",)
+    expects = "functions rnn_cell_forward(xt, a_prev, parameters), rnn_forward, " \
+              "lstm_cell_forward, lstm_forward (+ the *_backward functions)"
+    reuse_notes = ("first call",
+                   "second call; the forward is called again with other inputs before "
+                   "the backward gets its cache",
+                   "third call; the forward is called again with other inputs before "
+                   "the backward gets its cache")
+
+    def present(self, user_function: str) -> bool:
+        return callable(getattr(self.module, user_function, None))
+
+    def absence_note(self, user_function: str) -> str:
+        if user_function in _BACKWARD.values():
+            return "not defined (the backward pass is optional in the course)"
+        return f"no function {user_function} in the module"
+
+    def implement(self, functional: str):
+        user = self.BINDINGS[functional]
+        fn = getattr(self.module, user)
+        lstm = functional.startswith("lstm")
+        if functional in _FORWARD:
+            step = "step" in functional
+            return lambda *args: self._forward(user, fn, lstm, step, *args)
+        return lambda *args: self._backward(user, fn, lstm, "step" in functional, *args)
+
+    # ---- forward ----------------------------------------------------------------------
+
+    def _parameters(self, lstm, Wx, Wh, b):
+        H = Wh.shape[0]
+        rng = np.random.default_rng([H, Wx.shape[0], 7])
+        Wy = (rng.standard_normal((_N_Y, H)) / np.sqrt(H)).astype(Wx.dtype)
+        by = rng.standard_normal((_N_Y, 1)).astype(Wx.dtype)
+        if lstm:
+            return {**L.dlai_lstm_parameters(Wx, Wh, b), "Wy": Wy, "by": by}
+        # views, so that a function writing into its weights is caught
+        return {"Wax": Wx.T, "Waa": Wh.T, "Wya": Wy, "ba": b.reshape(H, 1), "by": by}
+
+    def _forward(self, user, fn, lstm, step, x, h0, *rest):
+        c0, (Wx, Wh, b) = rest[:-3], rest[-3:]
+        parameters = self._parameters(lstm, Wx, Wh, b)
+        xs = x.T if step else x.transpose(2, 0, 1)
+        args = (xs, h0.T, *(c.T for c in c0), parameters)
+        if lstm and step:
+            names = ("a_next", "c_next", "yt_pred", "cache")
+        elif lstm:
+            names = ("a", "y", "c", "caches")
+        else:
+            names = ("a_next", "yt_pred", "cache") if step else ("a", "y_pred", "caches")
+        result = self.values(user, fn, self.call(user, fn, *args), names)
+        self.decoy(lambda *a: self.call(user, fn, *a), *args)
+        N, H = h0.shape
+        shape = (H, N) if step else (H, N, x.shape[1])
+        a = self._shaped(user, names[0], result[0], shape)
+        k = 2 if lstm and step else 1  # where the prediction is among the results
+        y_name = names[k]
+        y = self._shaped(user, y_name, result[k], (_N_Y,) + shape[1:])
+        self._check_prediction(user, y_name, a, y, parameters, lstm)
+        if step:
+            outputs = (a.T, self._shaped(user, "c_next", result[1], shape).T) if lstm else (a.T,)
+        else:
+            outputs = (a.transpose(1, 2, 0),)
+        return (*outputs, result[-1])
+
+    def _shaped(self, user, name, value, shape):
+        value = np.asarray(value) if isinstance(value, (np.ndarray, np.generic, list)) else value
+        if not isinstance(value, np.ndarray) or value.shape != shape:
+            raise ApiMismatch(user, f"{user} returned {name} as {describe_value(value)}; "
+                                    f"expected an array of shape {shape}")
+        return value
+
+    def _check_prediction(self, user, name, a, y, parameters, lstm):
+        """``y`` must be softmax over axis 0 of ``Wy a + by`` at every step."""
+        if not np.all(np.isfinite(a)):
+            return  # a itself is judged; the prediction of a broken state says nothing
+        Wy, by = (parameters["Wy"], parameters["by"]) if lstm else (parameters["Wya"],
+                                                                   parameters["by"])
+        z = np.einsum("yh,h...->y...", Wy.astype(np.float64), a.astype(np.float64))
+        expected = _softmax0(z + by.reshape((_N_Y,) + (1,) * (a.ndim - 1)))
+        with np.errstate(invalid="ignore"):
+            error = np.max(np.abs(np.asarray(y, dtype=np.float64) - expected))
+        if not error <= 1e-6:
+            target = "Wy a_next + by" if lstm else "Wya a_next + by"
+            raise ApiMismatch(user, f"{user}: {name} is not the softmax over axis 0 of "
+                                    f"{target} (max abs error {error:.2e}); softmax over "
+                                    f"the wrong axis, or the wrong weights?")
+
+    # ---- backward ---------------------------------------------------------------------
+
+    def _backward(self, user, fn, lstm, step, *args):
+        *upstream, cache = args
+        ups = [u.T if step else u.transpose(2, 0, 1) for u in upstream]
+        result = self.call(user, fn, *ups, cache)
+        if not isinstance(result, dict):
+            raise ApiMismatch(user, f"{user} returned {describe_value(result)}; expected the "
+                                    f"dict gradients")
+        N, H = (upstream[0].shape[0], upstream[0].shape[-1])
+        first = ("dxt", "da_prev") if step else ("dx", "da0")
+        if lstm and step:
+            first += ("dc_prev",)
+        weights = (("dWf", "dbf", "dWi", "dbi", "dWc", "dbc", "dWo", "dbo") if lstm else
+                   ("dWax", "dWaa", "dba"))
+        if all(result.get(key) is None for key in first + weights):
+            raise ApiMismatch(user, f"{user} is not implemented yet (every gradient is None)")
+        got = {key: self.lookup(result, key, user, "gradients") for key in first + weights}
+        D = np.asarray(got[first[0]]).shape[0]
+        T = () if step else (upstream[0].shape[1],)
+        dx = self._shaped(user, first[0], got[first[0]], (D, N) + T)
+        states = [self._shaped(user, k, got[k], (H, N)).T for k in first[1:]]
+        dx = dx.T if step else dx.transpose(1, 2, 0)
+        if lstm:
+            for key in weights:
+                self._shaped(user, key, got[key], (H, H + D) if key.startswith("dW") else (H, 1))
+            dWx, dWh, db = L.dlai_lstm_grads(got, D, H)
+        else:
+            dWx = self._shaped(user, "dWax", got["dWax"], (H, D)).T
+            dWh = self._shaped(user, "dWaa", got["dWaa"], (H, H)).T
+            db = self._shaped(user, "dba", got["dba"], (H, 1)).reshape(H)
+        return (dx, *states, dWx, dWh, db)

@@ -1,0 +1,2 @@
+def create_feature_extractor(*args, **kwargs):
+    raise RuntimeError("torchvision is not installed")
