@@ -106,7 +106,7 @@ def load_notebook(path: str, guard) -> LoadedModule:
     importlib.invalidate_caches()
     skipped = []
     try:
-        for index, label, node, code in kept:
+        for index, _, node, code in kept:
             try:
                 guard.run(f"cell {index} of {os.path.basename(path)}", exec, code,
                           module.__dict__)
