@@ -1,0 +1,206 @@
+"""``--api dlfs2``: ``common/time_layers.py`` of "Deep Learning from Scratch 2".
+
+Batch first, weights multiplying on the right; each layer takes its weights in the
+constructor, keeps them in ``self.params`` and writes its gradients into
+``self.grads[i][...]`` (the order of ``params``); the cache lives in the layer::
+
+    layer = RNN(Wx, Wh, b);   h_next = layer.forward(x, h_prev)
+    dx, dh_prev = layer.backward(dh_next)
+    layer = TimeRNN(Wx, Wh, b, stateful=True);  layer.h = h0   # set_state(h0)
+    hs = layer.forward(xs);  dxs = layer.backward(dhs);  layer.dh  # the h0 gradient
+    LSTM(Wx, Wh, b).forward(x, h_prev, c_prev) -> (h_next, c_next)   # gates f, g, i, o
+    LSTM.backward(dh_next, dc_next) -> (dx, dh_prev, dc_prev);  TimeLSTM like TimeRNN
+    TimeEmbedding(W).forward(xs); .backward(dout) -> None;  TimeAffine(W, b)
+    TimeSoftmaxWithLoss().forward(xs, ts) -> mean loss over labels != -1; .backward()
+
+The book computes in float32 (``np.empty(..., dtype='f')``), so only float32 is
+checked. The mean loss of ``TimeSoftmaxWithLoss`` is turned into the catalog's sum
+over time / N. Logits of ±1e3 and batches whose every label is ignored are not given to
+it: the book's ``log(softmax)`` does not survive the first, its mean is undefined for
+the second. Reuse: the same layer again, its weights overwritten in place the way the
+book's optimisers update ``params``.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from torch_ref import layout as L
+from torch_ref.verify.adapters.base import MISSING, ApiMismatch, ClassAdapter, describe_value
+from torch_ref.verify.adapters.course import poison, snapshot
+
+_CELLS = {"rnn": ("RNN", "TimeRNN"), "lstm": ("LSTM", "TimeLSTM")}
+
+
+class Dlfs2Adapter(ClassAdapter):
+    name = "dlfs2"
+    description = "Deep Learning from Scratch 2 time layers: RNN, TimeRNN, LSTM, TimeLSTM, " \
+                  "TimeEmbedding, TimeAffine, TimeSoftmaxWithLoss (params/grads lists)"
+    conventional_files = ("time_layers.py", "common/time_layers.py")
+    BINDINGS = {
+        "rnn_step_forward": "RNN.forward", "rnn_step_backward": "RNN.backward",
+        "rnn_forward": "TimeRNN.forward", "rnn_backward": "TimeRNN.backward",
+        "lstm_step_forward": "LSTM.forward", "lstm_step_backward": "LSTM.backward",
+        "lstm_forward": "TimeLSTM.forward", "lstm_backward": "TimeLSTM.backward",
+        "word_embedding_forward": "TimeEmbedding.forward",
+        "word_embedding_backward": "TimeEmbedding.backward",
+        "temporal_affine_forward": "TimeAffine.forward",
+        "temporal_affine_backward": "TimeAffine.backward",
+        "temporal_softmax_loss": {"loss": "TimeSoftmaxWithLoss.forward",
+                                  "dx": "TimeSoftmaxWithLoss.backward"},
+    }
+    ARGUMENTS = {"temporal_softmax_loss": ("xs", "ts", "mask")}
+    dtypes = ("float32",)
+    expects = "classes RNN, TimeRNN, LSTM, TimeLSTM, TimeEmbedding, TimeAffine, " \
+              "TimeSoftmaxWithLoss with params and grads lists"
+    reuse_notes = ("a new layer",
+                   "the same layer again, its weights overwritten in place (an optimiser "
+                   "step)",
+                   "the same layer again, its weights overwritten in place (an optimiser "
+                   "step)")
+
+    def keeps(self, component, case) -> bool:
+        if component.name != "temporal_softmax_loss":
+            return True
+        # the book's loss is a mean over the labels kept: undefined when none is
+        return case.label != "large logits" and bool(np.any(case.inputs["mask"]))
+
+    def implement(self, functional: str):
+        user = self.user_functions_of(functional)[0]
+        if functional.startswith(("rnn_", "lstm_")):
+            cell, kind = functional.split("_", 1)
+            step, time = _CELLS[cell]
+            lstm = cell == "lstm"
+            return {"step_forward": lambda *a: self._step_forward(user, step, lstm, *a),
+                    "step_backward": lambda *a: self._step_backward(user, lstm, *a),
+                    "forward": lambda *a: self._time_forward(user, time, lstm, *a),
+                    "backward": lambda *a: self._time_backward(user, lstm, *a)}[kind]
+        return {"word_embedding_forward": self._embedding_forward,
+                "word_embedding_backward": self._embedding_backward,
+                "temporal_affine_forward": self._affine_forward,
+                "temporal_affine_backward": self._affine_backward,
+                "temporal_softmax_loss": self._softmax_loss}[functional]
+
+    # ---- layers ---------------------------------------------------------------------
+
+    def _layer(self, user, class_name, weights, **kwargs):
+        """The layer holding ``weights``: new, or (reusing) given them in place."""
+        cls = self.user_class(class_name)
+        key = (class_name, tuple(np.shape(w) for w in weights))
+        layer, use = self.instance(key, lambda: self.construct(user, cls, *weights, **kwargs))
+        if use:
+            params = self._list(user, class_name, layer, "params", len(weights))
+            for current, value in zip(params, weights, strict=True):
+                if not (isinstance(current, np.ndarray) and current.shape == value.shape):
+                    raise ApiMismatch(user, f"{class_name}.params holds "
+                                            f"{describe_value(current)} where a weight of "
+                                            f"shape {value.shape} was given")
+                current[...] = value
+        return layer
+
+    def _list(self, user, class_name, layer, attr, count):
+        value = getattr(layer, attr, None)
+        if not isinstance(value, (list, tuple)) or len(value) != count:
+            raise ApiMismatch(user, f"after {user}, {class_name}.{attr} is "
+                                    f"{describe_value(value)}; expected a list of {count} "
+                                    f"arrays (in the order of the constructor's weights)")
+        return value
+
+    def _grads(self, user, class_name, layer, count):
+        grads = self._list(user, class_name, layer, "grads", count)
+        return tuple(snapshot(g) for g in grads)
+
+    def _weights(self, lstm, Wx, Wh, b):
+        if not lstm:
+            return (Wx, Wh, b)
+        H = Wh.shape[0]
+        return tuple(L.to_dlfs2_lstm(w, H) for w in (Wx, Wh, b))
+
+    def _weight_grads(self, lstm, grads, H):
+        return tuple(L.from_dlfs2_lstm(g, H) for g in grads) if lstm else grads
+
+    # ---- recurrent --------------------------------------------------------------------
+
+    def _step_forward(self, user, class_name, lstm, x, prev_h, *rest):
+        state, (Wx, Wh, b) = rest[:-3], rest[-3:]
+        layer = self._layer(user, class_name, self._weights(lstm, Wx, Wh, b))
+        forward = self.method(layer, "forward", user)
+        names = ("h_next", "c_next") if lstm else ("h_next",)
+        result = self.values(user, layer.forward, forward(x, prev_h, *state), names)
+        outputs = result if lstm else (result,)
+        return (*outputs, (layer, class_name, Wh.shape[0]))
+
+    def _step_backward(self, user, lstm, *args):
+        *upstream, (layer, class_name, H) = args
+        backward = self.method(layer, "backward", user)
+        names = ("dx", "dh_prev", "dc_prev") if lstm else ("dx", "dh_prev")
+        result = self.values(user, layer.backward, backward(*upstream), names)
+        grads = self._weight_grads(lstm, self._grads(user, class_name, layer, 3), H)
+        return (*result, *grads)
+
+    def _time_forward(self, user, class_name, lstm, x, h0, Wx, Wh, b):
+        layer = self._layer(user, class_name, self._weights(lstm, Wx, Wh, b), stateful=True)
+        # the initial state the way set_state leaves it; the cell state starts at None
+        # so that the layer starts it itself (at zero)
+        self.call(user, setattr, layer, "h", h0)
+        if lstm:
+            self.call(user, setattr, layer, "c", None)
+        poison(h0.shape, dtypes=(h0.dtype,))
+        hs = self.values(user, layer.forward, self.method(layer, "forward", user)(x), ("hs",))
+        return hs, (layer, class_name, Wh.shape[0])
+
+    def _time_backward(self, user, lstm, dh, handle):
+        layer, class_name, H = handle
+        poison(dh.shape[::2], dtypes=(dh.dtype,))
+        dxs = self.values(user, layer.backward, self.method(layer, "backward", user)(dh),
+                          ("dxs",))
+        dh0 = getattr(layer, "dh", None)
+        if not isinstance(dh0, np.ndarray):
+            raise ApiMismatch(user, f"after {user}, {class_name}.dh is "
+                                    f"{describe_value(dh0)}; expected the gradient of the "
+                                    f"initial hidden state (N, H)")
+        grads = self._weight_grads(lstm, self._grads(user, class_name, layer, 3), H)
+        return (dxs, snapshot(dh0), *grads)
+
+    # ---- embedding, affine, loss ------------------------------------------------------
+
+    def _embedding_forward(self, x, W):
+        user = "TimeEmbedding.forward"
+        layer = self._layer(user, "TimeEmbedding", (W,))
+        out = self.values(user, layer.forward, self.method(layer, "forward", user)(x),
+                          ("out",))
+        return out, layer
+
+    def _embedding_backward(self, dout, layer):
+        user = "TimeEmbedding.backward"
+        self.method(layer, "backward", user)(dout)
+        return self._grads(user, "TimeEmbedding", layer, 1)[0]
+
+    def _affine_forward(self, x, W, b):
+        user = "TimeAffine.forward"
+        layer = self._layer(user, "TimeAffine", (W, b))
+        out = self.values(user, layer.forward, self.method(layer, "forward", user)(x),
+                          ("out",))
+        return out, layer
+
+    def _affine_backward(self, dout, layer):
+        user = "TimeAffine.backward"
+        dx = self.values(user, layer.backward, self.method(layer, "backward", user)(dout),
+                         ("dx",))
+        return (dx, *self._grads(user, "TimeAffine", layer, 2))
+
+    def _softmax_loss(self, x, y, mask):
+        user = "TimeSoftmaxWithLoss.forward"
+        loss_fn, _ = self.instance(("TimeSoftmaxWithLoss",), lambda: self.construct(
+            user, self.user_class("TimeSoftmaxWithLoss")))
+        keep = np.asarray(mask).astype(bool)
+        ts = np.where(keep, y, -1)
+        loss = self.values(user, loss_fn.forward,
+                           self.method(loss_fn, "forward", user)(x, ts), ("loss",))
+        # the book averages over the labels kept; the catalog sums over time / N
+        scale = keep.sum() / x.shape[0]
+        back = "TimeSoftmaxWithLoss.backward"
+        if not self.present(back):
+            return np.asarray(loss) * scale, MISSING
+        dx = self.values(back, loss_fn.backward, self.method(loss_fn, "backward", back)(),
+                         ("dxs",))
+        return np.asarray(loss) * scale, np.asarray(dx) * scale
