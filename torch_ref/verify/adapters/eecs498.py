@@ -165,7 +165,7 @@ class Eecs498Adapter(Adapter):
         import torch
 
         user = "WordEmbedding.forward"
-        cls = getattr(self.module, "WordEmbedding")
+        cls = self.module.WordEmbedding
         layer = self.construct(user, cls, *W.shape)
         weight = torch.nn.Parameter(torch.tensor(np.array(W, copy=True)))
         self.call(user, setattr, layer, "W_embed", weight)
