@@ -31,6 +31,8 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
+import course_mutants
+
 REFERENCE_DIR = Path(__file__).resolve().parent / "reference_solutions"
 
 # api -> (directory under reference_solutions, module file inside it)
@@ -487,6 +489,11 @@ HAZARDS = _hazards("cs231n", [
      "    return np.where(positive, 1 / (1 + z), z / (1 + z))",
      "    return 1 / (1 + np.exp(-x))"),
 ])
+
+# the courses' APIs: tables in tests/course_mutants.py
+MODULES.update(course_mutants.MODULES)
+COURSES = [m for api, rows in course_mutants.ROWS.items() for m in _table(api, rows)]
+MUTANTS = MUTANTS + COURSES
 
 # every edit of the table, for the checks on the table itself
 ALL = MUTANTS + HAZARDS

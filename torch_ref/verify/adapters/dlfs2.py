@@ -58,6 +58,10 @@ class Dlfs2Adapter(ClassAdapter):
                    "the same layer again, its weights overwritten in place (an optimiser "
                    "step)")
 
+    def __init__(self, module, guard=None):
+        super().__init__(module, guard)
+        self._held: dict = {}  # id(layer) -> (layer, its grads arrays at construction)
+
     def keeps(self, component, case) -> bool:
         if component.name != "temporal_softmax_loss":
             return True
@@ -87,7 +91,12 @@ class Dlfs2Adapter(ClassAdapter):
         cls = self.user_class(class_name)
         key = (class_name, tuple(np.shape(w) for w in weights))
         layer, use = self.instance(key, lambda: self.construct(user, cls, *weights, **kwargs))
-        if use:
+        if not use:
+            # a model gathers layer.grads once, at construction: those arrays must be the
+            # ones backward writes into
+            self._held[id(layer)] = (layer, list(self._list(user, class_name, layer, "grads",
+                                                            len(weights))))
+        else:
             params = self._list(user, class_name, layer, "params", len(weights))
             for current, value in zip(params, weights, strict=True):
                 if not (isinstance(current, np.ndarray) and current.shape == value.shape):
@@ -107,6 +116,11 @@ class Dlfs2Adapter(ClassAdapter):
 
     def _grads(self, user, class_name, layer, count):
         grads = self._list(user, class_name, layer, "grads", count)
+        held = self._held.get(id(layer), (None, grads))[1]
+        if any(now is not then for now, then in zip(grads, held, strict=True)):
+            raise ApiMismatch(user, f"{user} replaced the arrays of {class_name}.grads; a "
+                                    f"model reads the ones made in the constructor: write "
+                                    f"into them (grads[i][...] = ...)")
         return tuple(snapshot(g) for g in grads)
 
     def _weights(self, lstm, Wx, Wh, b):

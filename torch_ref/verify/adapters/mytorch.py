@@ -9,8 +9,8 @@ the path the way the handout's runner puts them (see ``conventional_files``)::
     dx, dh_prev_t = cell.backward(delta, h_t, h_prev_l, h_prev_t)
     cell.dW_ih, cell.dW_hh, cell.db_ih, cell.db_hh   # += gradients averaged over N
 
-``backward`` is stateless (it gets ``h_t`` and the inputs) and adds to the gradients it
-holds: the checks read what one call added, so a cell that assigns instead fails on its
+``backward`` is stateless (it gets ``h_t`` and the inputs; the cell's forward is called
+again on other inputs before it, as in BPTT) and adds to the gradients it holds: the checks read what one call added, so a cell that assigns instead fails on its
 second call. The averaged weight gradients are multiplied by N to compare with the
 catalog's sums; the functional ``b`` is split into a random ``b_ih`` and ``b_hh = b -
 b_ih``, and both bias gradients must be right. Reuse: the same cell again, given new
@@ -62,8 +62,10 @@ class MytorchAdapter(ClassAdapter):
     def _rnn_forward(self, x, prev_h, Wx, Wh, b):
         user = "RNNCell.forward"
         cell = self._rnn_cell(user, Wx, Wh, b)
-        h_t = self.values(user, cell.forward, self.method(cell, "forward", user)(x, prev_h),
-                          ("h_t",))
+        forward = self.method(cell, "forward", user)
+        h_t = self.values(user, cell.forward, forward(x, prev_h), ("h_t",))
+        # backward gets all it needs as arguments: in BPTT every forward runs first
+        self.decoy(forward, x, prev_h)
         # backward is given the true h_t: a wrong forward is blamed once, on the forward
         true_h = np.tanh(x @ Wx + prev_h @ Wh + b)
         return h_t, (cell, x, prev_h, true_h)
