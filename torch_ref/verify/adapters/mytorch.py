@@ -10,8 +10,9 @@ the path the way the handout's runner puts them (see ``conventional_files``)::
     cell.dW_ih, cell.dW_hh, cell.db_ih, cell.db_hh   # += gradients averaged over N
 
 ``backward`` is stateless (it gets ``h_t`` and the inputs; the cell's forward is called
-again on other inputs before it, as in BPTT) and adds to the gradients it holds: the checks read what one call added, so a cell that assigns instead fails on its
-second call. The averaged weight gradients are multiplied by N to compare with the
+again on other inputs before it, as in BPTT) and adds to the gradients it holds: the
+checks read what one call added, so a cell that assigns instead fails on its second
+call. The averaged weight gradients are multiplied by N to compare with the
 catalog's sums; the functional ``b`` is split into a random ``b_ih`` and ``b_hh = b -
 b_ih``, and both bias gradients must be right. Reuse: the same cell again, given new
 weights through ``init_weights``, its gradients never zeroed.
