@@ -309,6 +309,12 @@ def initial_state(h0):
 # dlai      ``Wf, Wi, Wc, Wo (H, H + D)``        one matrix per gate on ``[a_prev; xt]``
 #           ``bf, bi, bc, bo (H, 1)``            (hidden rows first); ``c`` is gate ``g``
 # dlfs2     ``Wx (D, 4H)``, ``Wh``, ``b``        gate blocks ``f, g, i, o``
+# dlfs2     GRU ``Wx (D, 3H)``, ``Wh``, ``b``    blocks ``z, r, h~``, reset before the hidden
+#                                                product, ``h' = (1 - z) h + z h~``: its
+#                                                ``z`` is NumPy's ``1 - z``, so that block
+#                                                is negated; ``b`` is ``bx + bh``
+# mytorch   GRU ``Wrx (H, D)`` ... ``Wnh``,      one transposed block each; biases
+#           ``brx`` ... ``bnh`` (``bir`` ...)    ``bx = [brx, bzx, bnx]``, ``bh = [brh ...]``
 # mytorch   ``W_ih (H, D)``, ``W_hh (H, H)``,    transpose; the functional ``b`` is
 #           ``b_ih (H,)``, ``b_hh (H,)``         ``b_ih + b_hh``
 # ========  ===================================  ==========================================
@@ -354,3 +360,22 @@ def from_dlfs2_lstm(array, hidden_size: int, axis: int = -1) -> np.ndarray:
     """Gate blocks ``f, g, i, o`` -> ``i, f, o, g`` along ``axis``."""
     perm = _gate_permutation(hidden_size, DLFS2_LSTM_GATES, NUMPY_GATES)
     return np.take(array, perm, axis=axis)
+
+
+def to_dlfs2_gru(Wx, Wh, bx, bh):
+    """NumPy GRU weights (``r, z, n``; reset before) -> dlfs2 ``(Wx, Wh, b)`` (``z, r, h~``)."""
+    H = np.shape(Wh)[0]
+    sign = np.concatenate([-np.ones(H), np.ones(2 * H)])
+    order = np.concatenate([np.arange(H, 2 * H), np.arange(H), np.arange(2 * H, 3 * H)])
+    b = np.asarray(bx) + np.asarray(bh)
+    return tuple((np.take(w, order, axis=-1) * sign).astype(np.asarray(w).dtype)
+                 for w in (Wx, Wh, b))
+
+
+def from_dlfs2_gru(dWx, dWh, db):
+    """dlfs2 GRU gradients ``(dWx, dWh, db)`` -> NumPy ``(dWx, dWh, dbx, dbh)``."""
+    H = np.shape(dWh)[0]
+    sign = np.concatenate([-np.ones(H), np.ones(2 * H)])
+    order = np.concatenate([np.arange(H, 2 * H), np.arange(H), np.arange(2 * H, 3 * H)])
+    dWx, dWh, db = (np.take(np.asarray(g) * sign, order, axis=-1) for g in (dWx, dWh, db))
+    return dWx, dWh, db, db.copy()

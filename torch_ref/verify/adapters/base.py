@@ -48,6 +48,10 @@ FUNCTIONAL = {
                            ("dx", "dprev_h", "dprev_c", "dWx", "dWh", "db")),
     "lstm_forward": (("x", "h0", "Wx", "Wh", "b"), ("h", "cache")),
     "lstm_backward": (("dh", "cache"), ("dx", "dh0", "dWx", "dWh", "db")),
+    "gru_step_forward": (("x", "prev_h", "Wx", "Wh", "bx", "bh"), ("next_h", "cache")),
+    "gru_step_backward": (("dnext_h", "cache"), ("dx", "dprev_h", "dWx", "dWh", "dbx", "dbh")),
+    "gru_forward": (("x", "h0", "Wx", "Wh", "bx", "bh"), ("h", "cache")),
+    "gru_backward": (("dh", "cache"), ("dx", "dh0", "dWx", "dWh", "dbx", "dbh")),
     "temporal_affine_forward": (("x", "w", "b"), ("out", "cache")),
     "temporal_affine_backward": (("dout", "cache"), ("dx", "dw", "db")),
     "temporal_softmax_loss": (("x", "y", "mask"), ("loss", "dx")),
@@ -116,6 +120,8 @@ class Adapter:
                         API names them differently (for in-place reports).
     reuse_notes:        what the k-th call of a reuse sequence exercises, for reports.
     dtypes:             the dtypes the course computes in (others are not checked).
+    COMPONENTS:         the catalog components the API answers (None: every one whose
+                        functions it binds).
     expects:            what a module of this API defines, for ``--api auto`` messages.
     """
 
@@ -127,6 +133,7 @@ class Adapter:
     OPTIONAL: tuple = ()
     ARGUMENTS: dict = {}
     dtypes: tuple = ("float64", "float32")
+    COMPONENTS: tuple | None = None
     expects = ""
     reuse_notes = ("a new instance; forward called again on other inputs before the "
                    "results are used, as a numerical gradient check does",
@@ -211,6 +218,10 @@ class Adapter:
         return True
 
     def supports(self, component) -> bool:
+        """Whether the API has every function of ``component`` (``COMPONENTS``, when set,
+        also names the components it can answer: a course's GRU has one formulation)."""
+        if self.COMPONENTS is not None and component.name not in self.COMPONENTS:
+            return False
         return all(f in self.BINDINGS for f in component.functions)
 
     def runnable(self, functional: str) -> bool:
@@ -240,7 +251,7 @@ class Adapter:
         names = self.ARGUMENTS.get(functional, FUNCTIONAL[functional][0])
         user = self.user_functions_of(functional)[0]
 
-        def call(*args):
+        def call(*args, **options):  # options: the component's (reset_after=False)
             # the user's code gets its own copies: a change it makes is reported, and
             # never reaches the next call or the numbers it is compared with
             given = tuple(a.copy() if isinstance(a, np.ndarray) else a for a in args)
@@ -248,7 +259,7 @@ class Adapter:
                        for i, (a, mine) in enumerate(zip(args, given, strict=True))
                        if isinstance(a, np.ndarray)]
             try:
-                result = impl(*given)
+                result = impl(*given, **options)
                 self.results[functional] = result
                 return result
             finally:

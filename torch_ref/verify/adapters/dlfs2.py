@@ -10,6 +10,7 @@ constructor, keeps them in ``self.params`` and writes its gradients into
     hs = layer.forward(xs);  dxs = layer.backward(dhs);  layer.dh  # the h0 gradient
     LSTM(Wx, Wh, b).forward(x, h_prev, c_prev) -> (h_next, c_next)   # gates f, g, i, o
     LSTM.backward(dh_next, dc_next) -> (dx, dh_prev, dc_prev);  TimeLSTM like TimeRNN
+    GRU(Wx, Wh, b), TimeGRU: like RNN, gates z, r, h~ (optional: an appendix of the book)
     TimeEmbedding(W).forward(xs); .backward(dout) -> None;  TimeAffine(W, b)
     TimeSoftmaxWithLoss().forward(xs, ts) -> mean loss over labels != -1; .backward()
 
@@ -28,7 +29,8 @@ from torch_ref import layout as L
 from torch_ref.verify.adapters.base import MISSING, ApiMismatch, ClassAdapter, describe_value
 from torch_ref.verify.adapters.course import poison, snapshot
 
-_CELLS = {"rnn": ("RNN", "TimeRNN"), "lstm": ("LSTM", "TimeLSTM")}
+_CELLS = {"rnn": ("RNN", "TimeRNN"), "lstm": ("LSTM", "TimeLSTM"), "gru": ("GRU", "TimeGRU")}
+_GRU = ("gru_step_forward", "gru_step_backward", "gru_forward", "gru_backward")
 
 
 class Dlfs2Adapter(ClassAdapter):
@@ -41,6 +43,8 @@ class Dlfs2Adapter(ClassAdapter):
         "rnn_forward": "TimeRNN.forward", "rnn_backward": "TimeRNN.backward",
         "lstm_step_forward": "LSTM.forward", "lstm_step_backward": "LSTM.backward",
         "lstm_forward": "TimeLSTM.forward", "lstm_backward": "TimeLSTM.backward",
+        "gru_step_forward": "GRU.forward", "gru_step_backward": "GRU.backward",
+        "gru_forward": "TimeGRU.forward", "gru_backward": "TimeGRU.backward",
         "word_embedding_forward": "TimeEmbedding.forward",
         "word_embedding_backward": "TimeEmbedding.backward",
         "temporal_affine_forward": "TimeAffine.forward",
@@ -48,7 +52,12 @@ class Dlfs2Adapter(ClassAdapter):
         "temporal_softmax_loss": {"loss": "TimeSoftmaxWithLoss.forward",
                                   "dx": "TimeSoftmaxWithLoss.backward"},
     }
+    OPTIONAL = _GRU  # the book's GRU is an appendix
     ARGUMENTS = {"temporal_softmax_loss": ("xs", "ts", "mask")}
+    # the book's GRU applies the reset gate before the hidden product
+    COMPONENTS = ("rnn_step", "rnn", "lstm_step", "lstm", "gru_step_reset_before",
+                  "gru_reset_before", "word_embedding", "temporal_affine",
+                  "temporal_softmax_loss")
     dtypes = ("float32",)
     expects = "classes RNN, TimeRNN, LSTM, TimeLSTM, TimeEmbedding, TimeAffine, " \
               "TimeSoftmaxWithLoss with params and grads lists"
@@ -70,14 +79,14 @@ class Dlfs2Adapter(ClassAdapter):
 
     def implement(self, functional: str):
         user = self.user_functions_of(functional)[0]
-        if functional.startswith(("rnn_", "lstm_")):
+        if functional.startswith(("rnn_", "lstm_", "gru_")):
             cell, kind = functional.split("_", 1)
             step, time = _CELLS[cell]
-            lstm = cell == "lstm"
-            return {"step_forward": lambda *a: self._step_forward(user, step, lstm, *a),
-                    "step_backward": lambda *a: self._step_backward(user, lstm, *a),
-                    "forward": lambda *a: self._time_forward(user, time, lstm, *a),
-                    "backward": lambda *a: self._time_backward(user, lstm, *a)}[kind]
+            # options: reset_after=False, the only GRU the book has (see COMPONENTS)
+            return {"step_forward": lambda *a, **o: self._step_forward(user, step, cell, *a),
+                    "step_backward": lambda *a: self._step_backward(user, cell, *a),
+                    "forward": lambda *a, **o: self._time_forward(user, time, cell, *a),
+                    "backward": lambda *a: self._time_backward(user, cell, *a)}[kind]
         return {"word_embedding_forward": self._embedding_forward,
                 "word_embedding_backward": self._embedding_backward,
                 "temporal_affine_forward": self._affine_forward,
@@ -123,36 +132,43 @@ class Dlfs2Adapter(ClassAdapter):
                                     f"into them (grads[i][...] = ...)")
         return tuple(snapshot(g) for g in grads)
 
-    def _weights(self, lstm, Wx, Wh, b):
-        if not lstm:
-            return (Wx, Wh, b)
+    def _weights(self, cell, Wx, Wh, *biases):
+        if cell == "gru":
+            return L.to_dlfs2_gru(Wx, Wh, *biases)
+        if cell == "rnn":
+            return (Wx, Wh, *biases)
         H = Wh.shape[0]
-        return tuple(L.to_dlfs2_lstm(w, H) for w in (Wx, Wh, b))
+        return tuple(L.to_dlfs2_lstm(w, H) for w in (Wx, Wh, *biases))
 
-    def _weight_grads(self, lstm, grads, H):
-        return tuple(L.from_dlfs2_lstm(g, H) for g in grads) if lstm else grads
+    def _weight_grads(self, cell, grads, H):
+        if cell == "gru":
+            return L.from_dlfs2_gru(*grads)
+        return tuple(L.from_dlfs2_lstm(g, H) for g in grads) if cell == "lstm" else grads
 
     # ---- recurrent --------------------------------------------------------------------
 
-    def _step_forward(self, user, class_name, lstm, x, prev_h, *rest):
-        state, (Wx, Wh, b) = rest[:-3], rest[-3:]
-        layer = self._layer(user, class_name, self._weights(lstm, Wx, Wh, b))
+    def _step_forward(self, user, class_name, cell, x, prev_h, *rest):
+        lstm = cell == "lstm"
+        state, (Wx, Wh, *biases) = rest[:1] if lstm else (), rest[1 if lstm else 0:]
+        layer = self._layer(user, class_name, self._weights(cell, Wx, Wh, *biases))
         forward = self.method(layer, "forward", user)
         names = ("h_next", "c_next") if lstm else ("h_next",)
         result = self.values(user, layer.forward, forward(x, prev_h, *state), names)
         outputs = result if lstm else (result,)
         return (*outputs, (layer, class_name, Wh.shape[0]))
 
-    def _step_backward(self, user, lstm, *args):
+    def _step_backward(self, user, cell, *args):
         *upstream, (layer, class_name, H) = args
         backward = self.method(layer, "backward", user)
-        names = ("dx", "dh_prev", "dc_prev") if lstm else ("dx", "dh_prev")
+        names = ("dx", "dh_prev", "dc_prev") if cell == "lstm" else ("dx", "dh_prev")
         result = self.values(user, layer.backward, backward(*upstream), names)
-        grads = self._weight_grads(lstm, self._grads(user, class_name, layer, 3), H)
+        grads = self._weight_grads(cell, self._grads(user, class_name, layer, 3), H)
         return (*result, *grads)
 
-    def _time_forward(self, user, class_name, lstm, x, h0, Wx, Wh, b):
-        layer = self._layer(user, class_name, self._weights(lstm, Wx, Wh, b), stateful=True)
+    def _time_forward(self, user, class_name, cell, x, h0, Wx, Wh, *biases):
+        lstm = cell == "lstm"
+        layer = self._layer(user, class_name, self._weights(cell, Wx, Wh, *biases),
+                            stateful=True)
         # the initial state the way set_state leaves it; the cell state starts at None
         # so that the layer starts it itself (at zero)
         self.call(user, setattr, layer, "h", h0)
@@ -162,7 +178,7 @@ class Dlfs2Adapter(ClassAdapter):
         hs = self.values(user, layer.forward, self.method(layer, "forward", user)(x), ("hs",))
         return hs, (layer, class_name, Wh.shape[0])
 
-    def _time_backward(self, user, lstm, dh, handle):
+    def _time_backward(self, user, cell, dh, handle):
         layer, class_name, H = handle
         poison(dh.shape[::2], dtypes=(dh.dtype,))
         dxs = self.values(user, layer.backward, self.method(layer, "backward", user)(dh),
@@ -172,7 +188,7 @@ class Dlfs2Adapter(ClassAdapter):
             raise ApiMismatch(user, f"after {user}, {class_name}.dh is "
                                     f"{describe_value(dh0)}; expected the gradient of the "
                                     f"initial hidden state (N, H)")
-        grads = self._weight_grads(lstm, self._grads(user, class_name, layer, 3), H)
+        grads = self._weight_grads(cell, self._grads(user, class_name, layer, 3), H)
         return (dxs, snapshot(dh0), *grads)
 
     # ---- embedding, affine, loss ------------------------------------------------------

@@ -1,8 +1,9 @@
 # coding: utf-8
-"""Time layers: RNN, TimeRNN, LSTM, TimeLSTM, TimeEmbedding, TimeAffine, TimeSoftmaxWithLoss.
+"""Time layers: RNN, TimeRNN, LSTM, TimeLSTM, GRU, TimeGRU, TimeEmbedding, TimeAffine,
+TimeSoftmaxWithLoss.
 
 Batch first (xs: N, T, D); each layer keeps params and grads lists and writes its
-gradients into grads[i][...]. LSTM gates are packed f, g, i, o.
+gradients into grads[i][...]. LSTM gates are packed f, g, i, o; GRU gates z, r, h~.
 """
 from common.functions import sigmoid, softmax
 from common.layers import Embedding
@@ -274,3 +275,113 @@ class TimeSoftmaxWithLoss:
         dx *= mask[:, np.newaxis]  # noqa: F405
         dx = dx.reshape((N, T, V))
         return dx
+
+
+class GRU:
+    def __init__(self, Wx, Wh, b):
+        self.params = [Wx, Wh, b]
+        self.grads = [np.zeros_like(Wx), np.zeros_like(Wh), np.zeros_like(b)]  # noqa: F405
+        self.cache = None
+
+    def forward(self, x, h_prev):
+        Wx, Wh, b = self.params
+        H = Wh.shape[0]
+        Wxz, Wxr, Wxh = Wx[:, :H], Wx[:, H:2 * H], Wx[:, 2 * H:]
+        Whz, Whr, Whh = Wh[:, :H], Wh[:, H:2 * H], Wh[:, 2 * H:]
+        bz, br, bh = b[:H], b[H:2 * H], b[2 * H:]
+        z = sigmoid(np.dot(x, Wxz) + np.dot(h_prev, Whz) + bz)  # noqa: F405
+        r = sigmoid(np.dot(x, Wxr) + np.dot(h_prev, Whr) + br)  # noqa: F405
+        h_hat = np.tanh(np.dot(x, Wxh) + np.dot(r * h_prev, Whh) + bh)  # noqa: F405
+        h_next = (1 - z) * h_prev + z * h_hat
+        self.cache = (x, h_prev, z, r, h_hat)
+        return h_next
+
+    def backward(self, dh_next):
+        Wx, Wh, b = self.params
+        H = Wh.shape[0]
+        Wxz, Wxr, Wxh = Wx[:, :H], Wx[:, H:2 * H], Wx[:, 2 * H:]
+        Whz, Whr, Whh = Wh[:, :H], Wh[:, H:2 * H], Wh[:, 2 * H:]
+        x, h_prev, z, r, h_hat = self.cache
+
+        dh_hat = dh_next * z
+        dh_prev = dh_next * (1 - z)
+
+        # tanh
+        dt = dh_hat * (1 - h_hat ** 2)
+        dbh = np.sum(dt, axis=0)  # noqa: F405
+        dWhh = np.dot((r * h_prev).T, dt)  # noqa: F405
+        dhr = np.dot(dt, Whh.T)  # noqa: F405
+        dWxh = np.dot(x.T, dt)  # noqa: F405
+        dx = np.dot(dt, Wxh.T)  # noqa: F405
+        dh_prev += r * dhr
+
+        # update gate (z)
+        dz = dh_next * h_hat - dh_next * h_prev
+        dt = dz * z * (1 - z)
+        dbz = np.sum(dt, axis=0)  # noqa: F405
+        dWhz = np.dot(h_prev.T, dt)  # noqa: F405
+        dh_prev += np.dot(dt, Whz.T)  # noqa: F405
+        dWxz = np.dot(x.T, dt)  # noqa: F405
+        dx += np.dot(dt, Wxz.T)  # noqa: F405
+
+        # reset gate (r)
+        dr = dhr * h_prev
+        dt = dr * r * (1 - r)
+        dbr = np.sum(dt, axis=0)  # noqa: F405
+        dWhr = np.dot(h_prev.T, dt)  # noqa: F405
+        dh_prev += np.dot(dt, Whr.T)  # noqa: F405
+        dWxr = np.dot(x.T, dt)  # noqa: F405
+        dx += np.dot(dt, Wxr.T)  # noqa: F405
+
+        self.grads[0][...] = np.hstack((dWxz, dWxr, dWxh))  # noqa: F405
+        self.grads[1][...] = np.hstack((dWhz, dWhr, dWhh))  # noqa: F405
+        self.grads[2][...] = np.hstack((dbz, dbr, dbh))  # noqa: F405
+        return dx, dh_prev
+
+
+class TimeGRU:
+    def __init__(self, Wx, Wh, b, stateful=False):
+        self.params = [Wx, Wh, b]
+        self.grads = [np.zeros_like(Wx), np.zeros_like(Wh), np.zeros_like(b)]  # noqa: F405
+        self.layers = None
+        self.h, self.dh = None, None
+        self.stateful = stateful
+
+    def forward(self, xs):
+        Wx, Wh, b = self.params
+        N, T, D = xs.shape
+        H = Wh.shape[0]
+        self.layers = []
+        hs = np.empty((N, T, H), dtype='f')  # noqa: F405
+        if not self.stateful or self.h is None:
+            self.h = np.zeros((N, H), dtype='f')  # noqa: F405
+        for t in range(T):
+            layer = GRU(*self.params)
+            self.h = layer.forward(xs[:, t, :], self.h)
+            hs[:, t, :] = self.h
+            self.layers.append(layer)
+        return hs
+
+    def backward(self, dhs):
+        Wx, Wh, b = self.params
+        N, T, H = dhs.shape
+        D = Wx.shape[0]
+        dxs = np.empty((N, T, D), dtype='f')  # noqa: F405
+        dh = 0
+        grads = [0, 0, 0]
+        for t in reversed(range(T)):
+            layer = self.layers[t]
+            dx, dh = layer.backward(dhs[:, t, :] + dh)
+            dxs[:, t, :] = dx
+            for i, grad in enumerate(layer.grads):
+                grads[i] += grad
+        for i, grad in enumerate(grads):
+            self.grads[i][...] = grad
+        self.dh = dh
+        return dxs
+
+    def set_state(self, h):
+        self.h = h
+
+    def reset_state(self):
+        self.h = None
