@@ -56,7 +56,8 @@ class Mutant:
     """One bug. tensor: the failing tensor the report must name (None: the function
     fails as a whole, e.g. it raises or returns the wrong structure). warning: for a
     hazard, the kind of warning expected instead of a failure (one of
-    :data:`WARNING_KINDS`); None for a value bug."""
+    :data:`WARNING_KINDS`); None for a value bug. module: the file to edit when it is
+    not the API's module (a handout with one file per class)."""
 
     api: str
     name: str
@@ -65,15 +66,16 @@ class Mutant:
     old: str
     new: str
     warning: str | None = None
+    module: str | None = None
 
     @property
     def test_name(self) -> str:
         return f"{self.api}__{self.name}"
 
 
-def reference_module(api: str) -> Path:
-    directory, module = MODULES[api]
-    return REFERENCE_DIR / directory / module
+def reference_module(api: str, module: str | None = None) -> Path:
+    directory, default = MODULES[api]
+    return REFERENCE_DIR / directory / (module or default)
 
 
 def build(mutant: Mutant, directory: Path) -> Path:
@@ -83,12 +85,13 @@ def build(mutant: Mutant, directory: Path) -> Path:
     target_dir = Path(directory) / source_dir
     shutil.copytree(REFERENCE_DIR / source_dir, target_dir,
                     ignore=shutil.ignore_patterns("__pycache__"))
-    target = target_dir / module
+    target = target_dir / (mutant.module or module)
     text = target.read_text(encoding="utf-8")
     count = text.count(mutant.old)
     if count != 1:
         raise AssertionError(f"{mutant.test_name}: the snippet to replace occurs {count} "
-                             f"times in {reference_module(mutant.api)} (must be once):\n"
+                             f"times in {reference_module(mutant.api, mutant.module)} "
+                             f"(must be once):\n"
                              f"{mutant.old}")
     target.write_text(text.replace(mutant.old, mutant.new), encoding="utf-8")
     return target
@@ -492,7 +495,8 @@ HAZARDS = _hazards("cs231n", [
 
 # the courses' APIs: tables in tests/course_mutants.py
 MODULES.update(course_mutants.MODULES)
-COURSES = [m for api, rows in course_mutants.ROWS.items() for m in _table(api, rows)]
+COURSES = [Mutant(api, *row[:5], module=row[5] if len(row) > 5 else None)
+           for api, rows in course_mutants.ROWS.items() for row in rows]
 MUTANTS = MUTANTS + COURSES
 
 # every edit of the table, for the checks on the table itself

@@ -56,7 +56,7 @@ class MutationTable(unittest.TestCase):
 
     def test_every_snippet_occurs_exactly_once_in_its_reference(self):
         for m in mutants.ALL:
-            text = mutants.reference_module(m.api).read_text(encoding="utf-8")
+            text = mutants.reference_module(m.api, m.module).read_text(encoding="utf-8")
             self.assertEqual(text.count(m.old), 1, f"{m.test_name}: {m.old!r}")
             self.assertNotEqual(m.old, m.new, m.test_name)
 

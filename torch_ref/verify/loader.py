@@ -69,7 +69,8 @@ class LoadedModule:
     """A module imported by :func:`load_module`.
 
     module: the module object.  name: its dotted name.  root: the directory put on
-    ``sys.path``.  file: its source file (None for a namespace package).
+    ``sys.path``.  file: its source file (None for a namespace package).  paths: other
+    directories put on ``sys.path`` for it (taken off again by :func:`unload`).
     """
 
     module: object
@@ -77,6 +78,7 @@ class LoadedModule:
     root: str
     file: str | None
     imported: tuple = field(default=(), repr=False)
+    paths: tuple = ()
 
 
 def _in_package(directory: str) -> bool:
@@ -354,8 +356,9 @@ def unload(loaded: LoadedModule) -> None:
     for key in _users_modules(loaded.imported, loaded.name.split(".")[0], loaded.root):
         sys.modules.pop(key, None)
     _purge(loaded.name)
-    if loaded.root in sys.path:
-        sys.path.remove(loaded.root)
+    for directory in (loaded.root, *loaded.paths):
+        if directory in sys.path:
+            sys.path.remove(directory)
     if loaded.root in USER_ROOTS:
         USER_ROOTS.remove(loaded.root)
 

@@ -751,7 +751,7 @@ def verify_module(target: str, api: str = "auto", path: str | None = None, only=
     Returns ``(report, adapter)``; raises :class:`UsageError` (exit status 2) for an
     unknown or undecidable API or ``--only`` name and for a module that cannot be imported.
     """
-    from torch_ref.verify import adapters, detect, notebook
+    from torch_ref.verify import adapters, detect, handout, notebook
     from torch_ref.verify.loader import CallGuard, ModuleLoadError, load_module, unload
     from torch_ref.verify.shims import course_helpers
 
@@ -764,8 +764,12 @@ def verify_module(target: str, api: str = "auto", path: str | None = None, only=
     conventional = tuple(dict.fromkeys(f for c in candidates for f in c.conventional_files))
     with CallGuard(timeout) as guard, course_helpers([c.name for c in candidates]):
         try:
-            loaded = (notebook.load_notebook(target, guard) if notebook.is_notebook(target)
-                      else load_module(target, path, guard, conventional))
+            if notebook.is_notebook(target):
+                loaded = notebook.load_notebook(target, guard)
+            elif handout.is_handout(target) and path is None:
+                loaded = handout.load_handout(target, guard)
+            else:
+                loaded = load_module(target, path, guard, conventional)
         except ModuleLoadError as exc:
             raise UsageError(f"cannot import the module: {exc}") from None
         try:

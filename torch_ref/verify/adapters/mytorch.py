@@ -9,13 +9,25 @@ the path the way the handout's runner puts them (see ``conventional_files``)::
     dx, dh_prev_t = cell.backward(delta, h_t, h_prev_l, h_prev_t)
     cell.dW_ih, cell.dW_hh, cell.db_ih, cell.db_hh   # += gradients averaged over N
 
-``backward`` is stateless (it gets ``h_t`` and the inputs; the cell's forward is called
+    cell = GRUCell(input_size, hidden_size)     # unbatched: x (D,), h (H,)
+    cell.init_weights(Wrx, Wzx, Wnx, Wrh, Wzh, Wnh, brx, bzx, bnx, brh, bzh, bnh)
+    h_t = cell.forward(x, h_prev_t);  dx, dh_prev_t = cell.backward(delta)
+    cell.dWrx ... cell.dbrx ...                  # older years: bir ... bhn, (1, H) shapes
+
+The argument may also be the handout root: every cell file under ``mytorch/`` is read
+(:mod:`torch_ref.verify.handout`); a class its file does not define is n/a as long as
+the other one is there.
+
+RNNCell.``backward`` is stateless (it gets ``h_t`` and the inputs; the cell's forward is called
 again on other inputs before it, as in BPTT) and adds to the gradients it holds: the
 checks read what one call added, so a cell that assigns instead fails on its second
 call. The averaged weight gradients are multiplied by N to compare with the
 catalog's sums; the functional ``b`` is split into a random ``b_ih`` and ``b_hh = b -
 b_ih``, and both bias gradients must be right. Reuse: the same cell again, given new
-weights through ``init_weights``, its gradients never zeroed.
+weights through ``init_weights``, its gradients never zeroed. GRUCell (torch's
+formulation) runs one sample at a time, each on a fresh cell, the way the course's
+tests use it (some students assign its gradients, some accumulate them), and the
+gradients of the samples are summed.
 """
 from __future__ import annotations
 
@@ -25,6 +37,13 @@ from torch_ref.verify.adapters.base import ApiMismatch, ClassAdapter, describe_v
 from torch_ref.verify.adapters.course import snapshot
 
 _RNN_GRADS = ("dW_ih", "dW_hh", "db_ih", "db_hh")
+_GATES = ("r", "z", "n")
+_GRU_WEIGHTS = tuple(f"W{g}{s}" for s in "xh" for g in _GATES)
+# bias names by year: newer brx ... bnh, older bir ... bhn (x biases first, then h)
+_GRU_BIASES = {"new": tuple(f"b{g}{s}" for s in "xh" for g in _GATES),
+               "old": tuple(f"b{s}{g}" for s in "ih" for g in _GATES)}
+_CLASSES = {"RNNCell": ("RNNCell.forward", "RNNCell.backward"),
+            "GRUCell": ("GRUCell.forward", "GRUCell.backward")}
 
 
 class MytorchAdapter(ClassAdapter):
@@ -32,19 +51,29 @@ class MytorchAdapter(ClassAdapter):
     description = "CMU 11-785 HW3P1 mytorch: RNNCell (init_weights, forward, stateless " \
                   "backward adding averaged gradients)"
     conventional_files = ("mytorch/rnn_cell.py", "rnn_cell.py", "mytorch/rnn/rnn_cell.py")
-    BINDINGS = {"rnn_step_forward": "RNNCell.forward", "rnn_step_backward": "RNNCell.backward"}
+    BINDINGS = {"rnn_step_forward": "RNNCell.forward", "rnn_step_backward": "RNNCell.backward",
+                "gru_step_forward": "GRUCell.forward", "gru_step_backward": "GRUCell.backward"}
+    COMPONENTS = ("rnn_step", "gru_step")  # the course's GRU is torch's (reset after)
     expects = "class RNNCell(input_size, hidden_size) with init_weights, forward(x, " \
-              "h_prev_t), backward(delta, h_t, h_prev_l, h_prev_t)"
+              "h_prev_t), backward(delta, h_t, h_prev_l, h_prev_t); class GRUCell " \
+              "(unbatched) with forward(x, h_prev_t), backward(delta)"
     reuse_notes = ("a new cell",
                    "the same cell again, new weights through init_weights; its gradients "
                    "are not zeroed, so backward must add to them",
                    "the same cell again, new weights through init_weights; its gradients "
                    "are not zeroed, so backward must add to them")
 
+    @property
+    def OPTIONAL(self):  # noqa: N802 - the attribute every adapter has
+        """A file holds one of the cells: the other is n/a, unless neither is there."""
+        present = [c for c in _CLASSES if self.user_class(c) is not None]
+        return tuple(f for f, user in self.BINDINGS.items()
+                     if present and user.split(".")[0] not in present)
+
     def implement(self, functional: str):
-        if functional == "rnn_step_forward":
-            return self._rnn_forward
-        return self._rnn_backward
+        return {"rnn_step_forward": self._rnn_forward, "rnn_step_backward": self._rnn_backward,
+                "gru_step_forward": self._gru_forward,
+                "gru_step_backward": self._gru_backward}[functional]
 
     # ---- RNNCell ----------------------------------------------------------------------
 
@@ -98,3 +127,58 @@ class MytorchAdapter(ClassAdapter):
             raise ApiMismatch(user, f"{user} changed the shape of cell.{name} from "
                                     f"{np.shape(before)} to {np.shape(after)}")
         return after - before
+
+    # ---- GRUCell ----------------------------------------------------------------------
+
+    def _gru_forward(self, x, prev_h, Wx, Wh, bx, bh, **options):
+        user = "GRUCell.forward"
+        D, H = Wx.shape[0], Wh.shape[0]
+        blocks = [slice(k * H, (k + 1) * H) for k in range(3)]
+        weights = ([Wx[:, b].T for b in blocks] + [Wh[:, b].T for b in blocks]
+                   + [bx[b] for b in blocks] + [bh[b] for b in blocks])
+        cells, outputs = [], []
+        for n in range(x.shape[0]):  # unbatched: one fresh cell per sample
+            cell = self.construct(user, self.user_class("GRUCell"), D, H)
+            if callable(getattr(cell, "init_weights", None)):
+                self.call(user, cell.init_weights, *weights)
+            else:
+                names = _GRU_WEIGHTS + _GRU_BIASES[self._year(cell)]
+                for name, value in zip(names, weights, strict=True):
+                    self.call(user, setattr, cell, name, value)
+            h_t = self.values(user, cell.forward,
+                              self.method(cell, "forward", user)(x[n], prev_h[n]), ("h_t",))
+            outputs.append(self._vector(user, "h_t", h_t, H))
+            cells.append(cell)
+        return np.stack(outputs), (cells, D, H)
+
+    def _gru_backward(self, dnext_h, handle):
+        user = "GRUCell.backward"
+        cells, D, H = handle
+        dxs, dhs = [], []
+        total = {}
+        for n, cell in enumerate(cells):
+            result = self.method(cell, "backward", user)(dnext_h[n])
+            dx, dh = self.values(user, cell.backward, result, ("dx", "dh_prev_t"))
+            dxs.append(self._vector(user, "dx", dx, D))
+            dhs.append(self._vector(user, "dh_prev_t", dh, H))
+            names = _GRU_WEIGHTS + _GRU_BIASES[self._year(cell)]
+            for name in names:
+                value = self._grad(user, cell, "d" + name)
+                total[name] = total.get(name, 0) + value
+        names = _GRU_BIASES[self._year(cells[0])]
+        dWx = np.concatenate([np.asarray(total[f"W{g}x"]).T for g in _GATES], axis=1)
+        dWh = np.concatenate([np.asarray(total[f"W{g}h"]).T for g in _GATES], axis=1)
+        dbx = np.concatenate([self._vector(user, "d" + b, total[b], H) for b in names[:3]])
+        dbh = np.concatenate([self._vector(user, "d" + b, total[b], H) for b in names[3:]])
+        return np.stack(dxs), np.stack(dhs), dWx, dWh, dbx, dbh
+
+    def _year(self, cell) -> str:
+        return "old" if hasattr(cell, "bir") or hasattr(cell, "dbir") else "new"
+
+    def _vector(self, user, name, value, size):
+        """``(size,)`` from ``(size,)`` or the older years' ``(1, size)``."""
+        array = np.asarray(value) if isinstance(value, (np.ndarray, np.generic)) else None
+        if array is None or array.shape not in ((size,), (1, size)):
+            raise ApiMismatch(user, f"{user}: {name} is {describe_value(value)}; expected "
+                                    f"shape ({size},) (or (1, {size}))")
+        return array.reshape(size)

@@ -356,9 +356,10 @@ class TimeGRU:
         if not self.stateful or self.h is None:
             self.h = np.zeros((N, H), dtype='f')  # noqa: F405
         for t in range(T):
-            layer = GRU(*self.params)
-            self.h = layer.forward(xs[:, t, :], self.h)
-            hs[:, t, :] = self.h
+            layer = GRU(Wx, Wh, b)
+            h = layer.forward(xs[:, t, :], self.h)
+            hs[:, t, :] = h
+            self.h = h
             self.layers.append(layer)
         return hs
 
@@ -367,17 +368,17 @@ class TimeGRU:
         N, T, H = dhs.shape
         D = Wx.shape[0]
         dxs = np.empty((N, T, D), dtype='f')  # noqa: F405
-        dh = 0
+        dh_t = 0
         grads = [0, 0, 0]
-        for t in reversed(range(T)):
+        for t in range(T - 1, -1, -1):
             layer = self.layers[t]
-            dx, dh = layer.backward(dhs[:, t, :] + dh)
+            dx, dh_t = layer.backward(dhs[:, t, :] + dh_t)
             dxs[:, t, :] = dx
             for i, grad in enumerate(layer.grads):
                 grads[i] += grad
         for i, grad in enumerate(grads):
             self.grads[i][...] = grad
-        self.dh = dh
+        self.dh = dh_t
         return dxs
 
     def set_state(self, h):
