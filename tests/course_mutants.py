@@ -376,3 +376,65 @@ EECS498 = [
 ]
 
 ROWS = {"dlai": DLAI, "dlfs2": DLFS2, "mytorch": MYTORCH, "eecs498": EECS498}
+
+# Correct rewrites the way other students write the same thing: each must still PASS.
+# (api, name, old, new, module or None)
+CORRECT = [
+    ("dlai", "dba_reshaped", "dba = np.sum(dtanh, axis=1, keepdims=True)",
+     "dba = dtanh.sum(axis=1).reshape(-1, 1)", None),
+    ("dlai", "concat_by_vstack",
+     "concat = np.zeros((n_a + n_x, m))\n    concat[:n_a, :] = a_prev\n    concat[n_a:, :] = xt",
+     "concat = np.vstack((a_prev, xt))", None),
+    ("dlai", "c0_zeros_like_a0", "c_next = np.zeros((n_a, m))", "c_next = np.zeros_like(a0)",
+     None),
+    ("dlai", "rnn_backward_per_sample_loop",
+     "        dxt, da_prevt = gradients[\"dxt\"], gradients[\"da_prev\"]\n",
+     "        dxt = np.zeros((n_x, m))\n"
+     "        for i in range(m):\n            dxt[:, i] = gradients[\"dxt\"][:, i]\n"
+     "        da_prevt = gradients[\"da_prev\"]\n", None),
+    ("dlfs2", "lstm_slices_by_split",
+     "f = A[:, :H]\n        g = A[:, H:2 * H]\n        i = A[:, 2 * H:3 * H]\n"
+     "        o = A[:, 3 * H:]",
+     "f, g, i, o = np.split(A, 4, axis=1)  # noqa: F405", None),
+    ("dlfs2", "time_rnn_without_set_state", "    def set_state(self, h):\n        self.h = h\n\n"
+     "    def reset_state(self):\n        self.h = None\n\n    def forward(self, xs):\n"
+     "        Wx, Wh, b = self.params\n        N, T, D = xs.shape\n        D, H = Wx.shape",
+     "    def forward(self, xs):\n        Wx, Wh, b = self.params\n        N, T, D = xs.shape\n"
+     "        D, H = Wx.shape", None),
+    ("dlfs2", "affine_grads_by_index", "self.grads[0][...] = dW\n        self.grads[1][...] = db",
+     "self.grads[0][:] = dW\n        self.grads[1][:] = db", None),
+    ("mytorch", "rnn_backward_activation_derivative_form",
+     "dz = delta * self.activation.backward(state=h_t)", "dz = delta * (1 - h_t * h_t)", None),
+    ("mytorch", "rnn_backward_activation_with_delta",
+     "dz = delta * self.activation.backward(state=h_t)",
+     "dz = self.activation.backward(delta, state=h_t)", None),
+    ("mytorch", "gru_older_bias_names",
+     "brx, bzx, bnx, brh, bzh, bnh):", "bir, biz, bin, bhr, bhz, bhn):\n"
+     "        brx, bzx, bnx, brh, bzh, bnh = bir, biz, bin, bhr, bhz, bhn\n"
+     "        self.bir, self.biz, self.bin = bir, biz, bin\n"
+     "        self.bhr, self.bhz, self.bhn = bhr, bhz, bhn\n"
+     "        self.dbir, self.dbiz, self.dbin = self.dbrx, self.dbzx, self.dbnx\n"
+     "        self.dbhr, self.dbhz, self.dbhn = self.dbrh, self.dbzh, self.dbnh",
+     "mytorch/gru_cell.py"),
+    ("mytorch", "gru_gradients_assigned_row_shapes",
+     "        dx = dx.reshape(-1)\n        dh_prev_t = dh_prev_t.reshape(-1)\n"
+     "        assert dx.shape == (self.d,)\n        assert dh_prev_t.shape == (self.h,)\n",
+     "", "mytorch/gru_cell.py"),
+    ("mytorch", "gru_gradients_assigned", "self.dWnx += dn_pre.T @ x",
+     "self.dWnx = dn_pre.T @ x", "mytorch/gru_cell.py"),
+    ("eecs498", "loss_by_hand",
+     "    loss = F.cross_entropy(x.reshape(N * T, V), y.reshape(N * T),\n"
+     "                           ignore_index=ignore_index, reduction=\"sum\") / N\n",
+     "    logp = torch.log_softmax(x, dim=2).gather(2, y.clamp(0, V - 1).unsqueeze(2))\n"
+     "    keep = (y != ignore_index).to(x.dtype).unsqueeze(2)\n"
+     "    loss = -(logp * keep).sum() / N\n", None),
+    ("eecs498", "rnn_forward_stacked",
+     "    h = torch.zeros((N, T, H), dtype=x.dtype, device=x.device)\n    cache = []\n"
+     "    prev_h = h0\n    for t in range(T):\n"
+     "        prev_h, step_cache = rnn_step_forward(x[:, t, :], prev_h, Wx, Wh, b)\n"
+     "        h[:, t, :] = prev_h\n        cache.append(step_cache)\n",
+     "    hs, cache = [], []\n    prev_h = h0\n    for t in range(T):\n"
+     "        prev_h, step_cache = rnn_step_forward(x[:, t, :], prev_h, Wx, Wh, b)\n"
+     "        hs.append(prev_h)\n        cache.append(step_cache)\n"
+     "    h = torch.stack(hs, dim=1)\n", None),
+]

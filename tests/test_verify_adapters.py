@@ -50,11 +50,13 @@ def camel_module(**replace):
 
 class Registry(unittest.TestCase):
     def test_every_adapter_module_is_found_default_first(self):
-        self.assertEqual(list(adapters.available()), ["cs231n", "hw3", "params"])
+        self.assertEqual(list(adapters.available()),
+                         ["cs231n", "dlai", "dlfs2", "eecs498", "hw3", "mytorch", "params"])
         self.assertEqual(adapters.DEFAULT, "cs231n")
 
     def test_unknown_api(self):
-        with self.assertRaisesRegex(ValueError, "choose from: cs231n, hw3, params"):
+        with self.assertRaisesRegex(ValueError, "choose from: cs231n, dlai, dlfs2, eecs498, "
+                                                "hw3, mytorch, params"):
             adapters.get("keras")
 
     def test_bindings_cover_only_functional_names(self):

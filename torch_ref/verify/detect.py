@@ -1,7 +1,8 @@
 """``--api auto``: which API a loaded module is written to, from what it defines.
 
 Each API scores the number of its user functions (``rnn_cell_forward``,
-``TimeRNN.backward`` ...) the module defines. The highest score wins when it is the
+``TimeRNN.backward`` ...) the module defines itself (what it imports, such as the
+course's ``sigmoid``, does not count). The highest score wins when it is the
 only one; otherwise :class:`Undecided` lists the candidates and what each expects.
 cs231n and eecs498 share their names: a module that imports torch is eecs498's.
 """
@@ -31,8 +32,17 @@ def scores(module, adapter_classes: dict) -> dict:
             found[name] = 0
             continue
         adapter = cls(module)
-        found[name] = sum(adapter.present(user) for user, _ in adapter.user_functions())
+        found[name] = sum(adapter.present(user) and _defined_here(module, user)
+                          for user, _ in adapter.user_functions())
     return found
+
+
+def _defined_here(module, user: str) -> bool:
+    """Whether the function or class behind ``user`` comes from the module itself (or,
+    for a handout, one of the files it gathers)."""
+    obj = getattr(module, user.split(".")[0], None)
+    sources = {module.__name__, *getattr(module, "__verify_sources__", ())}
+    return getattr(obj, "__module__", None) in sources
 
 
 def choose(module, adapter_classes: dict):

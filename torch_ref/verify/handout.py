@@ -73,5 +73,6 @@ def load_handout(root: str, guard) -> LoadedModule:
             raise ModuleLoadError(f"importing the handout at {root} did not finish") from None
         raise ModuleLoadError(f"importing the handout at {root} failed: "
                               f"{describe_exception(exc)}") from None
+    module.__verify_sources__ = tuple(name for _, name in files)
     loaded.imported = tuple(sorted(set(sys.modules) - before))
     return loaded

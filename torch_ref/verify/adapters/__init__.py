@@ -3,8 +3,12 @@
 One module per API in this package, each defining one :class:`~.base.Adapter`
 subclass with a ``name`` (the ``--api`` value): ``cs231n`` (functional
 ``rnn_layers.py``), ``hw3`` (``RNNLayer`` / ``LSTMLayer``), ``params``
-(``VanillaRNN``, ``LSTM``, ... with ``params``/``grads`` dicts). A new API is a new
-module here; :func:`available` finds it.
+(``VanillaRNN``, ``LSTM``, ... with ``params``/``grads`` dicts), and the courses
+``dlai`` (deeplearning.ai's RNN step by step), ``dlfs2`` (Deep Learning from Scratch 2's
+time layers), ``mytorch`` (CMU 11-785 HW3P1 cells) and ``eecs498`` (UMich EECS 498's
+captioning layers in torch); ``course.py`` holds what the course adapters share. A
+new API is a new module here; :func:`available` finds it; ``--api auto``
+(:mod:`torch_ref.verify.detect`) chooses among them.
 """
 from __future__ import annotations
 

@@ -1,0 +1,228 @@
+"""``verify`` on the courses' APIs: dlai, dlfs2, mytorch, eecs498; notebooks; --api auto.
+
+The reference solutions (tests/reference_solutions/<api>/) are correct modules written
+the way each course's students write them, with the course's helpers left out (the
+checker provides them). They must pass with the API detected; correct rewrites in
+other students' styles must pass too; the single-bug variants are in
+tests/course_mutants.py and run by test_verify_mutants.
+"""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import unittest
+from pathlib import Path
+
+import numpy as np
+import pytest
+from parameterized import parameterized
+
+torch = pytest.importorskip("torch", reason="verify compares with the torch reference")
+nbformat = pytest.importorskip("nbformat", reason="notebooks are read with nbformat")
+
+import course_mutants  # noqa: E402
+import mutants  # noqa: E402
+
+from torch_ref.verify.runner import (  # noqa: E402
+    PASS,
+    SKIPPED,
+    UsageError,
+    describe_function,
+    verify_module,
+)
+
+REFS = mutants.REFERENCE_DIR
+NOTEBOOK = REFS / "dlai" / "Building_a_Recurrent_Neural_Network_Step_by_Step.ipynb"
+# module -> (API it is detected as, functions that PASS, functions n/a)
+REFERENCES = {
+    "dlai/rnn_step_by_step.py": ("dlai", 8, set()),
+    "dlai/" + NOTEBOOK.name: ("dlai", 8, set()),
+    "dlfs2/common/time_layers.py": ("dlfs2", 18, set()),
+    "mytorch": ("mytorch", 4, set()),
+    "mytorch/mytorch/rnn_cell.py": ("mytorch", 2, {"GRUCell.forward", "GRUCell.backward"}),
+    "eecs498/rnn_lstm_captioning.py": ("eecs498", 8, set()),
+}
+
+
+def failures(report) -> str:
+    return "\n".join(describe_function(f) for f in report.functions
+                     if f.status not in (PASS, SKIPPED))
+
+
+def check(path, **options):
+    report, _ = verify_module(str(path), **options)
+    return report
+
+
+class ReferenceSolutionsPass(unittest.TestCase):
+    @parameterized.expand([(name,) for name in REFERENCES])
+    def test_detected_and_passing(self, name):
+        api, passing, not_applicable = REFERENCES[name]
+        state = np.random.get_state()
+        report = check(REFS / name)
+        self.assertEqual(report.api, api)
+        self.assertTrue(report.ok, failures(report))
+        self.assertEqual(report.counts(), (passing, 0))
+        self.assertEqual({f.name for f in report.functions if f.status == SKIPPED},
+                         not_applicable)
+        for result in report.functions:  # the reuse sequence ran on every function
+            if result.status == PASS:
+                self.assertTrue(any(c.case.startswith("reuse-") for c in result.checks),
+                                result.name)
+        after = np.random.get_state()
+        self.assertTrue(all(np.array_equal(a, b) for a, b in zip(state, after, strict=True)))
+
+    def test_helpers_do_not_outlive_the_check(self):
+        check(REFS / "dlfs2" / "common" / "time_layers.py", only=["TimeAffine"])
+        check(REFS / "dlai" / "rnn_step_by_step.py", only=["rnn_cell_forward"])
+        self.assertFalse({"common", "common.np", "rnn_utils"} & set(sys.modules))
+        self.assertFalse([p for p in sys.path if "shims" in p])
+
+    def test_dlfs2_is_checked_in_float32_without_what_the_book_cannot_take(self):
+        report = check(REFS / "dlfs2" / "common" / "time_layers.py",
+                       only=["TimeSoftmaxWithLoss"])
+        self.assertEqual(report.dtypes, ("float32",))
+        cases = {c.case for c in report.checks}
+        self.assertTrue(cases)
+        self.assertFalse([c for c in cases if c.startswith("large logits")])
+        self.assertTrue(all("float32" in c for c in cases if not c.startswith("reuse")))
+
+
+class CorrectRewritesPass(unittest.TestCase):
+    @parameterized.expand([(f"{api}__{name}", api, old, new, module)
+                           for api, name, old, new, module in course_mutants.CORRECT])
+    def test_passes(self, _, api, old, new, module):
+        variant = mutants.Mutant(api, "correct", "", None, old, new, module)
+        with tempfile.TemporaryDirectory() as directory:
+            path = mutants.build(variant, Path(directory))
+            report = check(path, api=api, golden=False)
+        self.assertTrue(report.ok, failures(report))
+
+
+class Notebooks(unittest.TestCase):
+    def write(self, directory, cells):
+        notebook = nbformat.v4.new_notebook()
+        notebook.cells = [nbformat.v4.new_code_cell(c) for c in cells]
+        path = Path(directory) / "work.ipynb"
+        nbformat.write(notebook, str(path))
+        return path
+
+    def test_test_cells_training_loops_and_shell_lines_never_run(self):
+        cells = ["!pip install nothing\n%matplotlib inline\nimport numpy as np\n"
+                 "from rnn_utils import *\nfrom public_tests import *",
+                 NOTEBOOK_CELL,
+                 "raise SystemExit('a test cell ran')",
+                 "for epoch in range(10**9):\n    pass",
+                 "%%bash\nexit 1"]
+        with tempfile.TemporaryDirectory() as directory:
+            report = check(self.write(directory, cells), only=["rnn_cell_forward"])
+        self.assertEqual(report.api, "dlai")
+        self.assertEqual(report.status("rnn_cell_forward"), PASS)
+
+    def test_weights_from_a_test_cell_are_an_error_pointing_at_the_cell_and_line(self):
+        cells = ["import numpy as np\nfrom rnn_utils import softmax",
+                 "parameters_tmp = {'Wax': np.ones((5, 3))}",
+                 NOTEBOOK_CELL.replace('Wax = parameters["Wax"]', 'Wax = parameters_tmp["Wax"]')]
+        with tempfile.TemporaryDirectory() as directory:
+            report = check(self.write(directory, cells), only=["rnn_cell_forward"])
+        (result,) = [f for f in report.functions if f.name == "rnn_cell_forward"]
+        self.assertEqual(result.status, "ERROR")
+        detail = describe_function(result)
+        self.assertIn("parameters_tmp", detail)
+        self.assertIn("work.ipynb [cell 3]:2", detail)
+
+    def test_a_syntax_error_names_the_cell_and_line(self):
+        cells = ["import numpy as np", "def rnn_cell_forward(xt, a_prev, parameters):\n"
+                                       "    return (xt,"]
+        with tempfile.TemporaryDirectory() as directory:
+            with self.assertRaisesRegex(UsageError, r"work\.ipynb \[cell 2\]:2"):
+                check(self.write(directory, cells))
+
+
+NOTEBOOK_CELL = '''def rnn_cell_forward(xt, a_prev, parameters):
+    Wax = parameters["Wax"]
+    Waa = parameters["Waa"]
+    Wya = parameters["Wya"]
+    ba = parameters["ba"]
+    by = parameters["by"]
+    a_next = np.tanh(np.dot(Waa, a_prev) + np.dot(Wax, xt) + ba)
+    yt_pred = softmax(np.dot(Wya, a_next) + by)
+    return a_next, yt_pred, (a_next, a_prev, xt, parameters)'''
+
+
+class AutoDetection(unittest.TestCase):
+    def module(self, directory, text, name="student.py"):
+        path = Path(directory) / name
+        path.write_text(text, encoding="utf-8")
+        return path
+
+    def test_a_module_fitting_two_apis_equally_lists_them(self):
+        with tempfile.TemporaryDirectory() as directory:
+            path = self.module(directory, "def rnn_forward(x, h0, Wx, Wh, b):\n    pass\n")
+            with self.assertRaises(UsageError) as raised:
+                check(path)
+        message = str(raised.exception)
+        self.assertIn("--api cs231n", message)
+        self.assertIn("--api dlai", message)
+        self.assertNotIn("--api dlfs2", message)
+
+    def test_a_module_fitting_nothing_lists_every_api_and_exits_2(self):
+        with tempfile.TemporaryDirectory() as directory:
+            path = self.module(directory, "def train():\n    pass\n")
+            run = subprocess.run([sys.executable, "-m", "torch_ref", "verify", "--module",
+                                  str(path)], capture_output=True, text=True,
+                                 env={**os.environ, "OPENBLAS_NUM_THREADS": "1"}, timeout=120)
+        self.assertEqual(run.returncode, 2, run.stderr)
+        for api in ("cs231n", "hw3", "params", "dlai", "dlfs2", "mytorch", "eecs498"):
+            self.assertIn(f"--api {api}:", run.stderr)
+
+    def test_the_same_names_on_torch_are_eecs498(self):
+        source = (REFS / "cs231n" / "rnn_layers.py").read_text(encoding="utf-8")
+        with tempfile.TemporaryDirectory() as directory:
+            plain = self.module(directory, source, "plain.py")
+            torchy = self.module(directory, "import torch\n" + source, "torchy.py")
+            self.assertEqual(check(plain, only=["rnn_step_forward"]).api, "cs231n")
+            self.assertEqual(check(torchy, only=["rnn_step_forward"]).api, "eecs498")
+
+    def test_a_helper_next_to_the_module_wins_over_the_provided_one(self):
+        source = (REFS / "dlai" / "rnn_step_by_step.py").read_text(encoding="utf-8")
+        with tempfile.TemporaryDirectory() as directory:
+            path = self.module(directory, source)
+            # the student's own rnn_utils: a softmax over the wrong axis
+            self.module(directory, "import numpy as np\n"
+                                   "def softmax(x):\n    e = np.exp(x)\n"
+                                   "    return e / e.sum(axis=1, keepdims=True)\n"
+                                   "def sigmoid(x):\n    return 1 / (1 + np.exp(-x))\n",
+                        "rnn_utils.py")
+            report = check(path, only=["rnn_cell_forward"])
+        self.assertEqual(report.status("rnn_cell_forward"), "ERROR")
+
+
+class CommandLine(unittest.TestCase):
+    def test_notebook_by_default_api_with_json(self):
+        with tempfile.TemporaryDirectory() as directory:
+            out = Path(directory) / "report.json"
+            run = subprocess.run([sys.executable, "-m", "torch_ref", "verify", "--module",
+                                  str(NOTEBOOK), "--only", "rnn_forward", "--json", str(out)],
+                                 capture_output=True, text=True, timeout=120,
+                                 env={**os.environ, "OPENBLAS_NUM_THREADS": "1"})
+            self.assertEqual(run.returncode, 0, run.stdout + run.stderr)
+            self.assertIn("(--api dlai)", run.stdout)
+            self.assertEqual(json.loads(out.read_text())["api"], "dlai")
+
+
+def _slow_enabled(config) -> bool:
+    return "slow" in (config.getoption("markexpr") or "") or bool(
+        os.environ.get("NUMPY_RNN_SLOW_TESTS"))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", [n for n in REFERENCES if not n.endswith(".ipynb")])
+def test_no_false_positive_over_21_seeds(name, pytestconfig):
+    """Seeds 0..20 (seven runs of three seeds), every dtype the course computes in."""
+    if not _slow_enabled(pytestconfig):
+        pytest.skip("slow: run with -m slow or NUMPY_RNN_SLOW_TESTS=1")
+    for seed in range(0, 21, 3):
+        report = check(REFS / name, seed=seed)
+        assert report.ok, f"seed {seed}:\n{failures(report)}"
