@@ -89,6 +89,32 @@ class ReferenceSolutionsPass(unittest.TestCase):
         self.assertTrue(all("float32" in c for c in cases if not c.startswith("reuse")))
 
 
+class FollowsTheCourse(unittest.TestCase):
+    def test_dlai_reference_prints_what_the_notebook_prints(self):
+        """rnn_cell_forward's check cell (np.random.seed(1)); values as the notebook prints."""
+        from torch_ref.verify.shims import course_helpers
+
+        with course_helpers(["dlai"]):
+            sys.path.insert(0, str(REFS / "dlai"))
+            try:
+                import rnn_step_by_step as module
+            finally:
+                sys.path.remove(str(REFS / "dlai"))
+                sys.modules.pop("rnn_step_by_step", None)
+        rng = np.random.RandomState(1)
+        xt, a_prev = rng.randn(3, 10), rng.randn(5, 10)
+        names = (("Waa", (5, 5)), ("Wax", (5, 3)), ("Wya", (2, 5)), ("ba", (5, 1)),
+                 ("by", (2, 1)))
+        parameters = {name: rng.randn(*shape) for name, shape in names}
+        a_next, yt_pred, _ = module.rnn_cell_forward(xt, a_prev, parameters)
+        printed_a4 = [0.59584544, 0.18141802, 0.61311866, 0.99808218, 0.85016201, 0.99980978,
+                      -0.18887155, 0.99815551, 0.6531151, 0.82872037]
+        printed_y1 = [0.9888161, 0.01682021, 0.21140899, 0.36817467, 0.98988387, 0.88945212,
+                      0.36920224, 0.9966312, 0.9982559, 0.17746526]
+        np.testing.assert_allclose(a_next[4], printed_a4, atol=1e-8)
+        np.testing.assert_allclose(yt_pred[1], printed_y1, atol=1e-8)
+
+
 class CorrectRewritesPass(unittest.TestCase):
     @parameterized.expand([(f"{api}__{name}", api, old, new, module)
                            for api, name, old, new, module in course_mutants.CORRECT])
