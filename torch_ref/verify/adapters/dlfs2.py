@@ -108,12 +108,14 @@ class Dlfs2Adapter(ClassAdapter):
         else:
             params = self._list(user, class_name, layer, "params", len(weights))
             for current, value in zip(params, weights, strict=True):
-                if not (isinstance(current, np.ndarray) and current.shape == value.shape):
-                    raise ApiMismatch(user, f"{class_name}.params holds "
-                                            f"{describe_value(current)} where a weight of "
-                                            f"shape {value.shape} was given")
-                current[...] = value
+                self.assign(2, current, value, lambda v, c=current: self._not_writable(
+                    user, class_name, c, v))
         return layer
+
+    def _not_writable(self, user, class_name, current, value):
+        raise ApiMismatch(user, f"{class_name}.params holds {describe_value(current)} where "
+                                f"a weight of shape {value.shape} was given; an optimiser "
+                                f"updates these arrays in place")
 
     def _list(self, user, class_name, layer, attr, count):
         value = getattr(layer, attr, None)

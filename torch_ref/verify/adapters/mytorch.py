@@ -64,7 +64,7 @@ class MytorchAdapter(ClassAdapter):
                    "are not zeroed, so backward must add to them")
 
     @property
-    def OPTIONAL(self):  # noqa: N802 - the attribute every adapter has
+    def OPTIONAL(self):  # the attribute every adapter has, computed here
         """A file holds one of the cells: the other is n/a, unless neither is there."""
         present = [c for c in _CLASSES if self.user_class(c) is not None]
         return tuple(f for f, user in self.BINDINGS.items()
