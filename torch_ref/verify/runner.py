@@ -704,6 +704,7 @@ def verify_adapter(adapter, only=None, seed: int = 0, dtypes=("float64", "float3
     with single_threaded_torch(), _caller_random_state():
         checks = _run_components(adapter, api, components, seeds, dtypes, reuse, golden,
                                  strict_dtype)
+    adapter.course_names(checks)
     results = function_results(adapter, components, checks)
     return Report(target, adapter.name, results, checks, seeds, tuple(dtypes),
                   adapter.guard.timeout, time.perf_counter() - start,

@@ -122,6 +122,9 @@ class Adapter:
     dtypes:             the dtypes the course computes in (others are not checked).
     COMPONENTS:         the catalog components the API answers (None: every one whose
                         functions it binds).
+    TENSORS:            component -> {catalog tensor name: the course's name} for reports.
+    GATES:              gate block (``i``/``f``/``o``/``g``, ``r``/``z``/``n``) -> the
+                        course's name, for reports.
     expects:            what a module of this API defines, for ``--api auto`` messages.
     """
 
@@ -134,6 +137,8 @@ class Adapter:
     ARGUMENTS: dict = {}
     dtypes: tuple = ("float64", "float32")
     COMPONENTS: tuple | None = None
+    TENSORS: dict = {}
+    GATES: dict = {}
     expects = ""
     reuse_notes = ("a new instance; forward called again on other inputs before the "
                    "results are used, as a numerical gradient check does",
@@ -212,6 +217,16 @@ class Adapter:
             for user in self.user_functions_of(functional):
                 seen.setdefault(user, functional in self.OPTIONAL)
         return list(seen.items())
+
+    def course_names(self, checks) -> None:
+        """Rename the tensors and gate blocks of ``checks`` the way the course names them."""
+        for check in checks:
+            names = self.TENSORS.get(check.component, {})
+            tensor, space, rest = check.tensor.partition(" ")
+            if tensor in names:
+                check.tensor = names[tensor] + space + rest
+            if check.gate:
+                check.gate = self.GATES.get(check.gate, check.gate)
 
     def keeps(self, component, case) -> bool:
         """Whether ``case`` is one the course's own template handles (default: all)."""

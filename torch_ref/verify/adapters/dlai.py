@@ -61,6 +61,18 @@ class DlaiAdapter(Adapter):
                  "lstm_forward": ("x", "a0", "Wx", "Wh", "b"),
                  "lstm_backward": ("da", "caches")}
     dtypes = ("float64",)
+    # the functional dWx, dWh, db of an LSTM hold the four gates' dW* and db*: the gate
+    # block a report names says which (c: the candidate, dWc)
+    _LSTM = {"dWx": "dW*[:, n_a:]", "dWh": "dW*[:, :n_a]", "db": "db*"}
+    TENSORS = {
+        "rnn_step": {"next_h": "a_next", "dx": "dxt", "dprev_h": "da_prev", "dWx": "dWax",
+                     "dWh": "dWaa", "db": "dba"},
+        "rnn": {"h": "a", "dh0": "da0", "dWx": "dWax", "dWh": "dWaa", "db": "dba"},
+        "lstm_step": {"next_h": "a_next", "next_c": "c_next", "dx": "dxt", "dprev_h": "da_prev",
+                      "dprev_c": "dc_prev", **_LSTM},
+        "lstm": {"h": "a", "dh0": "da0", **_LSTM},
+    }
+    GATES = {"g": "c"}
     expects = "functions rnn_cell_forward(xt, a_prev, parameters), rnn_forward, " \
               "lstm_cell_forward, lstm_forward (+ the *_backward functions)"
     reuse_notes = ("first call",

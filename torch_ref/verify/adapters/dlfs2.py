@@ -59,6 +59,14 @@ class Dlfs2Adapter(ClassAdapter):
                   "gru_reset_before", "word_embedding", "temporal_affine",
                   "temporal_softmax_loss")
     dtypes = ("float32",)
+    _STEP = {"next_h": "h_next", "next_c": "c_next", "dprev_h": "dh_prev", "dprev_c": "dc_prev"}
+    _TIME = {"h": "hs", "dx": "dxs", "dh0": "dh"}
+    _ONE_BIAS = {"dbx": "db", "dbh": "db"}
+    TENSORS = {"rnn_step": _STEP, "lstm_step": _STEP,
+               "gru_step_reset_before": {**_STEP, **_ONE_BIAS},
+               "rnn": _TIME, "lstm": _TIME, "gru_reset_before": {**_TIME, **_ONE_BIAS},
+               "temporal_softmax_loss": {"dx": "dxs"}}
+    GATES = {"n": "h~"}
     expects = "classes RNN, TimeRNN, LSTM, TimeLSTM, TimeEmbedding, TimeAffine, " \
               "TimeSoftmaxWithLoss with params and grads lists"
     reuse_notes = ("a new layer",

@@ -27,7 +27,8 @@ b_ih``, and both bias gradients must be right. Reuse: the same cell again, given
 weights through ``init_weights``, its gradients never zeroed. GRUCell (torch's
 formulation) runs one sample at a time, each on a fresh cell, the way the course's
 tests use it (some students assign its gradients, some accumulate them), and the
-gradients of the samples are summed.
+gradients of the samples are summed. The course computes in float64; only float64 is
+checked.
 """
 from __future__ import annotations
 
@@ -54,6 +55,16 @@ class MytorchAdapter(ClassAdapter):
     BINDINGS = {"rnn_step_forward": "RNNCell.forward", "rnn_step_backward": "RNNCell.backward",
                 "gru_step_forward": "GRUCell.forward", "gru_step_backward": "GRUCell.backward"}
     COMPONENTS = ("rnn_step", "gru_step")  # the course's GRU is torch's (reset after)
+    ARGUMENTS = {"rnn_step_forward": ("x", "h_prev_t", "W_ih", "W_hh", "b_ih + b_hh"),
+                 "rnn_step_backward": ("delta", "cache"),
+                 "gru_step_forward": ("x", "h_prev_t", "W*x", "W*h", "b*x", "b*h"),
+                 "gru_step_backward": ("delta", "cache")}
+    dtypes = ("float64",)  # the course and its autograder compute in float64
+    TENSORS = {"rnn_step": {"next_h": "h_t", "dprev_h": "dh_prev_t", "dWx": "dW_ih",
+                            "dWh": "dW_hh", "db": "db_ih/db_hh"},
+               # the gate block a report names completes these (dW*x, gate z: dWzx)
+               "gru_step": {"next_h": "h_t", "dprev_h": "dh_prev_t", "dWx": "dW*x",
+                            "dWh": "dW*h", "dbx": "db*x", "dbh": "db*h"}}
     expects = "class RNNCell(input_size, hidden_size) with init_weights, forward(x, " \
               "h_prev_t), backward(delta, h_t, h_prev_l, h_prev_t); class GRUCell " \
               "(unbatched) with forward(x, h_prev_t), backward(delta)"
