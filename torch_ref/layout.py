@@ -362,6 +362,13 @@ def from_dlfs2_lstm(array, hidden_size: int, axis: int = -1) -> np.ndarray:
     return np.take(array, perm, axis=axis)
 
 
+def to_dlfs2_gru_blocks(array) -> np.ndarray:
+    """Gate blocks ``r, z, n`` -> the book's ``z, r, h~`` along the last axis (no sign)."""
+    H = np.shape(array)[-1] // 3
+    order = np.concatenate([np.arange(H, 2 * H), np.arange(H), np.arange(2 * H, 3 * H)])
+    return np.take(array, order, axis=-1)
+
+
 def to_dlfs2_gru(Wx, Wh, bx, bh):
     """NumPy GRU weights (``r, z, n``; reset before) -> dlfs2 ``(Wx, Wh, b)`` (``z, r, h~``)."""
     H = np.shape(Wh)[0]

@@ -122,7 +122,10 @@ class Adapter:
     dtypes:             the dtypes the course computes in (others are not checked).
     COMPONENTS:         the catalog components the API answers (None: every one whose
                         functions it binds).
-    TENSORS:            component -> {catalog tensor name: the course's name} for reports.
+    TENSORS:            component -> {catalog tensor name: the course's name, or (name,
+                        view)} for reports: the view shows the tensor in the course's
+                        layout (:mod:`.course`); ``{gate}`` in a name is the gate block
+                        of the worst element.
     GATES:              gate block (``i``/``f``/``o``/``g``, ``r``/``z``/``n``) -> the
                         course's name, for reports.
     expects:            what a module of this API defines, for ``--api auto`` messages.
@@ -220,13 +223,24 @@ class Adapter:
 
     def course_names(self, checks) -> None:
         """Rename the tensors and gate blocks of ``checks`` the way the course names them."""
+        from torch_ref.verify.adapters.course import locate
+
         for check in checks:
             names = self.TENSORS.get(check.component, {})
             tensor, space, rest = check.tensor.partition(" ")
+            gate = self.GATES.get(check.gate, check.gate) if check.gate else None
             if tensor in names:
-                check.tensor = names[tensor] + space + rest
-            if check.gate:
-                check.gate = self.GATES.get(check.gate, check.gate)
+                name, view = (names[tensor], None) if isinstance(names[tensor], str) \
+                    else names[tensor]
+                check.tensor = name.format(gate=gate or "*") + space + rest
+                found = None
+                if view is not None and all(v is not None for v in (
+                        check.worst_index, check.actual, check.expected)):
+                    found = locate(view, check.actual, check.expected, check.worst_index,
+                                   check.gate)
+                if found is not None:
+                    check.actual, check.expected, check.worst_index = found
+            check.gate = gate
 
     def keeps(self, component, case) -> bool:
         """Whether ``case`` is one the course's own template handles (default: all)."""

@@ -20,3 +20,50 @@ def poison(*shapes, dtypes=("float64", "float32")) -> None:
 def snapshot(value):
     """A copy of a gradient array read from a layer (the layer overwrites it later)."""
     return np.array(value, copy=True) if isinstance(value, np.ndarray) else value
+
+
+# Views of a functional tensor in the course's layout, for reports (``TENSORS`` entries
+# ``(name, view)``): ``view(array, gate)`` -> the course's array; ``gate`` is the NumPy
+# gate block of the worst element (None for tensors without gates).
+def transposed(array, gate=None):
+    """``(A, B)`` -> the course's ``(B, A)``."""
+    return np.asarray(array).T
+
+
+def features_first(array, gate=None):
+    """``(N, T, K)`` -> the course's ``(K, N, T)``."""
+    return np.moveaxis(np.asarray(array), -1, 0)
+
+
+def as_column(array, gate=None):
+    """A bias ``(H,)`` -> the course's ``(H, 1)``."""
+    return np.asarray(array).reshape(-1, 1)
+
+
+def gate_rows(array, gate):
+    """The block of ``gate`` in a packed ``(K, G*H)`` weight or ``(G*H,)`` bias, one row
+    per hidden unit: the course's matrix (or column) of that gate."""
+    from torch_ref.layout import CELLS
+
+    array = np.asarray(array)
+    cell = next(c for c in CELLS.values() if gate in c.gates
+                and array.shape[-1] % len(c.gates) == 0)
+    H = array.shape[-1] // len(cell.gates)
+    k = cell.gates.index(gate)
+    block = array[..., k * H:(k + 1) * H]
+    return block.T if block.ndim == 2 else block.reshape(-1, 1)
+
+
+def locate(view, actual, expected, index, gate):
+    """``(course actual, course expected, course index)`` of a worst element, or None
+    when the view does not hold that element."""
+    shape = np.shape(actual)
+    grid = np.arange(1, int(np.prod(shape)) + 1, dtype=np.float64).reshape(shape)
+    try:
+        wanted = grid[tuple(index)]
+        where = np.argwhere(np.abs(view(grid, gate)) == wanted)
+        if not where.size:
+            return None
+        return view(actual, gate), view(expected, gate), tuple(int(i) for i in where[0])
+    except (ValueError, IndexError, StopIteration):  # a shape the view does not know
+        return None

@@ -26,7 +26,13 @@ import numpy as np
 
 from torch_ref import layout as L
 from torch_ref.verify.adapters.base import Adapter, ApiMismatch, describe_value
-from torch_ref.verify.adapters.course import poison
+from torch_ref.verify.adapters.course import (
+    as_column,
+    features_first,
+    gate_rows,
+    poison,
+    transposed,
+)
 
 _FORWARD = {"rnn_step_forward": "rnn_cell_forward", "rnn_forward": "rnn_forward",
             "lstm_step_forward": "lstm_cell_forward", "lstm_forward": "lstm_forward"}
@@ -61,16 +67,19 @@ class DlaiAdapter(Adapter):
                  "lstm_forward": ("x", "a0", "Wx", "Wh", "b"),
                  "lstm_backward": ("da", "caches")}
     dtypes = ("float64",)
-    # the functional dWx, dWh, db of an LSTM hold the four gates' dW* and db*: the gate
-    # block a report names says which (c: the candidate, dWc)
-    _LSTM = {"dWx": "dW*[:, n_a:]", "dWh": "dW*[:, :n_a]", "db": "db*"}
+    # the functional dWx, dWh, db of an LSTM pack the four gates' matrices: a report
+    # names the gate of the worst element (c: the candidate, dWc)
+    _T, _F = transposed, features_first
+    _LSTM = {"dWx": ("dW{gate}[:, n_a:]", gate_rows), "dWh": ("dW{gate}[:, :n_a]", gate_rows),
+             "db": ("db{gate}", gate_rows)}
     TENSORS = {
-        "rnn_step": {"next_h": "a_next", "dx": "dxt", "dprev_h": "da_prev", "dWx": "dWax",
-                     "dWh": "dWaa", "db": "dba"},
-        "rnn": {"h": "a", "dh0": "da0", "dWx": "dWax", "dWh": "dWaa", "db": "dba"},
-        "lstm_step": {"next_h": "a_next", "next_c": "c_next", "dx": "dxt", "dprev_h": "da_prev",
-                      "dprev_c": "dc_prev", **_LSTM},
-        "lstm": {"h": "a", "dh0": "da0", **_LSTM},
+        "rnn_step": {"next_h": ("a_next", _T), "dx": ("dxt", _T), "dprev_h": ("da_prev", _T),
+                     "dWx": ("dWax", _T), "dWh": ("dWaa", _T), "db": ("dba", as_column)},
+        "rnn": {"h": ("a", _F), "dx": ("dx", _F), "dh0": ("da0", _T), "dWx": ("dWax", _T),
+                "dWh": ("dWaa", _T), "db": ("dba", as_column)},
+        "lstm_step": {"next_h": ("a_next", _T), "next_c": ("c_next", _T), "dx": ("dxt", _T),
+                      "dprev_h": ("da_prev", _T), "dprev_c": ("dc_prev", _T), **_LSTM},
+        "lstm": {"h": ("a", _F), "dx": ("dx", _F), "dh0": ("da0", _T), **_LSTM},
     }
     GATES = {"g": "c"}
     expects = "functions rnn_cell_forward(xt, a_prev, parameters), rnn_forward, " \

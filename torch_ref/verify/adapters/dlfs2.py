@@ -61,10 +61,15 @@ class Dlfs2Adapter(ClassAdapter):
     dtypes = ("float32",)
     _STEP = {"next_h": "h_next", "next_c": "c_next", "dprev_h": "dh_prev", "dprev_c": "dc_prev"}
     _TIME = {"h": "hs", "dx": "dxs", "dh0": "dh"}
-    _ONE_BIAS = {"dbx": "db", "dbh": "db"}
-    TENSORS = {"rnn_step": _STEP, "lstm_step": _STEP,
-               "gru_step_reset_before": {**_STEP, **_ONE_BIAS},
-               "rnn": _TIME, "lstm": _TIME, "gru_reset_before": {**_TIME, **_ONE_BIAS},
+    # the book packs the gate blocks in its own order (f, g, i, o; z, r, h~ with z = 1 - z)
+    _LSTM = {w: (w, lambda a, g=None: L.to_dlfs2_lstm(a, a.shape[-1] // 4))
+             for w in ("dWx", "dWh", "db")}
+    _GRU = {**{w: (w, lambda a, g=None: L.to_dlfs2_gru_blocks(a)) for w in ("dWx", "dWh")},
+            "dbx": ("db", lambda a, g=None: L.to_dlfs2_gru_blocks(a)),
+            "dbh": ("db", lambda a, g=None: L.to_dlfs2_gru_blocks(a))}
+    TENSORS = {"rnn_step": _STEP, "lstm_step": {**_STEP, **_LSTM},
+               "gru_step_reset_before": {**_STEP, **_GRU},
+               "rnn": _TIME, "lstm": {**_TIME, **_LSTM}, "gru_reset_before": {**_TIME, **_GRU},
                "temporal_softmax_loss": {"dx": "dxs"}}
     GATES = {"n": "h~"}
     expects = "classes RNN, TimeRNN, LSTM, TimeLSTM, TimeEmbedding, TimeAffine, " \

@@ -35,7 +35,7 @@ from __future__ import annotations
 import numpy as np
 
 from torch_ref.verify.adapters.base import ApiMismatch, ClassAdapter, describe_value
-from torch_ref.verify.adapters.course import snapshot
+from torch_ref.verify.adapters.course import gate_rows, snapshot, transposed
 
 _RNN_GRADS = ("dW_ih", "dW_hh", "db_ih", "db_hh")
 _GATES = ("r", "z", "n")
@@ -60,11 +60,13 @@ class MytorchAdapter(ClassAdapter):
                  "gru_step_forward": ("x", "h_prev_t", "W*x", "W*h", "b*x", "b*h"),
                  "gru_step_backward": ("delta", "cache")}
     dtypes = ("float64",)  # the course and its autograder compute in float64
-    TENSORS = {"rnn_step": {"next_h": "h_t", "dprev_h": "dh_prev_t", "dWx": "dW_ih",
-                            "dWh": "dW_hh", "db": "db_ih/db_hh"},
-               # the gate block a report names completes these (dW*x, gate z: dWzx)
-               "gru_step": {"next_h": "h_t", "dprev_h": "dh_prev_t", "dWx": "dW*x",
-                            "dWh": "dW*h", "dbx": "db*x", "dbh": "db*h"}}
+    TENSORS = {"rnn_step": {"next_h": "h_t", "dprev_h": "dh_prev_t",
+                            "dWx": ("dW_ih", transposed), "dWh": ("dW_hh", transposed),
+                            "db": "db_ih/db_hh"},
+               # one matrix per gate: the gate of the worst element names it (dWzx)
+               "gru_step": {"next_h": "h_t", "dprev_h": "dh_prev_t",
+                            "dWx": ("dW{gate}x", gate_rows), "dWh": ("dW{gate}h", gate_rows),
+                            "dbx": ("db{gate}x", gate_rows), "dbh": ("db{gate}h", gate_rows)}}
     expects = "class RNNCell(input_size, hidden_size) with init_weights, forward(x, " \
               "h_prev_t), backward(delta, h_t, h_prev_l, h_prev_t); class GRUCell " \
               "(unbatched) with forward(x, h_prev_t), backward(delta)"
