@@ -241,6 +241,17 @@ class Adapter:
                 if found is not None:
                     check.actual, check.expected, check.worst_index = found
             check.gate = gate
+            if check.hint:
+                check.hint = self.course_hint(check.hint)
+
+    def course_hint(self, hint: str) -> str:
+        """A hint in the course's words: gate blocks by the course's names (``GATES``)."""
+        import re
+
+        def rename(match):
+            letters = [self.GATES.get(g, g) for g in match.group(2).split(", ")]
+            return match.group(1) + ", ".join(letters)
+        return re.sub(r"(gate block\(s\) |through gate )([a-z](?:, [a-z])*)", rename, hint)
 
     def keeps(self, component, case) -> bool:
         """Whether ``case`` is one the course's own template handles (default: all)."""

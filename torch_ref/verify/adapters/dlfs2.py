@@ -80,6 +80,19 @@ class Dlfs2Adapter(ClassAdapter):
                    "the same layer again, its weights overwritten in place (an optimiser "
                    "step)")
 
+    def course_hint(self, hint: str) -> str:
+        """Gate-order hints in the book's packing (f, g, i, o) rather than NumPy's."""
+        import re
+
+        match = re.search(r"reads its 4H blocks as \[([a-z, ]+)\]; the layout is \[i, f, o, g\]"
+                          r"( \(torch's own order is i, f, g, o\))?", hint)
+        if not match:
+            return super().course_hint(hint)
+        believed = dict(zip(L.NUMPY_GATES, match.group(1).split(", "), strict=True))
+        read = ", ".join(believed[g] for g in L.DLFS2_LSTM_GATES)
+        return hint[:match.start()] + (f"reads its 4H blocks as [{read}]; the book packs "
+                                       f"them as [{', '.join(L.DLFS2_LSTM_GATES)}]")
+
     def __init__(self, module, guard=None):
         super().__init__(module, guard)
         self._held: dict = {}  # id(layer) -> (layer, its grads arrays at construction)
