@@ -115,6 +115,46 @@ class FollowsTheCourse(unittest.TestCase):
         np.testing.assert_allclose(yt_pred[1], printed_y1, atol=1e-8)
 
 
+class CourseNames(unittest.TestCase):
+    """Reports speak of the course's tensors, in its layout, and its gate names."""
+
+    def report_of(self, api, name, only):
+        (mutant,) = [m for m in mutants.MUTANTS if m.api == api and m.name == name]
+        with tempfile.TemporaryDirectory() as directory:
+            return check(mutants.build(mutant, Path(directory)), only=only, golden=False)
+
+    def assert_worst_values_agree(self, report):
+        failing = [c for c in report.checks if c.status == "FAIL" and c.worst_index]
+        self.assertTrue(failing)
+        for c in failing:
+            actual, expected = np.asarray(c.actual), np.asarray(c.expected)
+            self.assertAlmostEqual(abs(actual[c.worst_index] - expected[c.worst_index]),
+                                   c.max_abs, delta=1e-12 + 1e-9 * c.max_abs, msg=c.tensor)
+
+    def test_dlai_transposed_weights_and_gate_matrices(self):
+        report = self.report_of("dlai", "rnn_cell_backward_dWaa_of_a_next",
+                                ["rnn_cell_backward"])
+        (dWaa,) = {c.tensor: c for c in report.checks if not c.passed}.values()
+        self.assertEqual(dWaa.tensor, "dWaa")
+        self.assert_worst_values_agree(report)
+        report = self.report_of("dlai", "lstm_cell_backward_output_gate_no_sigmoid_derivative",
+                                ["lstm_cell_backward"])
+        self.assertIn("dWo[:, n_a:]", {c.tensor for c in report.checks if not c.passed})
+        self.assert_worst_values_agree(report)
+
+    def test_mytorch_gru_gate_matrices(self):
+        report = self.report_of("mytorch", "gru_backward_dWnh_without_reset",
+                                ["GRUCell.backward"])
+        self.assertEqual({c.gate for c in report.checks if c.tensor == "dWnh"}, {"n"})
+        self.assert_worst_values_agree(report)
+
+    def test_hints_use_the_course_gate_names_and_packing(self):
+        report = self.report_of("dlfs2", "lstm_gate_blocks_ifg", ["LSTM.forward"])
+        hints = {c.hint for c in report.checks if c.hint}
+        self.assertIn("matches an LSTM that reads its 4H blocks as [i, f, g, o]; the book "
+                      "packs them as [f, g, i, o]", hints)
+
+
 class CorrectRewritesPass(unittest.TestCase):
     @parameterized.expand([(f"{api}__{name}", api, old, new, module)
                            for api, name, old, new, module in course_mutants.CORRECT])
