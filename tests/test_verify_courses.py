@@ -166,6 +166,46 @@ class CorrectRewritesPass(unittest.TestCase):
         self.assertTrue(report.ok, failures(report))
 
 
+class OptionalParts(unittest.TestCase):
+    def test_an_untouched_dlai_backward_template_is_not_applicable(self):
+        source = (REFS / "dlai" / "rnn_step_by_step.py").read_text(encoding="utf-8")
+        template = ('def rnn_cell_backward(da_next, cache):\n'
+                    '    (a_next, a_prev, xt, parameters) = cache\n'
+                    '    dtanh = None\n    dxt = None\n    dWax = None\n    da_prev = None\n'
+                    '    dWaa = None\n    dba = None\n'
+                    '    gradients = {"dxt": dxt, "da_prev": da_prev, "dWax": dWax, '
+                    '"dWaa": dWaa, "dba": dba}\n    return gradients\n\n\n')
+        start = source.index("def rnn_cell_backward")
+        end = source.index("def rnn_backward")
+        with tempfile.TemporaryDirectory() as directory:
+            path = Path(directory) / "student.py"
+            path.write_text(source[:start] + template + source[end:], encoding="utf-8")
+            report = check(path, only=["rnn_step"])
+        self.assertTrue(report.ok, failures(report))
+        (backward,) = [f for f in report.functions if f.name == "rnn_cell_backward"]
+        self.assertEqual(backward.status, SKIPPED)
+        self.assertIn("not implemented yet", backward.note)
+
+    def test_the_untouched_notebook_template_is_not_applicable_before_it_runs(self):
+        template = ('def rnn_backward(da, caches):\n'
+                    '    ### START CODE HERE ###\n'
+                    '    # Retrieve values from the first cache (t=1) of caches (≈2 lines)\n'
+                    '    (caches, x) = None\n    (a1, a0, x1, parameters) = None\n'
+                    '    dx = None\n    ### END CODE HERE ###\n'
+                    '    gradients = {"dx": dx}\n    return gradients\n')
+        source = (REFS / "dlai" / "rnn_step_by_step.py").read_text(encoding="utf-8")
+        start = source.index("def rnn_backward")
+        end = source.index("def lstm_cell_forward")
+        with tempfile.TemporaryDirectory() as directory:
+            path = Path(directory) / "student.py"
+            path.write_text(source[:start] + template + "\n\n" + source[end:],
+                            encoding="utf-8")
+            report = check(path, only=["rnn"])
+        self.assertTrue(report.ok, failures(report))
+        self.assertEqual(report.status("rnn_backward"), SKIPPED)
+        self.assertEqual(report.status("rnn_forward"), PASS)
+
+
 class Notebooks(unittest.TestCase):
     def write(self, directory, cells):
         notebook = nbformat.v4.new_notebook()
