@@ -378,7 +378,7 @@ EECS498 = [
 ROWS = {"dlai": DLAI, "dlfs2": DLFS2, "mytorch": MYTORCH, "eecs498": EECS498}
 
 # Correct rewrites the way other students write the same thing: each must still PASS.
-# (api, name, old, new, module or None)
+# (api, name, old, new, module or None); old and new may be tuples of several edits.
 CORRECT = [
     ("dlai", "dba_reshaped", "dba = np.sum(dtanh, axis=1, keepdims=True)",
      "dba = dtanh.sum(axis=1).reshape(-1, 1)", None),
@@ -437,4 +437,20 @@ CORRECT = [
      "        prev_h, step_cache = rnn_step_forward(x[:, t, :], prev_h, Wx, Wh, b)\n"
      "        hs.append(prev_h)\n        cache.append(step_cache)\n"
      "    h = torch.stack(hs, dim=1)\n", None),
+    ("eecs498", "lstm_as_a_module_newer_years",
+     ("def lstm_step_forward(x, prev_h, prev_c, Wx, Wh, b, attn=None, Wattn=None):",
+      "lstm_step_forward(x[:, t, :], prev_h, prev_c, Wx, Wh, b)",
+      "def lstm_forward(x, h0, Wx, Wh, b):"),
+     ("def _step(x, prev_h, prev_c, Wx, Wh, b, attn=None, Wattn=None):",
+      "_step(x[:, t, :], prev_h, prev_c, Wx, Wh, b)",
+      "class LSTM(nn.Module):\n"
+      "    def __init__(self, input_dim, hidden_dim):\n        super().__init__()\n"
+      "        self.Wx = nn.Parameter(torch.randn(input_dim, 4 * hidden_dim))\n"
+      "        self.Wh = nn.Parameter(torch.randn(hidden_dim, 4 * hidden_dim))\n"
+      "        self.b = nn.Parameter(torch.zeros(4 * hidden_dim))\n\n"
+      "    def step_forward(self, x, prev_h, prev_c):\n"
+      "        return _step(x, prev_h, prev_c, self.Wx, self.Wh, self.b)\n\n"
+      "    def forward(self, x, h0):\n"
+      "        return _sequence(x, h0, self.Wx, self.Wh, self.b)\n\n\n"
+      "def _sequence(x, h0, Wx, Wh, b):"), None),
 ]

@@ -159,11 +159,21 @@ class CorrectRewritesPass(unittest.TestCase):
     @parameterized.expand([(f"{api}__{name}", api, old, new, module)
                            for api, name, old, new, module in course_mutants.CORRECT])
     def test_passes(self, _, api, old, new, module):
-        variant = mutants.Mutant(api, "correct", "", None, old, new, module)
+        edits = list(zip(old, new, strict=True)) if isinstance(old, tuple) else [(old, new)]
+        variant = mutants.Mutant(api, "correct", "", None, *edits[0], module)
         with tempfile.TemporaryDirectory() as directory:
             path = mutants.build(variant, Path(directory))
+            text = path.read_text(encoding="utf-8")
+            for before, after in edits[1:]:
+                self.assertEqual(text.count(before), 1, before)
+                text = text.replace(before, after)
+            path.write_text(text, encoding="utf-8")
             report = check(path, api=api, golden=False)
         self.assertTrue(report.ok, failures(report))
+        self.assertEqual(report.api, api)
+        # really checked, not n/a (a GRUCell file has no RNNCell)
+        self.assertLessEqual({f.name for f in report.functions if f.status == SKIPPED},
+                             {"RNNCell.forward", "RNNCell.backward"})
 
 
 class OptionalParts(unittest.TestCase):

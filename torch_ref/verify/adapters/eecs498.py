@@ -7,6 +7,7 @@ cs231n's names, signatures and return tuples, on torch tensors::
     h, cache = rnn_forward(x, h0, Wx, Wh, b);  rnn_backward(dh, cache)
     next_h, next_c = lstm_step_forward(x, prev_h, prev_c, Wx, Wh, b)   # autograd
     h = lstm_forward(x, h0, Wx, Wh, b)                              # c0 = 0; autograd
+    LSTM(D, H).step_forward(x, prev_h, prev_c); .forward(x, h0)     # newer years
     out = WordEmbedding(V, D).forward(x)                            # W_embed; autograd
     loss = temporal_softmax_loss(x, y, ignore_index=None)           # autograd
 
@@ -71,6 +72,15 @@ class Eecs498Adapter(Adapter):
                    "the backward gets its cache",
                    "third call; the forward is called again with other inputs before "
                    "the backward gets its cache")
+
+    def __init__(self, module, guard=None):
+        super().__init__(module, guard)
+        if not callable(getattr(module, "lstm_step_forward", None)) and callable(
+                getattr(getattr(module, "LSTM", None), "step_forward", None)):
+            # newer years: class LSTM(nn.Module) with parameters Wx, Wh, b
+            self.BINDINGS = {**self.BINDINGS, "lstm_step_forward": "LSTM.step_forward",
+                             "lstm_step_backward": "LSTM.step_forward",
+                             "lstm_forward": "LSTM.forward", "lstm_backward": "LSTM.forward"}
 
     def present(self, user_function: str) -> bool:
         if "." in user_function:
@@ -149,17 +159,36 @@ class Eecs498Adapter(Adapter):
         return result[0] if len(result) == 1 else result
 
     def _lstm_step(self, x, prev_h, prev_c, Wx, Wh, b):
-        fn = self.module.lstm_step_forward
-        outputs, handle = self._through_autograd("lstm_step_forward", fn,
+        user = self.BINDINGS["lstm_step_forward"]
+        if user == "LSTM.step_forward":
+            return self._lstm_module(user, "step_forward", (x, prev_h, prev_c), (Wx, Wh, b),
+                                     ("next_h", "next_c"))
+        outputs, handle = self._through_autograd(user, self.module.lstm_step_forward,
                                                  (x, prev_h, prev_c, Wx, Wh, b),
                                                  (True,) * 6, ("next_h", "next_c"))
         return (*outputs, handle)
 
     def _lstm(self, x, h0, Wx, Wh, b):
-        fn = self.module.lstm_forward
-        outputs, handle = self._through_autograd("lstm_forward", fn, (x, h0, Wx, Wh, b),
-                                                 (True,) * 5, ("h",))
+        user = self.BINDINGS["lstm_forward"]
+        if user == "LSTM.forward":
+            return self._lstm_module(user, "forward", (x, h0), (Wx, Wh, b), ("h",))
+        outputs, handle = self._through_autograd(user, self.module.lstm_forward,
+                                                 (x, h0, Wx, Wh, b), (True,) * 5, ("h",))
         return outputs[0], handle
+
+    def _lstm_module(self, user, method, arrays, weights, names):
+        """``LSTM(D, H)`` given ``weights`` as its parameters ``Wx``, ``Wh``, ``b``."""
+        import torch
+
+        layer = self.construct(user, self.module.LSTM, weights[0].shape[0],
+                               weights[1].shape[0])
+        params = [torch.nn.Parameter(torch.tensor(np.array(w, copy=True))) for w in weights]
+        for name, param in zip(("Wx", "Wh", "b"), params, strict=True):
+            self.call(user, setattr, layer, name, param)
+        bound = getattr(layer, method)
+        outputs, (_, tensors, leaves) = self._through_autograd(
+            user, bound, arrays, (True,) * len(arrays), names)
+        return (*outputs, (user, tensors, leaves + params))
 
     def _embedding(self, x, W):
         import torch
