@@ -684,6 +684,7 @@ def verify_adapter(adapter, only=None, seed: int = 0, dtypes=("float64", "float3
     Raises :class:`UsageError` for an unknown ``--only`` name.
     """
     from torch_ref.catalog import CATALOG
+    from torch_ref.verify.adapters.course import course_names
 
     start = time.perf_counter()
     candidates = {n: c for n, c in CATALOG.items()
@@ -704,7 +705,7 @@ def verify_adapter(adapter, only=None, seed: int = 0, dtypes=("float64", "float3
     with single_threaded_torch(), _caller_random_state():
         checks = _run_components(adapter, api, components, seeds, dtypes, reuse, golden,
                                  strict_dtype)
-    adapter.course_names(checks)
+    course_names(adapter, checks)
     results = function_results(adapter, components, checks)
     return Report(target, adapter.name, results, checks, seeds, tuple(dtypes),
                   adapter.guard.timeout, time.perf_counter() - start,

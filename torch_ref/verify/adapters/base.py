@@ -221,37 +221,11 @@ class Adapter:
                 seen.setdefault(user, functional in self.OPTIONAL)
         return list(seen.items())
 
-    def course_names(self, checks) -> None:
-        """Rename the tensors and gate blocks of ``checks`` the way the course names them."""
-        from torch_ref.verify.adapters.course import locate
-
-        for check in checks:
-            names = self.TENSORS.get(check.component, {})
-            tensor, space, rest = check.tensor.partition(" ")
-            gate = self.GATES.get(check.gate, check.gate) if check.gate else None
-            if tensor in names:
-                name, view = (names[tensor], None) if isinstance(names[tensor], str) \
-                    else names[tensor]
-                check.tensor = name.format(gate=gate or "*") + space + rest
-                found = None
-                if view is not None and all(v is not None for v in (
-                        check.worst_index, check.actual, check.expected)):
-                    found = locate(view, check.actual, check.expected, check.worst_index,
-                                   check.gate)
-                if found is not None:
-                    check.actual, check.expected, check.worst_index = found
-            check.gate = gate
-            if check.hint:
-                check.hint = self.course_hint(check.hint)
-
     def course_hint(self, hint: str) -> str:
-        """A hint in the course's words: gate blocks by the course's names (``GATES``)."""
-        import re
+        """A hint in the course's words (default: gate blocks by ``GATES`` names)."""
+        from torch_ref.verify.adapters.course import gate_names_in
 
-        def rename(match):
-            letters = [self.GATES.get(g, g) for g in match.group(2).split(", ")]
-            return match.group(1) + ", ".join(letters)
-        return re.sub(r"(gate block\(s\) |through gate )([a-z](?:, [a-z])*)", rename, hint)
+        return gate_names_in(hint, self.GATES)
 
     def keeps(self, component, case) -> bool:
         """Whether ``case`` is one the course's own template handles (default: all)."""

@@ -1,6 +1,8 @@
 """Helpers the course adapters share (no adapter lives here)."""
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
 # NumPy keeps freed data buffers under 1 KiB and hands them back to the next request
@@ -67,3 +69,34 @@ def locate(view, actual, expected, index, gate):
         return view(actual, gate), view(expected, gate), tuple(int(i) for i in where[0])
     except (ValueError, IndexError, StopIteration):  # a shape the view does not know
         return None
+
+
+def course_names(adapter, checks) -> None:
+    """Rename the tensors, gate blocks and hints of ``checks`` the way the course of
+    ``adapter`` names them (its ``TENSORS``, ``GATES`` and ``course_hint``); a tensor with
+    a view also gets its worst index and the values there in the course's layout."""
+    for check in checks:
+        names = adapter.TENSORS.get(check.component, {})
+        tensor, space, rest = check.tensor.partition(" ")
+        gate = adapter.GATES.get(check.gate, check.gate) if check.gate else None
+        if tensor in names:
+            name, view = (names[tensor], None) if isinstance(names[tensor], str) \
+                else names[tensor]
+            check.tensor = name.format(gate=gate or "*") + space + rest
+            found = None
+            if view is not None and all(v is not None for v in (
+                    check.worst_index, check.actual, check.expected)):
+                found = locate(view, check.actual, check.expected, check.worst_index,
+                               check.gate)
+            if found is not None:
+                check.actual, check.expected, check.worst_index = found
+        check.gate = gate
+        if check.hint:
+            check.hint = adapter.course_hint(check.hint)
+
+
+def gate_names_in(hint: str, gates: dict) -> str:
+    """``hint`` with the gate letters of "gate block(s) g" and "through gate g" renamed."""
+    def rename(match):
+        return match.group(1) + ", ".join(gates.get(g, g) for g in match.group(2).split(", "))
+    return re.sub(r"(gate block\(s\) |through gate )([a-z](?:, [a-z])*)", rename, hint)
