@@ -232,7 +232,8 @@ class Notebooks(unittest.TestCase):
                  NOTEBOOK_CELL,
                  "raise SystemExit('a test cell ran')",
                  "for epoch in range(10**9):\n    pass",
-                 "%%bash\nexit 1"]
+                 "%%bash\nexit 1",
+                 "np.dot?"]
         with tempfile.TemporaryDirectory() as directory:
             report = check(self.write(directory, cells), only=["rnn_cell_forward"])
         self.assertEqual(report.api, "dlai")

@@ -3,7 +3,8 @@
 Only what defines the student's code is run: from each code cell, in order, its
 imports and its top-level ``def`` and ``class`` statements (with their decorators).
 Test cells, training loops, prints, assignments, shell (``!``) and magic (``%``, ``%%``)
-lines are never run. Each cell is compiled under the file name ``work.ipynb [cell 3]``
+lines are never run (a cell that does not parse and defines nothing, IPython's ``np.dot?``,
+is skipped). Each cell is compiled under the file name ``work.ipynb [cell 3]``
 with its own line numbers, so an error anywhere, at load or while checking, points at
 the cell and the line in it. An import of a module that cannot be found (the course's
 ``public_tests``) is skipped; what then goes undefined fails where it is used.
@@ -60,6 +61,12 @@ def _without_shell_lines(source: str) -> str:
     return "\n".join("" if line.lstrip().startswith(("!", "%")) else line for line in lines)
 
 
+def _defines(source: str) -> bool:
+    """Whether a cell has a ``def`` or ``class`` statement (or an import) at its top level."""
+    return any(line.startswith(("def ", "class ", "async def ", "@", "import ", "from "))
+               for line in source.splitlines())
+
+
 def definitions(path: str):
     """``[(cell number, label, code object), ...]``: the kept statements of each cell.
 
@@ -76,6 +83,8 @@ def definitions(path: str):
         try:
             tree = ast.parse(source, filename=label)
         except SyntaxError as exc:
+            if not _defines(source):  # IPython-only syntax (``np.dot?``) in a test cell
+                continue
             raise ModuleLoadError(_describe_syntax_error(exc)) from None
         for node in tree.body:
             if isinstance(node, _KEPT):
