@@ -318,6 +318,23 @@ class AutoDetection(unittest.TestCase):
         self.assertEqual(report.status("rnn_cell_forward"), "ERROR")
 
 
+class HandoutHelpers(unittest.TestCase):
+    def test_the_handouts_own_activation_wins(self):
+        """A handout shipping its own nn/activation.py (here a broken Tanh) uses it."""
+        with tempfile.TemporaryDirectory() as directory:
+            root = Path(directory) / "HW3P1"
+            (root / "mytorch" / "nn").mkdir(parents=True)
+            (root / "mytorch" / "rnn_cell.py").write_text(
+                (REFS / "mytorch" / "mytorch" / "rnn_cell.py").read_text(encoding="utf-8"),
+                encoding="utf-8")
+            (root / "mytorch" / "nn" / "activation.py").write_text(
+                "class Tanh:\n    def forward(self, z):\n        return z\n"
+                "    def backward(self, state=None):\n        return 1 - state * state\n",
+                encoding="utf-8")
+            report = check(root, only=["RNNCell.forward"])
+        self.assertEqual(report.status("RNNCell.forward"), "FAIL")
+
+
 class CommandLine(unittest.TestCase):
     def test_notebook_by_default_api_with_json(self):
         with tempfile.TemporaryDirectory() as directory:

@@ -3,7 +3,9 @@
 One directory per API (``dlai/rnn_utils.py``, ``dlfs2/common/``, ``mytorch/activation.py``
 ...). :func:`course_helpers` appends those directories to the *end* of ``sys.path`` while
 one module is checked, so the student's own copy, next to the module, always wins, and
-forgets every helper module imported from them afterwards.
+forgets every helper module imported from them afterwards. The helper packages
+(``common``, ``nn``, ``mytorch``) are namespace packages: a student's own directory of
+the same name stays visible, its files first.
 """
 from __future__ import annotations
 
@@ -32,7 +34,19 @@ def course_helpers(apis):
             if d in sys.path:
                 sys.path.remove(d)
         prefixes = tuple(d + os.sep for d in added)
-        for name, module in list(sys.modules.items()):
-            where = getattr(module, "__file__", None) or ""
-            if prefixes and where.startswith(prefixes):
+        if prefixes:
+            for name in [n for n, m in list(sys.modules.items()) if _from(m, prefixes)]:
                 del sys.modules[name]
+
+
+def _from(module, prefixes) -> bool:
+    """Whether ``module`` was loaded from under ``prefixes`` (a namespace package, which
+    has no ``__file__``, by its ``__path__``)."""
+    places = [getattr(module, "__file__", None) or ""]
+    path = getattr(module, "__path__", None)
+    if isinstance(path, list) or type(path).__name__ == "_NamespacePath":
+        try:
+            places += list(path)
+        except KeyError:  # a namespace path whose parent module is gone
+            pass
+    return any(str(p).startswith(prefixes) for p in places)
