@@ -9,8 +9,9 @@ that), weights read from the notebook's test globals, softmax over the wrong axi
 assigned instead of accumulated over time, ``self.grads`` replaced instead of written
 into, gate blocks out of order, the mean loss divided by the wrong count; for mytorch
 summed instead of averaged gradients, assigned instead of accumulated ones, the
-activation's stale state; for EECS 498 outputs in the default float dtype, detached
-tensors and the loss averaged instead of summed over time.
+activation's stale state; for EECS 498 detached tensors and the loss averaged instead of
+summed over time. Hazards with right values (an argument changed in place, a float32
+output) are a table of their own: they must warn.
 """
 
 # api -> (directory under reference_solutions, module file inside it)
@@ -260,9 +261,6 @@ MYTORCH = [
      "dh_prev_t = dz @ self.W_hh", "dh_prev_t = dz @ self.W_hh.T"),
     ("backward_dx_transposed_weights", "RNNCell.backward", None,
      "dx = dz @ self.W_ih", "dx = dz @ self.W_ih.T"),
-    ("backward_modifies_delta", "RNNCell.backward", "delta (argument)",
-     "dz = delta * self.activation.backward(state=h_t)",
-     "delta *= self.activation.backward(state=h_t)\n        dz = delta"),
     ("backward_three_values", "RNNCell.backward", None,
      "return dx, dh_prev_t", "return dx, dh_prev_t, self.dW_ih"),
     ("backward_no_return", "RNNCell.backward", None,
@@ -325,14 +323,13 @@ EECS498 = [
      "dprev_h = torch.mm(dtanh, Wh.t())", "dprev_h = torch.mm(dtanh, Wh)"),
     ("rnn_step_backward_dx_without_tanh", "rnn_step_backward", "dx",
      "dx = torch.mm(dtanh, Wx.t())", "dx = torch.mm(dnext_h, Wx.t())"),
+    ("rnn_step_backward_dWx_without_tanh", "rnn_step_backward", "dWx",
+     "dWx = torch.mm(x.t(), dtanh)", "dWx = torch.mm(x.t(), dnext_h)"),
     ("rnn_step_cache_not_kept", "rnn_step_backward", None,
      "cache = (x, prev_h, Wx, Wh, next_h)", "cache = None"),
     ("rnn_forward_h0_every_step", "rnn_forward", "h",
      "rnn_step_forward(x[:, t, :], prev_h, Wx, Wh, b)",
      "rnn_step_forward(x[:, t, :], h0, Wx, Wh, b)"),
-    ("rnn_forward_default_dtype", "rnn_forward", "h",
-     "h = torch.zeros((N, T, H), dtype=x.dtype, device=x.device)",
-     "h = torch.zeros((N, T, H), device=x.device)"),
     ("rnn_forward_skips_last_step", "rnn_forward", "h",
      "    for t in range(T):\n        prev_h, step_cache",
      "    for t in range(T - 1):\n        prev_h, step_cache"),
@@ -342,11 +339,9 @@ EECS498 = [
     ("rnn_backward_dWx_assigned", "rnn_backward", "dWx", "dWx += dWx_t", "dWx = dWx_t"),
     ("rnn_backward_dh0_of_first_step", "rnn_backward", "dh0",
      "dh0 = dprev_h", "dh0 = dh[:, 0, :]"),
-    ("rnn_backward_modifies_dh", "rnn_backward", "dh (argument)",
-     "dx_t, dprev_h, dWx_t, dWh_t, db_t = rnn_step_backward(dh[:, t, :] + dprev_h, cache[t])",
-     "dh[:, t, :] += dprev_h\n"
-     "        dx_t, dprev_h, dWx_t, dWh_t, db_t = rnn_step_backward(dh[:, t, :], cache[t])"),
     ("rnn_backward_db_averaged_over_time", "rnn_backward", "db", "db += db_t", "db += db_t / T"),
+    ("rnn_backward_skips_t0", "rnn_backward", "dx",
+     "for t in reversed(range(T)):", "for t in reversed(range(1, T)):"),
     ("lstm_step_gates_ifgo", "lstm_step_forward", "next_h",
      "o = torch.sigmoid(a[:, 2 * H:3 * H])\n    g = torch.tanh(a[:, 3 * H:])",
      "g = torch.tanh(a[:, 2 * H:3 * H])\n    o = torch.sigmoid(a[:, 3 * H:])"),
@@ -355,6 +350,8 @@ EECS498 = [
     ("lstm_step_no_bias", "lstm_step_forward", "next_h",
      "a = torch.mm(x, Wx) + torch.mm(prev_h, Wh) + b\n",
      "a = torch.mm(x, Wx) + torch.mm(prev_h, Wh)\n"),
+    ("lstm_step_forget_gate_on_prev_h", "lstm_step_forward", "next_c",
+     "next_c = f * prev_c + i * g", "next_c = f * prev_h + i * g"),
     ("lstm_step_cell_detached", "lstm_step_forward", "dx",
      "next_c = f * prev_c + i * g", "next_c = (f * prev_c + i * g).detach()"),
     ("lstm_forward_c_not_carried", "lstm_forward", "h",
@@ -376,6 +373,22 @@ EECS498 = [
 ]
 
 ROWS = {"dlai": DLAI, "dlfs2": DLFS2, "mytorch": MYTORCH, "eecs498": EECS498}
+
+# Hazards with right values: each must warn (of the kind named), and fail under --strict.
+# (api, name, function, tensor, warning kind, old, new)
+HAZARDS = [
+    ("mytorch", "backward_modifies_delta", "RNNCell.backward", "delta (argument)",
+     "argument-modified", "dz = delta * self.activation.backward(state=h_t)",
+     "delta *= self.activation.backward(state=h_t)\n        dz = delta"),
+    ("eecs498", "rnn_forward_default_dtype", "rnn_forward", "h", "dtype",
+     "h = torch.zeros((N, T, H), dtype=x.dtype, device=x.device)",
+     "h = torch.zeros((N, T, H), device=x.device)"),
+    ("eecs498", "rnn_backward_modifies_dh", "rnn_backward", "dh (argument)",
+     "argument-modified",
+     "dx_t, dprev_h, dWx_t, dWh_t, db_t = rnn_step_backward(dh[:, t, :] + dprev_h, cache[t])",
+     "dh[:, t, :] += dprev_h\n"
+     "        dx_t, dprev_h, dWx_t, dWh_t, db_t = rnn_step_backward(dh[:, t, :], cache[t])"),
+]
 
 # Correct rewrites the way other students write the same thing: each must still PASS.
 # (api, name, old, new, module or None); old and new may be tuples of several edits.

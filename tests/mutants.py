@@ -498,6 +498,8 @@ MODULES.update(course_mutants.MODULES)
 COURSES = [Mutant(api, *row[:5], module=row[5] if len(row) > 5 else None)
            for api, rows in course_mutants.ROWS.items() for row in rows]
 MUTANTS = MUTANTS + COURSES
+HAZARDS = HAZARDS + [Mutant(api, name, function, tensor, old, new, kind)
+                     for api, name, function, tensor, kind, old, new in course_mutants.HAZARDS]
 
 # every edit of the table, for the checks on the table itself
 ALL = MUTANTS + HAZARDS

@@ -3,8 +3,7 @@
 Module-level functions with the signatures of ``numpy_rnn.functional``:
 ``rnn_step_forward(x, prev_h, Wx, Wh, b) -> (next_h, cache)`` ... through
 ``temporal_softmax_loss(x, y, mask) -> (loss, dx)``. ``affine_forward``,
-``affine_backward``, ``mse_loss`` and the GRU functions (``gru_step_forward(x, prev_h,
-Wx, Wh, bx, bh, reset_after=True)`` ...) are not part of that API: checked when the
+``affine_backward`` and ``mse_loss`` are not part of that API: checked when the
 module defines them, reported as not applicable otherwise.
 
 Reuse here means: another forward call with other inputs is made between a
@@ -19,8 +18,7 @@ _REQUIRED = ("rnn_step_forward", "rnn_step_backward", "rnn_forward", "rnn_backwa
              "word_embedding_forward", "word_embedding_backward", "sigmoid",
              "lstm_step_forward", "lstm_step_backward", "lstm_forward", "lstm_backward",
              "temporal_affine_forward", "temporal_affine_backward", "temporal_softmax_loss")
-_OPTIONAL = ("affine_forward", "affine_backward", "mse_loss", "gru_step_forward",
-             "gru_step_backward", "gru_forward", "gru_backward")
+_OPTIONAL = ("affine_forward", "affine_backward", "mse_loss")
 
 
 class Cs231nAdapter(Adapter):
@@ -50,10 +48,9 @@ class Cs231nAdapter(Adapter):
         names = FUNCTIONAL[functional][1]
         returns_cache = names[-1] == "cache"
 
-        def run(*args, **options):  # options: the component's (reset_after=False)
-            result = self.values(functional, fn, self.call(functional, fn, *args, **options),
-                                 names)
+        def run(*args):
+            result = self.values(functional, fn, self.call(functional, fn, *args), names)
             if returns_cache:
-                self.decoy(lambda *a: self.call(functional, fn, *a, **options), *args)
+                self.decoy(lambda *a: self.call(functional, fn, *a), *args)
             return result
         return run

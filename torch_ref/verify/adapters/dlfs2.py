@@ -16,10 +16,10 @@ constructor, keeps them in ``self.params`` and writes its gradients into
 
 The book computes in float32 (``np.empty(..., dtype='f')``), so only float32 is
 checked. The mean loss of ``TimeSoftmaxWithLoss`` is turned into the catalog's sum
-over time / N. Logits of ±1e3 and batches whose every label is ignored are not given to
-it: the book's ``log(softmax)`` does not survive the first, its mean is undefined for
-the second. Reuse: the same layer again, its weights overwritten in place the way the
-book's optimisers update ``params``.
+over time / N. Logits spread beyond exp's range and batches whose every label is
+ignored are not given to it: the book's ``log(softmax)`` does not survive the first, its
+mean is undefined for the second. Reuse: the same layer again, its weights overwritten
+in place the way the book's optimisers update ``params``.
 """
 from __future__ import annotations
 
@@ -100,8 +100,9 @@ class Dlfs2Adapter(ClassAdapter):
     def keeps(self, component, case) -> bool:
         if component.name != "temporal_softmax_loss":
             return True
-        # the book's loss is a mean over the labels kept: undefined when none is
-        return case.label != "large logits" and bool(np.any(case.inputs["mask"]))
+        # the book's log(softmax) does not survive logits spread beyond exp's range, and
+        # its loss is a mean over the labels kept: undefined when none is
+        return case.label != "spread beyond exp" and bool(np.any(case.inputs["mask"]))
 
     def implement(self, functional: str):
         user = self.user_functions_of(functional)[0]

@@ -3,7 +3,6 @@
 Every layer holds ``params`` and ``grads`` lists; ``backward`` writes ``grads[i][...]``.
 """
 import numpy as np
-
 from common.functions import cross_entropy_error, sigmoid, softmax
 
 
