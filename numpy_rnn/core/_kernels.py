@@ -223,21 +223,19 @@ def _gru_blend(gates, h, h_out):
     h_out += n
 
 
-def _gru_blend_backward(dh, gates, h, da, dprev, scratch):
+def _gru_blend_backward(dh, gates, h, dz, dn, dprev, scratch):
     """Backward of :func:`_gru_blend` and of the candidate's tanh.
 
-    Writes the gradients of the ``z`` and ``n`` pre-activations into ``da``'s
-    blocks and ``dh * z`` (the direct path to ``h``) into ``dprev``.
+    dz, dn: (N, H) receive the gradients of ``z`` (before its sigmoid's derivative)
+            and of the candidate's pre-activation.
+    dprev:  (N, H) receives ``dh * z``, the direct path to ``h``.
     """
     H = h.shape[1]
     z, n = gates[:, H:2 * H], gates[:, 2 * H:]
-    dz, dn = da[:, H:2 * H], da[:, 2 * H:]
     np.subtract(h, n, out=dz)
     dz *= dh
-    np.subtract(1, z, out=scratch)
-    np.multiply(dh, scratch, out=dn)
-    scratch *= z  # sigmoid' = z (1 - z)
-    dz *= scratch
+    np.subtract(1, z, out=dn)
+    dn *= dh
     dn *= _one_minus_square(n, scratch)
     np.multiply(dh, z, out=dprev)
 
@@ -249,43 +247,40 @@ def _sigmoid_backward_into(grad, s, scratch):
     grad *= scratch
 
 
-def _gru_cell_backward(dh, gates, h, hn, da_x, da_h, dprev, scratch):
+def _gru_cell_backward(dh, gates, h, hn, da_h, dn, dprev, scratch):
     """Backward of :func:`_gru_cell` up to the matrix products, in place.
 
     dh:    (N, H) gradient of this step's output; gates: (N, 3H) ``r, z, n``;
            h: (N, H) previous hidden state; hn: (N, H) ``h Wh_n + bh_n``.
-    da_x:  (N, 3H) receives the gradient of ``x Wx + bx``.
-    da_h:  (N, 3H) receives the gradient of ``h Wh + bh`` (its n block is r times
-           da_x's).
+    da_h:  (N, 3H) receives the gradient of ``h Wh + bh``; its ``r, z`` blocks are
+           also those of ``x Wx + bx``.
+    dn:    (N, H) receives the n block of the gradient of ``x Wx + bx``.
     dprev: (N, H) receives the direct path ``dh * z``; the caller adds ``da_h Wh^T``.
+    scratch: (N, 2H) work space.
     """
     H = h.shape[1]
-    _gru_blend_backward(dh, gates, h, da_x, dprev, scratch)
-    r, dn = gates[:, :H], da_x[:, 2 * H:]
-    dr = da_x[:, :H]
-    np.multiply(dn, hn, out=dr)
-    _sigmoid_backward_into(dr, r, scratch)
-    da_h[:, :2 * H] = da_x[:, :2 * H]
-    np.multiply(dn, r, out=da_h[:, 2 * H:])
+    _gru_blend_backward(dh, gates, h, da_h[:, H:2 * H], dn, dprev, scratch[:, :H])
+    np.multiply(dn, hn, out=da_h[:, :H])
+    np.multiply(dn, gates[:, :H], out=da_h[:, 2 * H:])
+    _sigmoid_backward_into(da_h[:, :2 * H], gates[:, :2 * H], scratch)
 
 
 def _gru_cell_reset_before_backward(dh, gates, h, Wh, da, dprev, scratch, drh):
     """Backward of :func:`_gru_cell_reset_before` up to the matrix products, in place.
 
-    da:    (N, 3H) receives the gradient of the pre-activations (input and hidden
-           side alike, the biases are summed).
-    dprev: (N, H) receives every path to ``h`` except ``da_rz Wh_rz^T``, which
-           the caller adds.
-    drh:   (N, H) work space: the gradient of ``r * h``.
+    da:      (N, 3H) receives the gradient of the pre-activations (input and hidden
+             side alike: the biases are summed).
+    dprev:   (N, H) receives every path to ``h`` except ``da_rz Wh_rz^T``, which
+             the caller adds.
+    scratch: (N, 2H) work space; drh: (N, H) work space, the gradient of ``r * h``.
     """
     H = h.shape[1]
-    _gru_blend_backward(dh, gates, h, da, dprev, scratch)
-    r, dn = gates[:, :H], da[:, 2 * H:]
+    dn = da[:, 2 * H:]
+    _gru_blend_backward(dh, gates, h, da[:, H:2 * H], dn, dprev, scratch[:, :H])
     np.matmul(dn, Wh[:, 2 * H:].T, out=drh)
-    dr = da[:, :H]
-    np.multiply(drh, h, out=dr)
-    _sigmoid_backward_into(dr, r, scratch)
-    drh *= r
+    np.multiply(drh, h, out=da[:, :H])
+    _sigmoid_backward_into(da[:, :2 * H], gates[:, :2 * H], scratch)
+    drh *= gates[:, :H]
     dprev += drh
 
 

@@ -95,21 +95,22 @@ def gru_step_backward(dnext_h, cache):
     N, H = prev_h.shape
     chk = _backward_checker(fn, "gru_step_forward", {"N": N, "H": H}, gates.dtype)
     dnext_h = chk.float_array("dnext_h", dnext_h, ("N", "H"))
-    da = np.empty_like(gates)
+    da_h = np.empty_like(gates)  # gradient of the pre-activations, hidden side
     dprev_h = np.empty_like(prev_h)
-    scratch = np.empty_like(prev_h)
+    scratch = np.empty((N, 2 * H), dtype=gates.dtype)
     if reset_after:
-        da_h = np.empty_like(gates)
-        _gru_cell_backward(dnext_h, gates, prev_h, rec, da, da_h, dprev_h, scratch)
+        dn = np.empty_like(prev_h)
+        _gru_cell_backward(dnext_h, gates, prev_h, rec, da_h, dn, dprev_h, scratch)
         dprev_h += da_h @ Wh.T
         dWh = prev_h.T @ da_h
+        da_x = np.concatenate([da_h[:, :2 * H], dn], axis=1)
     else:
-        da_h = da
-        _gru_cell_reset_before_backward(dnext_h, gates, prev_h, Wh, da, dprev_h, scratch,
+        _gru_cell_reset_before_backward(dnext_h, gates, prev_h, Wh, da_h, dprev_h, scratch,
                                         np.empty_like(prev_h))
-        dprev_h += da[:, :2 * H] @ Wh[:, :2 * H].T
-        dWh = np.concatenate([prev_h.T @ da[:, :2 * H], rec.T @ da[:, 2 * H:]], axis=1)
-    return da @ Wx.T, dprev_h, x.T @ da, dWh, da.sum(axis=0), da_h.sum(axis=0)
+        dprev_h += da_h[:, :2 * H] @ Wh[:, :2 * H].T
+        dWh = np.concatenate([prev_h.T @ da_h[:, :2 * H], rec.T @ da_h[:, 2 * H:]], axis=1)
+        da_x = da_h
+    return da_x @ Wx.T, dprev_h, x.T @ da_x, dWh, da_x.sum(axis=0), da_h.sum(axis=0)
 
 
 def gru_forward(x, h0, Wx, Wh, bx, bh, reset_after=True):
@@ -172,37 +173,47 @@ def gru_backward(dh, cache):
     dtype = hs.dtype
     chk = _backward_checker(fn, "gru_forward", {"N": N, "T": T, "H": H}, dtype)
     dh = chk.float_array("dh", dh, ("N", "T", "H"))
-    da = np.empty((T, N, 3 * H), dtype=dtype)  # gradient of x Wx + bx
+    # gradient of the pre-activations, hidden side; with the reset gate applied
+    # after the product only the n block differs on the input side
+    da_h = np.empty((T, N, 3 * H), dtype=dtype)
     dnext = np.zeros((N, H), dtype=dtype)  # gradient reaching h_t from step t + 1
     dh_t = np.empty((N, H), dtype=dtype)
-    scratch = np.empty((N, H), dtype=dtype)
+    scratch = np.empty((N, 2 * H), dtype=dtype)
     back = np.empty((N, H), dtype=dtype)  # the hidden products' share of dnext
+    X = x_tm.reshape(T * N, D)
+    flat_h = da_h.reshape(T * N, 3 * H)
+    dWx = np.empty_like(Wx)
     if reset_after:
-        da_h = np.empty((T, N, 3 * H), dtype=dtype)  # gradient of h Wh + bh
+        dn = np.empty((T, N, H), dtype=dtype)  # n block of the input side
         WhT = Wh.T
         for t in range(T - 1, -1, -1):
             np.add(dh[:, t], dnext, out=dh_t)
-            _gru_cell_backward(dh_t, gates[t], hs[t], recs[t], da[t], da_h[t], dnext, scratch)
+            _gru_cell_backward(dh_t, gates[t], hs[t], recs[t], da_h[t], dn[t], dnext, scratch)
             np.matmul(da_h[t], WhT, out=back)
             dnext += back
-        flat_h = da_h.reshape(T * N, 3 * H)
         dWh = hs[:-1].reshape(T * N, H).T @ flat_h
+        flat_n = dn.reshape(T * N, H)
+        dWx[:, :2 * H] = X.T @ flat_h[:, :2 * H]
+        dWx[:, 2 * H:] = X.T @ flat_n
+        dbh = flat_h.sum(axis=0)
+        dbx = np.concatenate([dbh[:2 * H], flat_n.sum(axis=0)])
+        dx = flat_h[:, :2 * H] @ Wx[:, :2 * H].T
+        dx += flat_n @ Wx[:, 2 * H:].T
     else:
-        flat_h = da.reshape(T * N, 3 * H)
         Wh_rzT = Wh[:, :2 * H].T
         drh = np.empty((N, H), dtype=dtype)
         for t in range(T - 1, -1, -1):
             np.add(dh[:, t], dnext, out=dh_t)
-            _gru_cell_reset_before_backward(dh_t, gates[t], hs[t], Wh, da[t], dnext, scratch,
+            _gru_cell_reset_before_backward(dh_t, gates[t], hs[t], Wh, da_h[t], dnext, scratch,
                                             drh)
-            np.matmul(da[t, :, :2 * H], Wh_rzT, out=back)
+            np.matmul(da_h[t, :, :2 * H], Wh_rzT, out=back)
             dnext += back
         dWh = np.empty_like(Wh)
         dWh[:, :2 * H] = hs[:-1].reshape(T * N, H).T @ flat_h[:, :2 * H]
         dWh[:, 2 * H:] = recs.reshape(T * N, H).T @ flat_h[:, 2 * H:]
-    flat = da.reshape(T * N, 3 * H)
-    dWx = x_tm.reshape(T * N, D).T @ flat
-    dbx = flat.sum(axis=0)
-    dbh = flat_h.sum(axis=0)
-    dx = np.ascontiguousarray((flat @ Wx.T).reshape(T, N, D).swapaxes(0, 1))
+        dWx = X.T @ flat_h
+        dbh = flat_h.sum(axis=0)
+        dbx = dbh.copy()
+        dx = flat_h @ Wx.T
+    dx = np.ascontiguousarray(dx.reshape(T, N, D).swapaxes(0, 1))
     return dx, dnext, dWx, dWh, dbx, dbh
