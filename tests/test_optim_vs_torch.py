@@ -8,8 +8,9 @@ from parameterized import parameterized
 torch = pytest.importorskip("torch", reason="the reference optimisers need torch")
 
 from numpy_rnn.optim import SGD, Adam, clip_grad_norm  # noqa: E402
+from torch_ref.tolerances import OPTIMIZER  # noqa: E402
 
-TOL = {"float64": dict(rtol=1e-12, atol=1e-14), "float32": dict(rtol=1e-5, atol=1e-6)}
+TOL = {dtype: dict(rtol=rtol, atol=atol) for dtype, (rtol, atol) in OPTIMIZER.items()}
 SHAPES = {"W": (4, 3), "b": (3,), "v": (1,)}
 
 

@@ -17,14 +17,14 @@ import numpy as np
 import pytest
 from parameterized import parameterized
 
+from torch_ref import tolerances
 from torch_ref.compare import fixtures_cli, regression
 
 CATALOG = regression.catalog()
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "regression"
 COMPONENTS = [(name,) for name in CATALOG]
-# the relative change that must always be caught, by dtype
-REAL_CHANGE = {"float64": 1e-6, "float32": 1e-4}
+REAL_CHANGE = tolerances.REAL_CHANGE
 
 pytestmark = pytest.mark.regression
 

@@ -54,6 +54,8 @@ from typing import Callable
 
 import numpy as np
 
+from torch_ref.tolerances import BENCH_AGREEMENT as AGREEMENT
+
 DEFAULT_SIZES = ((64, 64, 128, 256), (30, 50, 15, 100))
 QUICK_SIZES = ((30, 50, 15, 100),)
 DEFAULT_VOCAB = 5000
@@ -62,8 +64,6 @@ MIN_TIME = 0.5  # seconds of timed runs per side that a fast row aims for
 MAX_RUNS = 50
 COMPONENTS = ("gemm", "rnn", "lstm", "rnn_step", "lstm_step", "word_embedding",
               "word_embedding_backward", "temporal_affine", "temporal_softmax_loss")
-# normwise relative difference allowed between the two sides' results
-AGREEMENT = {"float64": 1e-9, "float32": 1e-4}
 _NAMED_SIZES = ("N", "T", "D", "H")
 
 

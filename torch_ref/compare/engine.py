@@ -23,10 +23,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from torch_ref.layout import CELLS
+from torch_ref.tolerances import TORCH as TOLERANCE  # noqa: F401 (re-exported)
+from torch_ref.tolerances import against_torch
 from torch_ref.verify.loader import FunctionTimeout, describe_exception, user_location
-
-# (rtol, atol) by dtype: an element passes when |actual - expected| <= atol + rtol*|expected|
-TOLERANCE = {"float64": (1e-7, 1e-9), "float32": (1e-4, 1e-5)}
 
 PASS, FAIL, ERROR, WARN = "PASS", "FAIL", "ERROR", "WARN"
 # what a WARN is about, in report order
@@ -94,7 +93,7 @@ class TensorCheck:
 
 
 def tolerance(component, dtype: str):
-    return component.tolerance.get(dtype, TOLERANCE[dtype])
+    return against_torch(component, dtype)
 
 
 def array_errors(actual, expected, rtol: float, atol: float):

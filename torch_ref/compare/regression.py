@@ -45,9 +45,7 @@ from pathlib import Path
 import numpy as np
 
 from torch_ref.compare.engine import array_errors
-
-# (rtol, atol) by dtype; see the module docstring for why these numbers.
-REGRESSION_TOLERANCE = {"float64": (1e-10, 1e-12), "float32": (1e-5, 1e-5)}
+from torch_ref.tolerances import REGRESSION as REGRESSION_TOLERANCE
 
 FORMAT = 1
 _INPUT, _UPSTREAM = "input:", "upstream:"
