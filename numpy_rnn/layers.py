@@ -29,36 +29,12 @@ class               params (shapes)           initialisation
 """
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 
 from numpy_rnn import functional as F
-from numpy_rnn.core.validation import FLOAT_DTYPES
+from numpy_rnn.core.validation import float_dtype, generator, positive_int
 
 __all__ = ["RNN", "LSTM", "WordEmbedding", "TemporalAffine", "Affine"]
-
-
-def _generator(rng) -> np.random.Generator:
-    if rng is None or isinstance(rng, numbers.Integral):
-        return np.random.default_rng(rng)
-    if isinstance(rng, np.random.Generator):
-        return rng
-    raise ValueError(f"rng must be None, an int seed or a numpy.random.Generator, "
-                     f"got {type(rng).__name__}")
-
-
-def _size(cls: str, name: str, value) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        raise ValueError(f"{cls}: {name} must be a positive integer, got {value!r}")
-    return int(value)
-
-
-def _float_dtype(cls: str, dtype) -> np.dtype:
-    dt = np.dtype(dtype)
-    if dt not in FLOAT_DTYPES:
-        raise ValueError(f"{cls}: dtype must be float32 or float64, got {dt}")
-    return dt
 
 
 def _scale(cls: str, value) -> float:
@@ -76,9 +52,9 @@ class _Layer:
 
     def __init__(self, shapes: dict, weights: tuple, init_scale, rng, dtype):
         cls = type(self).__name__
-        self.dtype = _float_dtype(cls, dtype)
+        self.dtype = float_dtype(dtype, cls)
         scale = _scale(cls, init_scale)
-        rng = _generator(rng)
+        rng = generator(rng, cls)
         self.params = {}
         for name, shape in shapes.items():
             if name in weights:
@@ -100,32 +76,51 @@ class _Layer:
 
 
 class _Recurrent(_Layer):
-    """A recurrent layer over whole sequences: ``Wx (D, gH)``, ``Wh (H, gH)``, ``b (gH,)``
-    with ``g`` gate blocks, run by a functional ``forward``/``backward`` pair."""
+    """A recurrent layer over whole sequences: ``Wx (D, gH)``, ``Wh (H, gH)`` and the
+    biases (each ``(gH,)``) with ``g`` gate blocks, run by the functional
+    ``forward``/``backward`` pair; ``step`` runs the one-timestep function."""
 
     gates = 1
+    biases = ("b",)
+    state_size = 1  # arrays a timestep carries: h (and c for the LSTM)
     _forward = staticmethod(F.rnn_forward)
     _backward = staticmethod(F.rnn_backward)
+    _step = staticmethod(F.rnn_step_forward)
 
     def __init__(self, input_dim, hidden_dim, init_scale=0.02, rng=None, dtype=np.float64):
         layer = type(self).__name__
-        D = self.input_dim = _size(layer, "input_dim", input_dim)
-        H = self.hidden_dim = _size(layer, "hidden_dim", hidden_dim)
+        D = self.input_dim = positive_int("input_dim", input_dim, layer)
+        H = self.hidden_dim = positive_int("hidden_dim", hidden_dim, layer)
         G = self.gates * H
-        super().__init__({"Wx": (D, G), "Wh": (H, G), "b": (G,)}, ("Wx", "Wh"),
-                         init_scale, rng, dtype)
+        super().__init__({"Wx": (D, G), "Wh": (H, G), **{b: (G,) for b in self.biases}},
+                         ("Wx", "Wh"), init_scale, rng, dtype)
+
+    def _weights(self) -> tuple:
+        return tuple(self.params[k] for k in ("Wx", "Wh", *self.biases))
+
+    def _options(self) -> dict:
+        """Keyword arguments of the functional pair beyond the arrays."""
+        return {}
 
     def forward(self, x, h0):
         """x: (N, T, D), h0: (N, H) -> h: (N, T, H)."""
-        p = self.params
-        h, self._cache = self._forward(x, h0, p["Wx"], p["Wh"], p["b"])
+        h, self._cache = self._forward(x, h0, *self._weights(), **self._options())
         return h
 
     def backward(self, dh):
-        """dh: (N, T, H) -> ``(dx (N, T, D), dh0 (N, H))``; fills grads Wx, Wh, b."""
-        dx, dh0, dWx, dWh, db = self._backward(dh, self._last_cache())
-        self.grads.update(Wx=dWx, Wh=dWh, b=db)
+        """dh: (N, T, H) -> ``(dx (N, T, D), dh0 (N, H))``; fills grads Wx, Wh and biases."""
+        dx, dh0, *grads = self._backward(dh, self._last_cache())
+        self.grads.update(zip(("Wx", "Wh", *self.biases), grads, strict=True))
         return dx, dh0
+
+    def initial_state(self, batch: int) -> tuple:
+        """Zero state for ``batch`` sequences: ``state_size`` arrays (N, H)."""
+        return tuple(np.zeros((batch, self.hidden_dim), dtype=self.dtype)
+                     for _ in range(self.state_size))
+
+    def step(self, x, state: tuple) -> tuple:
+        """One timestep, no cache kept: x (N, D) and the state (h, ...) -> the next state."""
+        return self._step(x, *state, *self._weights(), **self._options())[:-1]
 
 
 class RNN(_Recurrent):
@@ -145,8 +140,10 @@ class LSTM(_Recurrent):
     """
 
     gates = 4
+    state_size = 2
     _forward = staticmethod(F.lstm_forward)
     _backward = staticmethod(F.lstm_backward)
+    _step = staticmethod(F.lstm_step_forward)
 
 
 class WordEmbedding(_Layer):
@@ -157,8 +154,8 @@ class WordEmbedding(_Layer):
     """
 
     def __init__(self, vocab_size, embed_dim, init_scale=1.0, rng=None, dtype=np.float64):
-        V = self.vocab_size = _size("WordEmbedding", "vocab_size", vocab_size)
-        D = self.embed_dim = _size("WordEmbedding", "embed_dim", embed_dim)
+        V = self.vocab_size = positive_int("vocab_size", vocab_size, "WordEmbedding")
+        D = self.embed_dim = positive_int("embed_dim", embed_dim, "WordEmbedding")
         super().__init__({"W": (V, D)}, ("W",), init_scale, rng, dtype)
 
     def forward(self, x):
@@ -179,8 +176,8 @@ class _AffineLayer(_Layer):
 
     def __init__(self, input_dim, output_dim, init_scale=0.02, rng=None, dtype=np.float64):
         cls = type(self).__name__
-        D = self.input_dim = _size(cls, "input_dim", input_dim)
-        M = self.output_dim = _size(cls, "output_dim", output_dim)
+        D = self.input_dim = positive_int("input_dim", input_dim, cls)
+        M = self.output_dim = positive_int("output_dim", output_dim, cls)
         super().__init__({"W": (D, M), "b": (M,)}, ("W",), init_scale, rng, dtype)
 
     def forward(self, x):

@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["ArgChecker", "check_cache", "check_finite", "FLOAT_DTYPES"]
+__all__ = ["ArgChecker", "check_cache", "check_finite", "FLOAT_DTYPES", "positive_int",
+           "float_dtype", "generator"]
 
 FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
@@ -52,6 +53,45 @@ def check_finite(fn: str, name: str, arr: np.ndarray) -> None:
         return
     pos = _position(int(np.argmin(finite)), arr.shape)
     raise ValueError(f"{fn}: {name} must be finite, found {arr[pos]} at index {pos}")
+
+
+def _prefix(owner: str) -> str:
+    return f"{owner}: " if owner else ""
+
+
+def positive_int(name: str, value, owner: str = "") -> int:
+    """``value`` as an int >= 1; ``ValueError`` naming ``name`` (after ``owner``) otherwise.
+
+    Booleans are refused although Python counts them as integers.
+    """
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) \
+            or value < 1:
+        raise ValueError(f"{_prefix(owner)}{name} must be a positive integer, got {value!r}")
+    return int(value)
+
+
+def float_dtype(dtype, owner: str = "") -> np.dtype:
+    """``dtype`` as float32 or float64; ``ValueError`` for anything else."""
+    try:
+        dt = np.dtype(dtype)
+    except TypeError:
+        raise ValueError(f"{_prefix(owner)}dtype must be float32 or float64, "
+                         f"got {dtype!r}") from None
+    if dt not in FLOAT_DTYPES:
+        raise ValueError(f"{_prefix(owner)}dtype must be float32 or float64, got {dt}")
+    return dt
+
+
+def generator(rng, owner: str = "") -> np.random.Generator:
+    """``rng`` as a Generator: None (fresh entropy), an int seed, a SeedSequence or
+    a Generator; ``ValueError`` for anything else."""
+    if isinstance(rng, np.random.Generator):
+        return rng
+    if rng is None or isinstance(rng, np.random.SeedSequence) or (
+            isinstance(rng, (int, np.integer)) and not isinstance(rng, (bool, np.bool_))):
+        return np.random.default_rng(rng)
+    raise ValueError(f"{_prefix(owner)}rng must be None, an int seed or a "
+                     f"numpy.random.Generator, got {type(rng).__name__}")
 
 
 def check_cache(fn: str, cache, cache_type: type, producer: str) -> None:

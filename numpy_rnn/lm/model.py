@@ -30,14 +30,16 @@ from __future__ import annotations
 import numpy as np
 
 from numpy_rnn import functional as F
+from numpy_rnn.core.validation import float_dtype, generator, positive_int
 from numpy_rnn.layers import LSTM, RNN, TemporalAffine, WordEmbedding
 
 __all__ = ["CELLS", "LanguageModel", "RecurrentScorer"]
 
-CELLS = ("rnn", "lstm")
 INIT_SCALE = 0.02
 
+# cell name -> recurrent layer class; the command line and the checks offer every cell here
 _RECURRENT = {"rnn": RNN, "lstm": LSTM}
+CELLS = tuple(_RECURRENT)
 
 
 def _check_cell(cell: str) -> str:
@@ -46,25 +48,10 @@ def _check_cell(cell: str) -> str:
     return cell
 
 
-def _check_dtype(dtype) -> np.dtype:
-    dtype = np.dtype(dtype)
-    if dtype not in (np.float32, np.float64):
-        raise ValueError(f"dtype must be float32 or float64, got {dtype}")
-    return dtype
 
 
-def _check_size(name: str, value) -> int:
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) \
-            or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    return int(value)
 
 
-def _generator(rng) -> np.random.Generator:
-    """``rng`` as a Generator: None (fresh entropy), an int seed, or a Generator."""
-    if isinstance(rng, np.random.Generator):
-        return rng
-    return np.random.default_rng(rng)
 
 
 def _check_ids(name: str, ids, high: int, shape=None) -> np.ndarray:
@@ -169,11 +156,11 @@ class RecurrentScorer(_Composite):
 
     def __init__(self, input_dim, hidden_dim, cell="rnn", rng=None, dtype=np.float64):
         self.cell = _check_cell(cell)
-        self.dtype = _check_dtype(dtype)
-        self.input_dim = _check_size("input_dim", input_dim)
-        self.hidden_dim = _check_size("hidden_dim", hidden_dim)
+        self.dtype = float_dtype(dtype)
+        self.input_dim = positive_int("input_dim", input_dim)
+        self.hidden_dim = positive_int("hidden_dim", hidden_dim)
         self.rnn = _RECURRENT[cell](self.input_dim, self.hidden_dim, init_scale=INIT_SCALE,
-                                    rng=_generator(rng), dtype=self.dtype)
+                                    rng=generator(rng), dtype=self.dtype)
         self._build({"rnn": self.rnn})
 
     def forward(self, x, h0):
@@ -223,11 +210,11 @@ class LanguageModel(_Composite):
     def __init__(self, vocab_size, embed_dim, hidden_dim, cell="rnn", rng=None,
                  dtype=np.float64):
         self.cell = _check_cell(cell)
-        self.dtype = _check_dtype(dtype)
-        V = self.vocab_size = _check_size("vocab_size", vocab_size)
-        D = self.embed_dim = _check_size("embed_dim", embed_dim)
-        H = self.hidden_dim = _check_size("hidden_dim", hidden_dim)
-        rng = _generator(rng)
+        self.dtype = float_dtype(dtype)
+        V = self.vocab_size = positive_int("vocab_size", vocab_size)
+        D = self.embed_dim = positive_int("embed_dim", embed_dim)
+        H = self.hidden_dim = positive_int("hidden_dim", hidden_dim)
+        rng = generator(rng)
         self.embed = WordEmbedding(V, D, init_scale=1.0, rng=rng, dtype=self.dtype)
         self.rnn = _RECURRENT[cell](D, H, init_scale=INIT_SCALE, rng=rng, dtype=self.dtype)
         self.out = TemporalAffine(H, V, init_scale=INIT_SCALE, rng=rng, dtype=self.dtype)
@@ -315,27 +302,22 @@ class LanguageModel(_Composite):
         if isinstance(start, (bool, np.bool_)) or not isinstance(start, (int, np.integer)) \
                 or not 0 <= start < self.vocab_size:
             raise IndexError(f"start must be a word id in [0, {self.vocab_size}), got {start!r}")
-        length = _check_size("length", length)
+        length = positive_int("length", length)
         if temperature is not None:
             temperature = float(temperature)
             if not np.isfinite(temperature) or temperature < 0:
                 raise ValueError(f"temperature must be a finite number >= 0, got {temperature}")
             if temperature == 0:
                 temperature = None
-        rng = _generator(rng)
+        rng = generator(rng)
         p = self.params
-        H = self.hidden_dim
-        h = np.zeros((1, H), dtype=self.dtype)
-        c = np.zeros((1, H), dtype=self.dtype)
+        self._push_params()
+        state = self.rnn.initial_state(1)
         out = np.empty(length, dtype=np.int64)
         out[0] = word = int(start)
         for t in range(1, length):
-            x = p["embed.W"][word][None]
-            if self.cell == "lstm":
-                h, c, _ = F.lstm_step_forward(x, h, c, p["rnn.Wx"], p["rnn.Wh"], p["rnn.b"])
-            else:
-                h, _ = F.rnn_step_forward(x, h, p["rnn.Wx"], p["rnn.Wh"], p["rnn.b"])
-            scores = (h @ p["out.W"] + p["out.b"])[0].astype(np.float64)
+            state = self.rnn.step(p["embed.W"][word][None], state)
+            scores = (state[0] @ p["out.W"] + p["out.b"])[0].astype(np.float64)
             if temperature is None:
                 word = int(np.argmax(scores))
             else:

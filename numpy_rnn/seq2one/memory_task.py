@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
+from numpy_rnn.core.validation import generator, positive_int
 from numpy_rnn.functional import mse_loss
 from numpy_rnn.optim import Adam
 from numpy_rnn.seq2one.model import Seq2OneRNN
@@ -40,11 +41,6 @@ DEFAULT_EVAL_BATCH = 100
 FINAL_LOSS_WINDOW = 50   # the final loss is the mean training loss of the last steps
 
 
-def _check_positive_int(name: str, value) -> int:
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) \
-            or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    return int(value)
 
 
 def accuracy_criterion(tolerance: float = TOLERANCE) -> str:
@@ -63,9 +59,9 @@ def generate_samples(batch_size: int, seq_length: int, seed=None):
     the slides lay it out), y (N, 1) the first number of each sequence, ``x[0]``.
     Raises ValueError at the call (not at the first ``next``) for bad sizes.
     """
-    batch_size = _check_positive_int("batch_size", batch_size)
-    seq_length = _check_positive_int("seq_length", seq_length)
-    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    batch_size = positive_int("batch_size", batch_size)
+    seq_length = positive_int("seq_length", seq_length)
+    rng = generator(seed)
 
     def batches():
         while True:
@@ -131,7 +127,7 @@ class Learner:
         on_step: optional ``on_step(step, loss)`` called after every step (progress bars).
         Returns: the losses of these steps (also appended to ``loss_history``).
         """
-        steps = _check_positive_int("steps", steps)
+        steps = positive_int("steps", steps)
         losses = []
         for step in range(1, steps + 1):
             x, y = next(batches)
@@ -153,7 +149,7 @@ class Learner:
         tolerance: the accuracy criterion (> 0).
         Returns: accuracy in [0, 1].
         """
-        n_batches = _check_positive_int("n_batches", n_batches)
+        n_batches = positive_int("n_batches", n_batches)
         if not tolerance > 0:
             raise ValueError(f"tolerance must be > 0, got {tolerance}")
         correct = total = 0
@@ -269,10 +265,10 @@ def memory_experiment(lengths, repeats: int = 5, *, steps: int = DEFAULT_STEPS,
     Returns: :class:`MemoryResults` (mean/std accuracy, mean final loss per length; final
     loss = mean training loss over the last 50 steps).
     """
-    lengths = [_check_positive_int("length", L) for L in lengths]
+    lengths = [positive_int("length", L) for L in lengths]
     if not lengths:
         raise ValueError("lengths must name at least one sequence length")
-    repeats = _check_positive_int("repeats", repeats)
+    repeats = positive_int("repeats", repeats)
     if not (math.isfinite(lr) and lr > 0):
         raise ValueError(f"lr must be a positive finite number, got {lr}")
     settings = dict(repeats=repeats, steps=steps, batch_size=batch_size,

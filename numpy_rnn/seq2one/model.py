@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from numpy_rnn.core.validation import ArgChecker
+from numpy_rnn.core.validation import ArgChecker, float_dtype, generator, positive_int
 
 __all__ = ["INITS", "PARAM_NAMES", "Seq2OneRNN"]
 
@@ -34,28 +34,10 @@ PARAM_NAMES = ("W", "R", "bs", "V", "by")
 UNIFORM_LIMIT = 0.2  # the slides' U(-0.2, 0.2)
 
 
-def _check_size(name: str, value) -> int:
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) \
-            or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    return int(value)
 
 
-def _check_dtype(dtype) -> np.dtype:
-    try:
-        dtype = np.dtype(dtype)
-    except TypeError:
-        raise ValueError(f"dtype must be float32 or float64, got {dtype!r}") from None
-    if dtype not in (np.float32, np.float64):
-        raise ValueError(f"dtype must be float32 or float64, got {dtype}")
-    return dtype
 
 
-def _generator(rng) -> np.random.Generator:
-    """``rng`` as a Generator: None (fresh entropy), an int seed, or a Generator."""
-    if isinstance(rng, np.random.Generator):
-        return rng
-    return np.random.default_rng(rng)
 
 
 def _lecun_uniform(rng, fan_in: int, shape) -> np.ndarray:
@@ -84,14 +66,14 @@ class Seq2OneRNN:
 
     def __init__(self, input_size, hidden_size, output_size, init="uniform", rng=None,
                  dtype=np.float64):
-        D = self.input_size = _check_size("input_size", input_size)
-        H = self.hidden_size = _check_size("hidden_size", hidden_size)
-        M = self.output_size = _check_size("output_size", output_size)
+        D = self.input_size = positive_int("input_size", input_size)
+        H = self.hidden_size = positive_int("hidden_size", hidden_size)
+        M = self.output_size = positive_int("output_size", output_size)
         if init not in INITS:
             raise ValueError(f"init must be one of {INITS}, got {init!r}")
         self.init = init
-        self.dtype = _check_dtype(dtype)
-        rng = _generator(rng)
+        self.dtype = float_dtype(dtype)
+        rng = generator(rng)
         if init == "uniform":
             lim = UNIFORM_LIMIT
             W = rng.uniform(-lim, lim, (D, H))

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from numpy_rnn.core.validation import positive_int
 from numpy_rnn.optim import Adam
 from numpy_rnn.seq2one.memory_task import TOLERANCE, Learner, generate_samples, to_batch_first
 from numpy_rnn.seq2one.model import INITS, Seq2OneRNN
@@ -134,9 +135,7 @@ def gradient_study(lengths=DEFAULT_LENGTHS, inits=INITS, *, hidden_size: int = D
         if init not in INITS:
             raise ValueError(f"init must be one of {INITS}, got {init!r}")
         for length in lengths:
-            if isinstance(length, bool) or not isinstance(length, (int, np.integer)) \
-                    or length < 1:
-                raise ValueError(f"length must be a positive integer, got {length!r}")
+            positive_int("length", length)
             seeds = np.random.SeedSequence([seed, int(length)]).spawn(3)
             model_seed, train_seed, probe_seed = (int(s.generate_state(1)[0]) for s in seeds)
             model = Seq2OneRNN(1, hidden_size, 1, init=init, rng=model_seed)
