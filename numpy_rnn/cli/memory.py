@@ -31,12 +31,6 @@ __all__ = ["add_arguments", "plot_accuracy", "run"]
 DEFAULT_LENGTHS = (1, 2, 5, 10, 20, 30, 50)
 
 
-
-
-
-
-
-
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--lengths", type=positive_int, nargs="+", default=list(DEFAULT_LENGTHS),
                         metavar="T", help="sequence lengths (default: %(default)s)")

@@ -23,10 +23,6 @@ from numpy_rnn.lm.training import train
 PROG = "python -m numpy_rnn train"
 
 
-
-
-
-
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--corpus", metavar="FILE",
                         help="UTF-8 text file to train on (default: the Zen of Python, "

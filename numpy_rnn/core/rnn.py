@@ -103,7 +103,22 @@ def rnn_backward(dh, cache):
     Returns ``(dx, dh0, dWx, dWh, db)`` of shapes (N, T, D), (N, H), (D, H),
     (H, H), (H,).
     """
-    fn = "rnn_backward"
+    return _rnn_backward("rnn_backward", dh, cache, keep_states=False)[0]
+
+
+def rnn_backward_with_states(dh, cache):
+    """:func:`rnn_backward`, and the total gradient reaching every hidden state.
+
+    Returns ``(grads, dstates)``: ``grads`` as :func:`rnn_backward` returns them and
+    dstates (N, T, H), ``dL/dh_t`` through the output and through later timesteps
+    (what a vanishing-gradient study measures).
+    """
+    grads, dstates = _rnn_backward("rnn_backward_with_states", dh, cache, keep_states=True)
+    return grads, np.ascontiguousarray(dstates.swapaxes(0, 1))
+
+
+def _rnn_backward(fn, dh, cache, keep_states: bool):
+    """BPTT: ``(grads, dstates)``, dstates (T, N, H) ``dL/dh_t`` when ``keep_states``."""
     check_cache(fn, cache, _RNNCache, "rnn_forward")
     x_tm, Wx, Wh, hs = cache
     T, N, D = x_tm.shape
@@ -113,10 +128,13 @@ def rnn_backward(dh, cache):
     da = np.empty((T, N, H), dtype=hs.dtype)  # gradient of the pre-activations
     dnext = np.zeros((N, H), dtype=hs.dtype)  # gradient reaching h_t from step t + 1
     deriv = np.empty((N, H), dtype=hs.dtype)
+    dstates = np.empty((T, N, H), dtype=hs.dtype) if keep_states else None
     WhT = Wh.T
     for t in range(T - 1, -1, -1):
         g = da[t]
         np.add(dh[:, t], dnext, out=g)
+        if dstates is not None:
+            dstates[t] = g
         g *= _one_minus_square(hs[t + 1], deriv)
         np.matmul(g, WhT, out=dnext)
     flat = da.reshape(T * N, H)
@@ -124,4 +142,4 @@ def rnn_backward(dh, cache):
     dWx = x_tm.reshape(T * N, D).T @ flat
     db = flat.sum(axis=0)
     dx = np.ascontiguousarray((flat @ Wx.T).reshape(T, N, D).swapaxes(0, 1))
-    return dx, dnext, dWx, dWh, db
+    return (dx, dnext, dWx, dWh, db), dstates

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from numpy_rnn.core.rnn import rnn_backward_with_states, rnn_forward
 from numpy_rnn.core.validation import ArgChecker, float_dtype, generator, positive_int
 
 __all__ = ["INITS", "PARAM_NAMES", "Seq2OneRNN"]
@@ -120,19 +121,10 @@ class Seq2OneRNN:
         """
         x, single = self._batched_input(x)
         p = self.params
-        N, T, D = x.shape
-        H = self.hidden_size
-        # input projection for all timesteps at once; the loop adds only the recurrence
-        a = (x.reshape(N * T, D) @ p["W"]).reshape(N, T, H)
-        a += p["bs"]
-        prev = np.zeros((N, H), dtype=self.dtype)
-        for t in range(T):
-            s = a[:, t]
-            s += prev @ p["R"]
-            np.tanh(s, out=s)
-            prev = s
-        y_hat = prev @ p["V"] + p["by"]
-        self._cache = (x, a, single)
+        h0 = np.zeros((x.shape[0], self.hidden_size), dtype=self.dtype)
+        a, rnn_cache = rnn_forward(x, h0, p["W"], p["R"], p["bs"])
+        y_hat = a[:, -1] @ p["V"] + p["by"]
+        self._cache = (a, rnn_cache, single)
         return y_hat[0] if single else y_hat
 
     def backward(self, dy_hat):
@@ -145,37 +137,20 @@ class Seq2OneRNN:
         """
         if self._cache is None:
             raise RuntimeError("backward() needs a forward() first")
-        x, a, single = self._cache
-        N, T, D = x.shape
-        H, M = self.hidden_size, self.output_size
+        a, rnn_cache, single = self._cache
+        N = a.shape[0]
+        M = self.output_size
         chk = ArgChecker("Seq2OneRNN.backward", {"N": N, "M": M}, "the forward pass",
                          dtype=self.dtype)
         dy = chk.float_array("dy_hat", dy_hat, ("M",) if single else ("N", "M"))
         dy = dy[None] if single else dy
         p = self.params
-
-        da_all = np.empty_like(a)   # dL/da(t)
-        ds_all = np.empty_like(a)   # dL/ds(t)
-        da = dy @ p["V"].T
-        for t in range(T - 1, -1, -1):
-            da_all[:, t] = da
-            ds = ds_all[:, t]
-            np.multiply(da, 1.0 - a[:, t] * a[:, t], out=ds)
-            da = ds @ p["R"].T
-
-        # weight gradients as one GEMM over all N*T timesteps
-        ds_flat = ds_all.reshape(N * T, H)
-        a_prev = np.zeros_like(a)
-        a_prev[:, 1:] = a[:, :-1]
-        self.grads = {
-            "W": x.reshape(N * T, D).T @ ds_flat,
-            "R": a_prev.reshape(N * T, H).T @ ds_flat,
-            "bs": ds_flat.sum(axis=0),
-            "V": a[:, -1].T @ dy,
-            "by": dy.sum(axis=0),
-        }
-        dx = (ds_flat @ p["W"].T).reshape(N, T, D)
-        self.hidden_grads = da_all[0] if single else da_all
+        # only the last hidden state is read out
+        da = np.zeros_like(a)
+        da[:, -1] = dy @ p["V"].T
+        (dx, _, dW, dR, dbs), dstates = rnn_backward_with_states(da, rnn_cache)
+        self.grads = {"W": dW, "R": dR, "bs": dbs, "V": a[:, -1].T @ dy, "by": dy.sum(axis=0)}
+        self.hidden_grads = dstates[0] if single else dstates
         self._has_grads = True
         return dx[0] if single else dx
 
