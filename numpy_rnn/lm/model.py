@@ -48,12 +48,6 @@ def _check_cell(cell: str) -> str:
     return cell
 
 
-
-
-
-
-
-
 def _check_ids(name: str, ids, high: int, shape=None) -> np.ndarray:
     """``ids`` as an integer array of shape ``shape`` with values in ``[0, high)``."""
     ids = np.asarray(ids)

@@ -41,8 +41,6 @@ DEFAULT_EVAL_BATCH = 100
 FINAL_LOSS_WINDOW = 50   # the final loss is the mean training loss of the last steps
 
 
-
-
 def accuracy_criterion(tolerance: float = TOLERANCE) -> str:
     """The accuracy criterion in words, for printed output."""
     return (f"a prediction is correct when |y_hat - y| < {tolerance:g} "

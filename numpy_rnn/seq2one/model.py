@@ -35,12 +35,6 @@ PARAM_NAMES = ("W", "R", "bs", "V", "by")
 UNIFORM_LIMIT = 0.2  # the slides' U(-0.2, 0.2)
 
 
-
-
-
-
-
-
 def _lecun_uniform(rng, fan_in: int, shape) -> np.ndarray:
     """U(-sqrt(3 / fan_in), +sqrt(3 / fan_in)): unit variance of ``x W`` for unit-variance x."""
     limit = np.sqrt(3.0 / fan_in)
