@@ -1,9 +1,10 @@
 """Catalog entries: the language model and the optimisers that train it.
 
-``language_model_rnn`` / ``language_model_lstm``: :class:`numpy_rnn.lm.model.LanguageModel`
-(embedding -> RNN/LSTM -> temporal affine, masked temporal softmax loss) against
-``nn.Embedding -> nn.RNN/nn.LSTM(batch_first) -> nn.Linear`` holding the same
-weights: the scores, the loss and the gradient of every parameter.
+``language_model_<cell>``, one for every cell of :data:`numpy_rnn.lm.model.CELLS`:
+:class:`numpy_rnn.lm.model.LanguageModel` (embedding -> recurrent layer -> temporal
+affine, masked temporal softmax loss) against ``nn.Embedding -> nn.RNN/LSTM/...
+(batch_first) -> nn.Linear`` holding the same weights: the scores, the loss and
+the gradient of every parameter.
 
 ``adam_rnn`` ... ``sgd_lstm``: 20 steps of :mod:`numpy_rnn.optim` (``Adam``,
 ``SGD`` with momentum, with and without ``clip_grad_norm``) on the language model
@@ -13,17 +14,24 @@ the losses, the gradient norms and every parameter after the last step.
 
 Tensor names: ``scores``, ``loss``, ``d<param>`` (``dembed.W``, ``drnn.Wx`` ...)
 for the model; ``losses``, ``grad_norms``, ``<param>`` after the last step for
-the optimisers. One component per cell, so that LSTM gate blocks are named only
-for LSTM tensors.
+the optimisers. One component per cell, so that gate blocks are named by the
+cell's own gates.
 """
 from __future__ import annotations
 
 import numpy as np
 
+from numpy_rnn.lm.model import CELLS as MODEL_CELLS
 from torch_ref.catalog.base import Case, Component, Run, Sampler, register
+from torch_ref.catalog.recurrent import draw_weights
+from torch_ref.layout import CELLS
 
-PARAM_NAMES = ("embed.W", "rnn.Wx", "rnn.Wh", "rnn.b", "out.W", "out.b")
-_GATES = {"rnn": 1, "lstm": 4}
+
+def param_names(cell: str) -> tuple:
+    """The LanguageModel's parameter names with ``cell`` as its recurrent layer."""
+    return ("embed.W", "rnn.Wx", "rnn.Wh", *(f"rnn.{b}" for b in CELLS[cell].biases),
+            "out.W", "out.b")
+
 
 # (label, sizes, mask kind, what is special)
 _MODEL_CASES = (
@@ -42,14 +50,13 @@ _MODEL_CASES = (
 )
 
 
-def _draw_params(draw: Sampler, V, D, H, gates) -> dict:
+def _draw_params(draw: Sampler, V, D, H, cell: str) -> dict:
     """Random parameters (all non-zero), scaled to keep tanh unsaturated."""
-    return {"embed.W": draw.normal(V, D),
-            "rnn.Wx": draw.normal(D, gates * H, scale=1.0 / np.sqrt(D)),
-            "rnn.Wh": draw.normal(H, gates * H, scale=1.0 / np.sqrt(H)),
-            "rnn.b": draw.normal(gates * H, scale=0.5),
-            "out.W": draw.normal(H, V, scale=1.0 / np.sqrt(H)),
-            "out.b": draw.normal(V, scale=0.5)}
+    params = {"embed.W": draw.normal(V, D)}
+    params.update({f"rnn.{k}": v for k, v in draw_weights(draw, cell, D, H).items()})
+    params.update({"out.W": draw.normal(H, V, scale=1.0 / np.sqrt(H)),
+                   "out.b": draw.normal(V, scale=0.5)})
+    return params
 
 
 def _draw_mask(draw: Sampler, kind: str, N, T, dtype):
@@ -78,7 +85,7 @@ def _model_cases(cell: str):
                 words, targets = draw.integers(V, N, T), draw.integers(V, N, T)
             inputs = {"words": words, "targets": targets,
                       "mask": _draw_mask(draw, mask_kind, N, T, dtype),
-                      **_draw_params(draw, V, D, H, _GATES[cell])}
+                      **_draw_params(draw, V, D, H, cell)}
             if label == "non-zero h0":
                 inputs["h0"] = draw.normal(N, H, scale=0.5)
             yield Case(name, label, dtype, seed, inputs, {}, dict(s), special,
@@ -92,7 +99,7 @@ def _numpy_model(case: Case):
     i, s = case.inputs, case.sizes
     model = LanguageModel(s["V"], s["D"], s["H"], cell=case.extra["cell"], rng=0,
                           dtype=case.dtype)
-    model.set_params({k: i[k] for k in PARAM_NAMES})
+    model.set_params({k: i[k] for k in param_names(case.extra["cell"])})
     return model
 
 
@@ -102,29 +109,24 @@ def _run_numpy_model(api, case: Case) -> Run:
     scores = model.forward(i["words"], i.get("h0"))
     loss, grads = model.loss(i["words"], i["targets"], i["mask"], h0=i.get("h0"))
     return Run({"scores": scores, "loss": np.asarray(loss, dtype=case.dtype)},
-               {"d" + k: grads[k] for k in PARAM_NAMES})
+               {"d" + k: grads[k] for k in param_names(case.extra["cell"])})
 
 
 class TorchLanguageModel:
     """The torch twin of a LanguageModel, built through ``torch_ref.layout``.
 
     params: NumPy parameters by LanguageModel name (``embed.W``, ``rnn.Wx`` ...).
-    cell:   ``'rnn'`` or ``'lstm'``.
+    cell:   a key of ``torch_ref.layout.CELLS``.
     """
 
     def __init__(self, params: dict, cell: str):
         from torch_ref import layout as L
 
         self.L, self.cell = L, cell
+        self.names = param_names(cell)
         self.embed = L.make_embedding(params["embed.W"])
-        make = L.make_lstm if cell == "lstm" else L.make_rnn
-        self.rnn = make(params["rnn.Wx"], params["rnn.Wh"], params["rnn.b"])
+        self.rnn = L.make_recurrent(cell, *(params[k] for k in self.names[1:-2]))
         self.out = L.make_linear(params["out.W"], params["out.b"])
-        # layout: bias_hh is held at zero and its gradient equals bias_ih's, so
-        # only bias_ih is trained (the NumPy model has one recurrent bias)
-        for pname, p in self.rnn.named_parameters():
-            if pname.startswith("bias_hh"):
-                p.requires_grad_(False)
 
     def parameters(self):
         return [p for m in (self.embed, self.rnn, self.out) for p in m.parameters()
@@ -140,9 +142,7 @@ class TorchLanguageModel:
             h0 = torch.zeros(1, N, self.rnn.hidden_size, dtype=x.dtype)
         else:
             h0 = self.L.tensor(np.asarray(h0)[None])
-        state = (h0, torch.zeros_like(h0)) if self.cell == "lstm" else h0
-        h, _ = self.rnn(x, state)
-        return self.out(h)
+        return self.out(self.L.run_sequence(self.rnn, x, h0))
 
     def loss(self, words, targets, mask, h0=None):
         """``(scores, loss)`` tensors: sum of masked cross-entropies / N."""
@@ -160,10 +160,8 @@ class TorchLanguageModel:
     def grads(self) -> dict:
         """Gradients in NumPy layout, keyed by NumPy parameter name."""
         L = self.L
-        dWx, dWh, db = L.recurrent_grads(self.rnn)
-        dW_out, db_out = L.linear_grads(self.out)
-        return {"embed.W": L.embedding_grad(self.embed), "rnn.Wx": dWx, "rnn.Wh": dWh,
-                "rnn.b": db, "out.W": dW_out, "out.b": db_out}
+        return dict(zip(self.names, (L.embedding_grad(self.embed), *L.recurrent_grads(self.rnn),
+                                     *L.linear_grads(self.out)), strict=True))
 
     def weights(self) -> dict:
         """Current weights in NumPy layout (read through the gradient converters)."""
@@ -182,7 +180,7 @@ class TorchLanguageModel:
 
 def _run_torch_model(case: Case) -> Run:
     i = case.inputs
-    model = TorchLanguageModel({k: i[k] for k in PARAM_NAMES}, case.extra["cell"])
+    model = TorchLanguageModel(i, case.extra["cell"])
     scores, loss = model.loss(i["words"], i["targets"], i["mask"], i.get("h0"))
     loss.backward()
     L = model.L
@@ -209,7 +207,7 @@ def _optimizer_cases(optimizer: str, cell: str):
         for label, hyper, special in _OPT_CASES:
             draw = Sampler(name, dtype, seed, label)
             N, T, V, D, H = (_OPT_SIZES[k] for k in "NTVDH")
-            inputs = dict(_draw_params(draw, V, D, H, _GATES[cell]))
+            inputs = dict(_draw_params(draw, V, D, H, cell))
             inputs["words"] = draw.integers(V, STEPS, N, T)
             inputs["targets"] = draw.integers(V, STEPS, N, T)
             inputs["masks"] = draw.mask(STEPS, N, T, p=0.8)
@@ -244,7 +242,7 @@ def _run_torch_optimizer(case: Case) -> Run:
     import torch
 
     i, e = case.inputs, case.extra
-    model = TorchLanguageModel({k: i[k] for k in PARAM_NAMES}, e["cell"])
+    model = TorchLanguageModel(i, e["cell"])
     params = model.parameters()
     if e["optimizer"] == "adam":
         opt = torch.optim.Adam(params, lr=e["lr"])
@@ -265,21 +263,29 @@ def _run_torch_optimizer(case: Case) -> Run:
     return Run(outputs, {})
 
 
-_LSTM_GATE_AXES = {"drnn.Wx": 1, "drnn.Wh": 1, "drnn.b": 0,
-                   "rnn.Wx": 1, "rnn.Wh": 1, "rnn.b": 0}
+def _gate_axes(cell: str) -> dict:
+    """Axis of the gate blocks in each recurrent parameter and its gradient."""
+    if CELLS[cell].width == 1:
+        return {}
+    axes = {"rnn.Wx": 1, "rnn.Wh": 1, **{f"rnn.{b}": 0 for b in CELLS[cell].biases}}
+    return {**axes, **{"d" + k: v for k, v in axes.items()}}
 
-for _cell in ("rnn", "lstm"):
+
+# one entry per cell the NumPy model offers, so a new cell there is checked here too
+for _cell in MODEL_CELLS:
+    _names = param_names(_cell)
     register(Component(
         name=f"language_model_{_cell}",
         functions=("LanguageModel",),
         produced_by={"scores": "LanguageModel.forward", "loss": "LanguageModel.loss",
-                     **{"d" + k: "LanguageModel.loss" for k in PARAM_NAMES}},
+                     **{"d" + k: "LanguageModel.loss" for k in _names}},
         cases=_model_cases(_cell),
         run_numpy=_run_numpy_model,
         run_torch=_run_torch_model,
-        gate_axes=_LSTM_GATE_AXES if _cell == "lstm" else {},
+        gate_axes=_gate_axes(_cell),
+        cell=_cell,
         scope="numpy_rnn",
-        description=f"language model ({_cell}) vs nn.Embedding -> nn.{_cell.upper()} -> "
+        description=f"language model ({_cell}) vs nn.Embedding -> nn.{CELLS[_cell].module} -> "
                     "nn.Linear: scores, masked loss, every parameter gradient",
     ))
     for _opt, _class in (("adam", "Adam"), ("sgd", "SGD")):
@@ -287,11 +293,12 @@ for _cell in ("rnn", "lstm"):
             name=f"{_opt}_{_cell}",
             functions=(_class, "clip_grad_norm"),
             produced_by={"losses": "LanguageModel.loss", "grad_norms": "clip_grad_norm",
-                         **{k: f"{_class}.step" for k in PARAM_NAMES}},
+                         **{k: f"{_class}.step" for k in _names}},
             cases=_optimizer_cases(_opt, _cell),
             run_numpy=_run_numpy_optimizer,
             run_torch=_run_torch_optimizer,
-            gate_axes=_LSTM_GATE_AXES if _cell == "lstm" else {},
+            gate_axes=_gate_axes(_cell),
+            cell=_cell,
             scope="numpy_rnn",
             description=f"{STEPS} steps of numpy_rnn.optim {_opt} on the {_cell} language "
                         f"model vs torch.optim.{_class} (with and without clip_grad_norm_)",
