@@ -1,12 +1,14 @@
 """``python -m torch_ref bench``: time numpy_rnn against torch on the CPU.
 
-Each row times one component's forward and backward pass in NumPy
-(:mod:`numpy_rnn.functional`, through the catalog's ``run_numpy``) and in torch
-(``torch.nn`` modules built by :mod:`torch_ref.layout` from the same arrays), on
-identical inputs, in one process. The two sides alternate (numpy, torch, numpy,
-torch ...) so that a change in the machine's load hits both alike; the table
-shows the median of ``--repeats`` runs after ``--warmup`` runs of each (fast rows
-run more often, up to ``--min-time`` seconds a side).
+Each row times one catalog entry (those with benchmark sizes, ``Component.bench``):
+its forward and backward pass in NumPy (:mod:`numpy_rnn.functional`, through the
+entry's ``run_numpy``) and its torch reference (``Component.torch_prepare``:
+``torch.nn`` modules built by :mod:`torch_ref.layout` from the same arrays), on
+identical inputs drawn by the entry's ``build``, in one process. The two sides
+alternate (numpy, torch, numpy, torch ...) so that a change in the machine's load
+hits both alike; the table shows the median of ``--repeats`` runs after
+``--warmup`` runs of each (fast rows run more often, up to ``--min-time`` seconds
+a side).
 
 Torch modules, leaf tensors and upstream gradients are built before the clock
 starts; a timed torch run resets the gradients (``set_to_none``, as optimisers
@@ -16,23 +18,15 @@ last results of both sides are compared (``agree``: the largest normwise
 relative difference over all outputs and gradients).
 
 GFLOP/s counts the matrix products a forward and backward pass needs (for a
-recurrent layer with ``G`` gate columns, ``G = H`` or ``4H``: the input
+recurrent layer with ``G`` gate columns, ``G = H``, ``3H`` or ``4H``: the input
 projection, the recurrent products, and in the backward ``dx``, ``dWx``,
 ``dWh``, ``dh``: ``6 N T G (D + H)`` in all) over the NumPy median time, and
 ``% GEMM`` divides it by the rate of one square NumPy GEMM of the same dtype
 (the ``gemm (reference rate)`` row, 1024 by default), measured in the same run.
 
-Targets (met or missed; timings are noisy on a shared machine, so read two runs):
-
-====================  ==========================  =============================
-component             sizes                       target
-====================  ==========================  =============================
-rnn, lstm             N=64 T=64 D=128 H=256       numpy/torch <= 0.7 (float64),
-                                                  <= 0.8 (float32)
-rnn, lstm             N=30 T=50 D=15 H=100        numpy/torch <= 1.0
-lstm                  N=64 T=64 D=128 H=256       >= 60% of the GEMM rate
-embedding backward    V=5000                      numpy/torch <= 1.5
-====================  ==========================  =============================
+Targets (met or missed; timings are noisy on a shared machine, so read two runs)
+are the entries' ``Bench.targets``, plus numpy/torch <= 1.5 for the embedding
+backward at V=5000.
 
 Both sides use the same number of threads (``--threads``, default every core
 this process may run on): ``torch.set_num_threads`` and, through threadpoolctl
@@ -62,8 +56,6 @@ DEFAULT_VOCAB = 5000
 REFERENCE_GEMM = 1024  # square GEMM whose NumPy rate is the "% GEMM" reference
 MIN_TIME = 0.5  # seconds of timed runs per side that a fast row aims for
 MAX_RUNS = 50
-COMPONENTS = ("gemm", "rnn", "lstm", "rnn_step", "lstm_step", "word_embedding",
-              "word_embedding_backward", "temporal_affine", "temporal_softmax_loss")
 _NAMED_SIZES = ("N", "T", "D", "H")
 
 
@@ -86,22 +78,6 @@ class Target:
         if value is None or not np.isfinite(value):
             return None
         return value <= self.limit if self.measure == "ratio" else value >= self.limit
-
-
-def targets_for(component: str, sizes: dict, dtype: str) -> tuple:
-    """The targets that apply to one row (see the module docstring's table)."""
-    nthd = tuple(sizes.get(k) for k in _NAMED_SIZES)
-    targets = []
-    if component in ("rnn", "lstm"):
-        if nthd == (64, 64, 128, 256):
-            targets.append(Target("ratio", 0.7 if dtype == "float64" else 0.8))
-            if component == "lstm":
-                targets.append(Target("gemm_fraction", 0.6))
-        elif nthd == (30, 50, 15, 100):
-            targets.append(Target("ratio", 1.0))
-    elif component == "word_embedding_backward" and sizes.get("V") == 5000:
-        targets.append(Target("ratio", 1.5))
-    return tuple(targets)
 
 
 # ---- one timed pair -----------------------------------------------------------------
@@ -224,243 +200,66 @@ def score(results: list, gemm_rate: dict, targets: dict) -> None:
 
 # ---- building the rows ----------------------------------------------------------------
 
-def _recurrent_flops(N, T, D, H, gates):
-    """Forward input projection and recurrent products, backward dx, dWx, dWh, dh."""
-    G = gates * H
-    return 6 * N * T * G * (D + H)
+def _sampler(name: str, dtype: str, sizes: dict):
+    from torch_ref.catalog import Sampler
+
+    return Sampler(f"bench/{name}", dtype, 0, " ".join(f"{k}={v}" for k, v in sizes.items()))
 
 
-class _Inputs:
-    """Draws benchmark arrays from the catalog's seeded sampler."""
+def _catalog_row(component, dtype: str, grid: dict) -> Benchmark:
+    """A row for a catalog entry: its NumPy run against its prepared torch reference,
+    on a case of the entry's benchmark sizes at this grid point."""
+    import torch
 
-    def __init__(self, name: str, dtype: str, sizes: dict):
-        from torch_ref.catalog import Sampler
-
-        self.draw = Sampler(f"bench/{name}", dtype, 0,
-                            " ".join(f"{k}={v}" for k, v in sizes.items()))
-
-    def weights(self, D, H, gates):
-        d = self.draw
-        return (d.normal(D, gates * H, scale=1.0 / np.sqrt(D)),
-                d.normal(H, gates * H, scale=1.0 / np.sqrt(H)),
-                d.normal(gates * H, scale=0.5))
-
-
-def _catalog_numpy(name: str, case):
-    """The catalog component's own NumPy run of ``case`` (a closure)."""
     from numpy_rnn import functional
-    from torch_ref.catalog import CATALOG
-
-    component = CATALOG[name]
-    return lambda: component.run_numpy(functional, case)
-
-
-def _case(name, dtype, inputs, upstream, sizes):
     from torch_ref.catalog import Case
 
-    return Case(name, "bench", dtype, 0, inputs, upstream, dict(sizes))
-
-
-def _sequence(name, dtype, N, T, D, H) -> Benchmark:
-    import torch
-
-    from torch_ref import layout as L
-    from torch_ref.catalog import Run
-
-    lstm = name == "lstm"
-    gates = 4 if lstm else 1
-    sizes = dict(N=N, T=T, D=D, H=H)
-    draw = _Inputs(name, dtype, sizes)
-    inputs = {"x": draw.draw.normal(N, T, D), "h0": draw.draw.normal(N, H, scale=0.5)}
-    inputs["Wx"], inputs["Wh"], inputs["b"] = draw.weights(D, H, gates)
-    upstream = {"h": draw.draw.normal(N, T, H)}
-    case = _case(name, dtype, inputs, upstream, sizes)
-
-    module = (L.make_lstm if lstm else L.make_rnn)(inputs["Wx"], inputs["Wh"], inputs["b"])
-    x, h0 = L.tensor(inputs["x"], True), L.initial_state(inputs["h0"])
-    state = (h0, torch.zeros_like(h0)) if lstm else h0  # lstm_forward starts c at zero
-    dh = L.tensor(upstream["h"])
-    last = {}
-
-    def torch_run():
-        module.zero_grad(set_to_none=True)
-        x.grad = h0.grad = None
-        h, _ = module(x, state)
-        h.backward(dh)
-        last["h"] = h
-
-    def torch_result():
-        dWx, dWh, db = L.recurrent_grads(module)
-        return Run({"h": L.to_numpy(last["h"])},
-                   {"dx": L.to_numpy(x.grad), "dh0": L.to_numpy(h0.grad)[0],
-                    "dWx": dWx, "dWh": dWh, "db": db})
-
+    spec = component.bench
+    sizes = spec.sizes(grid)
+    inputs, upstream = component.build(_sampler(component.name, dtype, sizes), sizes)
+    case = Case(component.name, "bench", dtype, 0, inputs, upstream, dict(sizes))
+    torch_run, torch_result = component.torch_prepare(case)
+    nthd = tuple(grid[k] for k in _NAMED_SIZES)
+    targets = tuple(Target(t.measure, t.limit) for t in spec.targets
+                    if t.grid in (None, nthd) and t.dtype in (None, dtype))
     tag = ""
-    if lstm and dtype == "float32" and torch.backends.mkldnn.is_available() \
-            and torch.backends.mkldnn.enabled:
+    if component.cell == "lstm" and dtype == "float32" and spec.note == "nn.LSTM" \
+            and torch.backends.mkldnn.is_available() and torch.backends.mkldnn.enabled:
         tag = "torch: oneDNN"  # torch runs float32 LSTMs through oneDNN's fused RNN primitive
-    return Benchmark(name, sizes, dtype, _catalog_numpy(name, case), torch_run, torch_result,
-                     _recurrent_flops(N, T, D, H, gates), targets_for(name, sizes, dtype),
-                     note="nn.LSTM" if lstm else "nn.RNN", tag=tag)
+    return Benchmark(component.name, sizes, dtype,
+                     lambda: component.run_numpy(functional, case), torch_run, torch_result,
+                     spec.flops(sizes) if spec.flops else None, targets, note=spec.note, tag=tag)
 
 
-def _step(name, dtype, N, D, H) -> Benchmark:
-    import torch
-
-    from torch_ref import layout as L
-    from torch_ref.catalog import Run
-
-    lstm = name == "lstm_step"
-    gates = 4 if lstm else 1
-    sizes = dict(N=N, D=D, H=H)
-    draw = _Inputs(name, dtype, sizes)
-    inputs = {"x": draw.draw.normal(N, D), "prev_h": draw.draw.normal(N, H, scale=0.5)}
-    if lstm:
-        inputs["prev_c"] = draw.draw.normal(N, H)
-    inputs["Wx"], inputs["Wh"], inputs["b"] = draw.weights(D, H, gates)
-    upstream = {"next_h": draw.draw.normal(N, H)}
-    if lstm:
-        upstream["next_c"] = draw.draw.normal(N, H)
-    case = _case(name, dtype, inputs, upstream, sizes)
-
-    cell = (L.make_lstm_cell if lstm else L.make_rnn_cell)(inputs["Wx"], inputs["Wh"],
-                                                          inputs["b"])
-    x, h = L.tensor(inputs["x"], True), L.tensor(inputs["prev_h"], True)
-    c = L.tensor(inputs["prev_c"], True) if lstm else None
-    grads = [L.tensor(upstream[k]) for k in upstream]
-    last = {}
-
-    def torch_run():
-        cell.zero_grad(set_to_none=True)
-        x.grad = h.grad = None
-        if lstm:
-            c.grad = None
-            outs = cell(x, (h, c))
-        else:
-            outs = (cell(x, h),)
-        torch.autograd.backward(outs, grads)
-        last["outs"] = outs
-
-    def torch_result():
-        outs = dict(zip(upstream, (L.to_numpy(o) for o in last["outs"]), strict=True))
-        dWx, dWh, db = L.recurrent_grads(cell)
-        g = {"dx": L.to_numpy(x.grad), "dprev_h": L.to_numpy(h.grad)}
-        if lstm:
-            g["dprev_c"] = L.to_numpy(c.grad)
-        g.update(dWx=dWx, dWh=dWh, db=db)
-        return Run(outs, g)
-
-    return Benchmark(name, sizes, dtype, _catalog_numpy(name, case), torch_run, torch_result,
-                     _recurrent_flops(N, 1, D, H, gates), targets_for(name, sizes, dtype),
-                     note="nn.LSTMCell" if lstm else "nn.RNNCell")
-
-
-def _embedding(name, dtype, N, T, V, D) -> Benchmark:
-    """``word_embedding``: forward + backward; ``word_embedding_backward``: backward only."""
+def _embedding_backward(dtype, N, T, V, D) -> Benchmark:
+    """``word_embedding_backward`` alone: the scatter-add of the gradient rows."""
     import torch
 
     from numpy_rnn import functional
     from torch_ref import layout as L
     from torch_ref.catalog import Run
 
+    name = "word_embedding_backward"
     sizes = dict(N=N, T=T, V=V, D=D)
-    draw = _Inputs(name, dtype, sizes).draw
+    draw = _sampler(name, dtype, sizes)
     words, W, dout = draw.integers(V, N, T), draw.normal(V, D), draw.normal(N, T, D)
     module = L.make_embedding(W)
-    idx, dout_t = torch.from_numpy(words), L.tensor(dout)
-    last = {}
-    if name == "word_embedding":
-        case = _case(name, dtype, {"x": words, "W": W}, {"out": dout}, sizes)
-        numpy_run = _catalog_numpy(name, case)
+    dout_t = L.tensor(dout)
+    _, cache = functional.word_embedding_forward(words, W)
+    out = module(torch.from_numpy(words))  # its graph is kept for every timed backward
 
-        def torch_run():
-            module.zero_grad(set_to_none=True)
-            out = module(idx)
-            out.backward(dout_t)
-            last["out"] = out
-
-        def torch_result():
-            return Run({"out": L.to_numpy(last["out"])}, {"dW": L.embedding_grad(module)})
-        note = "nn.Embedding"
-    else:
-        _, cache = functional.word_embedding_forward(words, W)
-        out = module(idx)  # its graph is kept for every timed backward
-
-        def numpy_run():
-            return Run({}, {"dW": functional.word_embedding_backward(dout, cache)})
-
-        def torch_run():
-            module.zero_grad(set_to_none=True)
-            out.backward(dout_t, retain_graph=True)
-
-        def torch_result():
-            return Run({}, {"dW": L.embedding_grad(module)})
-        note = "backward only"
-    return Benchmark(name, sizes, dtype, numpy_run, torch_run, torch_result, None,
-                     targets_for(name, sizes, dtype), note=note)
-
-
-def _temporal_affine(dtype, N, T, D, M) -> Benchmark:
-    from torch_ref import layout as L
-    from torch_ref.catalog import Run
-
-    name = "temporal_affine"
-    sizes = dict(N=N, T=T, D=D, M=M)
-    draw = _Inputs(name, dtype, sizes).draw
-    inputs = {"x": draw.normal(N, T, D), "w": draw.normal(D, M, scale=1.0 / np.sqrt(D)),
-              "b": draw.normal(M)}
-    upstream = {"out": draw.normal(N, T, M)}
-    case = _case(name, dtype, inputs, upstream, sizes)
-    module = L.make_linear(inputs["w"], inputs["b"])
-    x, dout = L.tensor(inputs["x"], True), L.tensor(upstream["out"])
-    last = {}
+    def numpy_run():
+        return Run({}, {"dW": functional.word_embedding_backward(dout, cache)})
 
     def torch_run():
         module.zero_grad(set_to_none=True)
-        x.grad = None
-        out = module(x)
-        out.backward(dout)
-        last["out"] = out
+        out.backward(dout_t, retain_graph=True)
 
     def torch_result():
-        dw, db = L.linear_grads(module)
-        return Run({"out": L.to_numpy(last["out"])},
-                   {"dx": L.to_numpy(x.grad), "dw": dw, "db": db})
-
-    return Benchmark(name, sizes, dtype, _catalog_numpy(name, case), torch_run, torch_result,
-                     6 * N * T * D * M, targets_for(name, sizes, dtype), note="nn.Linear")
-
-
-def _softmax_loss(dtype, N, T, V) -> Benchmark:
-    import torch
-    import torch.nn.functional as F
-
-    from torch_ref import layout as L
-    from torch_ref.catalog import Run
-
-    name = "temporal_softmax_loss"
-    sizes = dict(N=N, T=T, V=V)
-    draw = _Inputs(name, dtype, sizes).draw
-    inputs = {"x": draw.normal(N, T, V), "y": draw.integers(V, N, T),
-              "mask": draw.mask(N, T, p=0.9)}
-    case = _case(name, dtype, inputs, {}, sizes)
-    x = L.tensor(inputs["x"], True)
-    y = torch.from_numpy(inputs["y"].reshape(N * T))
-    mask = L.tensor(inputs["mask"].reshape(N * T).astype(dtype))
-    last = {}
-
-    def torch_run():
-        x.grad = None
-        per_step = F.cross_entropy(x.view(N * T, V), y, reduction="none")
-        loss = (per_step * mask).sum() / N
-        loss.backward()
-        last["loss"] = loss
-
-    def torch_result():
-        return Run({"loss": L.to_numpy(last["loss"])}, {"dx": L.to_numpy(x.grad)})
-
-    return Benchmark(name, sizes, dtype, _catalog_numpy(name, case), torch_run, torch_result,
-                     None, targets_for(name, sizes, dtype), note="F.cross_entropy")
+        return Run({}, {"dW": L.embedding_grad(module)})
+    targets = (Target("ratio", 1.5),) if V == 5000 else ()
+    return Benchmark(name, sizes, dtype, numpy_run, torch_run, torch_result, None, targets,
+                     note="backward only")
 
 
 def _gemm(dtype, M, K, N, tag) -> Benchmark:
@@ -469,7 +268,7 @@ def _gemm(dtype, M, K, N, tag) -> Benchmark:
     from torch_ref import layout as L
     from torch_ref.catalog import Run
 
-    draw = _Inputs("gemm", dtype, dict(M=M, K=K, N=N)).draw
+    draw = _sampler("gemm", dtype, dict(M=M, K=K, N=N))
     a, b = draw.normal(M, K), draw.normal(K, N)
     ta, tb = L.tensor(a), L.tensor(b)
     last = {}
@@ -482,43 +281,53 @@ def _gemm(dtype, M, K, N, tag) -> Benchmark:
                      2 * M * K * N, note="torch.mm", tag=tag)
 
 
+def _timed_components() -> dict:
+    from torch_ref.catalog import CATALOG
+
+    return {name: c for name, c in CATALOG.items() if c.bench is not None}
+
+
 def build(sizes=DEFAULT_SIZES, vocab=DEFAULT_VOCAB, dtypes=("float64", "float32"),
-          components=COMPONENTS, reference_gemm=REFERENCE_GEMM) -> list:
+          components=None, reference_gemm=REFERENCE_GEMM) -> list:
     """The rows to time, in order.
 
     sizes:          iterable of ``(N, T, D, H)``.
     vocab:          V of the embedding, the temporal affine output and the softmax loss.
     dtypes:         "float64" and/or "float32".
-    components:     names from :data:`COMPONENTS`.
+    components:     names from :func:`components` (default: all).
     reference_gemm: side of the square GEMM that sets each dtype's reference rate
                     (always built, whatever ``components`` says).
-    Per size: the embedding is ``(V, D)`` over ``(N, T)`` words, the temporal affine
-    maps ``H`` features to ``V`` scores, the softmax loss takes ``(N, T, V)`` scores,
-    and the ``gemm`` row multiplies ``(N*T, D+H)`` by ``(D+H, 4H)`` (an LSTM's fused
-    input and recurrent weights over every timestep).
+    Each catalog entry with benchmark sizes maps the grid point to its own sizes
+    (the temporal affine maps ``H`` features to ``V`` scores, the softmax loss takes
+    ``(N, T, V)`` scores ...); the ``gemm`` row multiplies ``(N*T, D+H)`` by
+    ``(D+H, 4H)`` (an LSTM's fused input and recurrent weights over every timestep).
     """
-    unknown = sorted(set(components) - set(COMPONENTS))
+    names = components_list()
+    components = names if components is None else tuple(components)
+    unknown = sorted(set(components) - set(names))
     if unknown:
-        raise ValueError(f"unknown components {unknown}; choose from {list(COMPONENTS)}")
+        raise ValueError(f"unknown components {unknown}; choose from {list(names)}")
+    timed = _timed_components()
     rows = []
     for dtype in dtypes:
         rows.append(_gemm(dtype, reference_gemm, reference_gemm, reference_gemm,
                           "reference rate"))
         for N, T, D, H in sizes:
+            grid = dict(N=N, T=T, D=D, H=H, V=vocab)
             if "gemm" in components:
                 rows.append(_gemm(dtype, N * T, D + H, 4 * H, "LSTM-shaped"))
             for name in components:
-                if name in ("rnn", "lstm"):
-                    rows.append(_sequence(name, dtype, N, T, D, H))
-                elif name in ("rnn_step", "lstm_step"):
-                    rows.append(_step(name, dtype, N, D, H))
-                elif name in ("word_embedding", "word_embedding_backward"):
-                    rows.append(_embedding(name, dtype, N, T, vocab, D))
-                elif name == "temporal_affine":
-                    rows.append(_temporal_affine(dtype, N, T, H, vocab))
-                elif name == "temporal_softmax_loss":
-                    rows.append(_softmax_loss(dtype, N, T, vocab))
+                if name in timed:
+                    rows.append(_catalog_row(timed[name], dtype, grid))
+                elif name == "word_embedding_backward":
+                    rows.append(_embedding_backward(dtype, N, T, vocab, D))
     return rows
+
+
+def components_list() -> tuple:
+    """Every row name: ``gemm``, each timed catalog entry, ``word_embedding_backward``."""
+    timed = tuple(_timed_components())
+    return ("gemm", *timed, "word_embedding_backward")
 
 
 # ---- threads ------------------------------------------------------------------------------
@@ -705,9 +514,10 @@ def add_arguments(parser) -> None:
     parser.add_argument("--gemm-size", type=int, default=REFERENCE_GEMM, metavar="S",
                         help="side of the square GEMM that sets the reference rate "
                              f"(default {REFERENCE_GEMM})")
-    parser.add_argument("--only", nargs="+", choices=COMPONENTS, metavar="NAME",
-                        default=list(COMPONENTS),
-                        help=f"components to time (default all: {' '.join(COMPONENTS)})")
+    parser.add_argument("--only", nargs="+", metavar="NAME", default=None,
+                        help="rows to time (default all): gemm, word_embedding_backward "
+                             "or any catalog entry with benchmark sizes (rnn, lstm, gru, "
+                             "rnn_step ...)")
 
 
 def run(args) -> int:
@@ -737,7 +547,11 @@ def run(args) -> int:
         if blas is not None and blas != info["torch_threads"]:
             warnings.append(f"torch uses {info['torch_threads']} threads, NumPy's BLAS {blas}")
         print(format_header(info), flush=True)
-        rows = build(sizes, args.vocab, args.dtypes, args.only, args.gemm_size)
+        try:
+            rows = build(sizes, args.vocab, args.dtypes, args.only, args.gemm_size)
+        except ValueError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
         results, targets, gemm_rate = [], {}, {}
         for bench in rows:
             r = measure(bench, args.repeats, args.warmup, args.min_time)

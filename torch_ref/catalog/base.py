@@ -63,6 +63,34 @@ class Run:
 
 
 @dataclass(frozen=True)
+class BenchTarget:
+    """A goal for a benchmark row: ``ratio`` (numpy/torch) at most ``limit``, or
+    ``gemm_fraction`` (share of the GEMM rate) at least ``limit``; at the grid size
+    ``grid`` (N, T, D, H) and ``dtype``, or at every size / dtype when None."""
+
+    measure: str
+    limit: float
+    grid: tuple | None = None
+    dtype: str | None = None
+
+
+@dataclass(frozen=True)
+class Bench:
+    """How ``python -m torch_ref bench`` times a component.
+
+    sizes:   the grid point ``{N, T, D, H, V}`` -> the component's named sizes.
+    flops:   the component's sizes -> operations of its matrix products (or None).
+    targets: :class:`BenchTarget` goals.
+    note:    what runs on the torch side.
+    """
+
+    sizes: Callable[[dict], dict]
+    flops: Callable[[dict], int] | None = None
+    targets: tuple = ()
+    note: str = ""
+
+
+@dataclass(frozen=True)
 class Component:
     """Everything the project knows about one component.
 
@@ -71,7 +99,15 @@ class Component:
     produced_by:  tensor name -> the function that computes it (names the culprit).
     cases:        ``cases(dtype, seed) -> iterable of Case``.
     run_numpy:    ``run_numpy(api, case) -> Run``; ``api`` exposes ``functions``.
-    run_torch:    ``run_torch(case) -> Run`` with the same keys.
+    run_torch:    ``run_torch(case) -> Run`` with the same keys; by default one run
+                  of ``torch_prepare``.
+    torch_prepare: ``torch_prepare(case) -> (run, result)``: the torch reference built
+                  once (modules, leaf tensors, upstream gradients); ``run()`` resets
+                  the gradients and runs forward and backward, ``result()`` reads the
+                  last run as a :class:`Run`. The benchmark times ``run``.
+    build:        ``build(draw, sizes) -> (inputs, upstream)``: a case of any sizes
+                  drawn from a :class:`Sampler` (benchmarks, fuzzing).
+    bench:        :class:`Bench`, or None when the component is not timed.
     gate_axes:    tensor name -> axis holding gate blocks (size G*H).
     cell:         the recurrent cell (a key of ``torch_ref.layout.CELLS``) whose gates
                   ``gate_axes`` hold.
@@ -85,12 +121,32 @@ class Component:
     produced_by: dict
     cases: Callable[[str, int], Iterable[Case]]
     run_numpy: Callable[[Any, Case], Run]
-    run_torch: Callable[[Case], Run]
+    run_torch: Callable[[Case], Run] | None = None
+    torch_prepare: Callable | None = None
+    build: Callable | None = None
+    bench: Bench | None = None
     gate_axes: dict = field(default_factory=dict)
     cell: str = "lstm"
     scope: str = "functional"
     tolerance: dict = field(default_factory=dict)
     description: str = ""
+
+    def __post_init__(self):
+        if self.run_torch is None:
+            if self.torch_prepare is None:
+                raise ValueError(f"{self.name}: needs run_torch or torch_prepare")
+            object.__setattr__(self, "run_torch", self._run_prepared)
+
+    def _run_prepared(self, case: Case) -> Run:
+        run, result = self.torch_prepare(case)
+        run()
+        return result()
+
+    def sized_case(self, dtype: str, sizes: dict, seed: int = 0, label: str = "sized") -> Case:
+        """A case of any ``sizes`` made by ``build`` (benchmarks, fuzzing)."""
+        draw = Sampler(self.name, dtype, seed, label)
+        inputs, upstream = self.build(draw, sizes)
+        return Case(self.name, label, dtype, seed, inputs, upstream, dict(sizes))
 
     def all_cases(self, seeds=DEFAULT_SEEDS, dtypes=DTYPES):
         for dtype in dtypes:

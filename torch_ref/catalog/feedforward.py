@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from torch_ref.catalog.base import Case, Component, Run, Sampler, register
+from torch_ref.catalog.base import Bench, Case, Component, Run, Sampler, register
 
 _EMBEDDING_CASES = (
     ("ordinary", dict(N=3, T=4, V=7, D=5), ()),
@@ -35,15 +35,38 @@ def _numpy_embedding(api, case):
     return Run({"out": out}, {"dW": dW})
 
 
+def _build_embedding(draw: Sampler, s: dict):
+    N, T, V, D = s["N"], s["T"], s["V"], s["D"]
+    return ({"x": draw.integers(V, N, T), "W": draw.normal(V, D)},
+            {"out": draw.normal(N, T, D)})
+
+
 def _torch_embedding(case):
     import torch
 
     from torch_ref import layout as L
 
     module = L.make_embedding(case.inputs["W"])
-    out = module(torch.from_numpy(case.inputs["x"]))
-    (out * L.tensor(case.upstream["out"])).sum().backward()
-    return Run({"out": L.to_numpy(out)}, {"dW": L.embedding_grad(module)})
+    words, dout = torch.from_numpy(case.inputs["x"]), L.tensor(case.upstream["out"])
+    last = {}
+
+    def run():
+        module.zero_grad(set_to_none=True)
+        out = module(words)
+        out.backward(dout)
+        last["out"] = out
+
+    def result():
+        return Run({"out": L.to_numpy(last["out"])}, {"dW": L.embedding_grad(module)})
+    return run, result
+
+
+def _build_affine(draw: Sampler, s: dict):
+    lead = (s["N"], s["T"]) if "T" in s else (s["N"],)
+    inputs = {"x": draw.normal(*lead, s["D"]),
+              "w": draw.normal(s["D"], s["M"], scale=1.0 / np.sqrt(s["D"])),
+              "b": draw.normal(s["M"])}
+    return inputs, {"out": draw.normal(*lead, s["M"])}
 
 
 def _affine_cases(name: str, temporal: bool):
@@ -61,12 +84,7 @@ def _affine_cases(name: str, temporal: bool):
                 if label == "T=1":
                     continue
                 s = {k: v for k, v in s.items() if k != "T"}
-            draw = Sampler(name, dtype, seed, label)
-            lead = (s["N"], s["T"]) if temporal else (s["N"],)
-            inputs = {"x": draw.normal(*lead, s["D"]),
-                      "w": draw.normal(s["D"], s["M"], scale=1.0 / np.sqrt(s["D"])),
-                      "b": draw.normal(s["M"])}
-            upstream = {"out": draw.normal(*lead, s["M"])}
+            inputs, upstream = _build_affine(Sampler(name, dtype, seed, label), s)
             yield Case(name, label, dtype, seed, inputs, upstream, dict(s),
                        special + ("non-zero bias",))
     return cases
@@ -85,11 +103,21 @@ def _torch_affine(case):
     from torch_ref import layout as L
 
     module = L.make_linear(case.inputs["w"], case.inputs["b"])
-    x = L.tensor(case.inputs["x"], True)
-    out = module(x)
-    (out * L.tensor(case.upstream["out"])).sum().backward()
-    dw, db = L.linear_grads(module)
-    return Run({"out": L.to_numpy(out)}, {"dx": L.to_numpy(x.grad), "dw": dw, "db": db})
+    x, dout = L.tensor(case.inputs["x"], True), L.tensor(case.upstream["out"])
+    last = {}
+
+    def run():
+        module.zero_grad(set_to_none=True)
+        x.grad = None
+        out = module(x)
+        out.backward(dout)
+        last["out"] = out
+
+    def result():
+        dw, db = L.linear_grads(module)
+        return Run({"out": L.to_numpy(last["out"])},
+                   {"dx": L.to_numpy(x.grad), "dw": dw, "db": db})
+    return run, result
 
 
 def _sigmoid_cases(dtype, seed):
@@ -115,7 +143,9 @@ register(Component(
     produced_by={"out": "word_embedding_forward", "dW": "word_embedding_backward"},
     cases=_embedding_cases,
     run_numpy=_numpy_embedding,
-    run_torch=_torch_embedding,
+    torch_prepare=_torch_embedding,
+    build=_build_embedding,
+    bench=Bench(sizes=lambda grid: {k: grid[k] for k in "NTVD"}, note="nn.Embedding"),
     description="word embedding lookup vs nn.Embedding",
 ))
 register(Component(
@@ -125,7 +155,11 @@ register(Component(
                  "dw": "temporal_affine_backward", "db": "temporal_affine_backward"},
     cases=_affine_cases("temporal_affine", temporal=True),
     run_numpy=_numpy_affine("temporal_affine_forward", "temporal_affine_backward"),
-    run_torch=_torch_affine,
+    torch_prepare=_torch_affine,
+    build=_build_affine,
+    # the language model's output layer: H features to V scores at every timestep
+    bench=Bench(sizes=lambda g: dict(N=g["N"], T=g["T"], D=g["H"], M=g["V"]),
+                flops=lambda s: 6 * s["N"] * s["T"] * s["D"] * s["M"], note="nn.Linear"),
     description="affine map at every timestep vs nn.Linear",
 ))
 register(Component(
@@ -135,7 +169,8 @@ register(Component(
                  "dw": "affine_backward", "db": "affine_backward"},
     cases=_affine_cases("affine", temporal=False),
     run_numpy=_numpy_affine("affine_forward", "affine_backward"),
-    run_torch=_torch_affine,
+    torch_prepare=_torch_affine,
+    build=_build_affine,
     description="affine map of 2-D inputs vs nn.Linear",
 ))
 register(Component(

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from torch_ref.catalog.base import Case, Component, Run, Sampler, register
+from torch_ref.catalog.base import Bench, Case, Component, Run, Sampler, register
 
 _SOFTMAX_CASES = (
     ("ordinary", dict(N=3, T=4, V=5), ("masked timesteps", "fully masked sequence")),
@@ -58,6 +58,12 @@ def _numpy_softmax(api, case):
     return Run({"loss": np.asarray(loss)}, {"dx": dx})
 
 
+def _build_softmax(draw: Sampler, s: dict):
+    N, T, V = s["N"], s["T"], s["V"]
+    return {"x": draw.normal(N, T, V), "y": draw.integers(V, N, T),
+            "mask": draw.mask(N, T, p=0.9)}, {}
+
+
 def _torch_softmax(case):
     import torch
     import torch.nn.functional as F
@@ -68,10 +74,18 @@ def _torch_softmax(case):
     N, T, V = x.shape
     y = torch.from_numpy(case.inputs["y"]).reshape(N * T)
     mask = torch.from_numpy(np.asarray(case.inputs["mask"], dtype=case.dtype)).reshape(N * T)
-    per_step = F.cross_entropy(x.reshape(N * T, V), y, reduction="none")
-    loss = (per_step * mask).sum() / N
-    loss.backward()
-    return Run({"loss": L.to_numpy(loss)}, {"dx": L.to_numpy(x.grad)})
+    last = {}
+
+    def run():
+        x.grad = None
+        per_step = F.cross_entropy(x.reshape(N * T, V), y, reduction="none")
+        loss = (per_step * mask).sum() / N
+        loss.backward()
+        last["loss"] = loss
+
+    def result():
+        return Run({"loss": L.to_numpy(last["loss"])}, {"dx": L.to_numpy(x.grad)})
+    return run, result
 
 
 _MSE_CASES = (
@@ -112,7 +126,9 @@ register(Component(
     produced_by={"loss": "temporal_softmax_loss", "dx": "temporal_softmax_loss"},
     cases=_softmax_cases,
     run_numpy=_numpy_softmax,
-    run_torch=_torch_softmax,
+    torch_prepare=_torch_softmax,
+    build=_build_softmax,
+    bench=Bench(sizes=lambda grid: {k: grid[k] for k in "NTV"}, note="F.cross_entropy"),
     description="masked softmax cross-entropy summed over time / N vs F.cross_entropy",
 ))
 register(Component(

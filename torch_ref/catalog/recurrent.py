@@ -11,7 +11,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from torch_ref.catalog.base import Case, Component, Run, Sampler, register
+from torch_ref.catalog.base import (
+    Bench,
+    BenchTarget,
+    Case,
+    Component,
+    Run,
+    Sampler,
+    register,
+)
 from torch_ref.layout import CELLS
 
 # (label, sizes, what is special). Every case has non-zero h0 and biases.
@@ -91,50 +99,85 @@ def _numpy_run(forward: str, backward: str, outputs: tuple, grads: tuple, **opti
     return run
 
 
-# ---- torch runs -------------------------------------------------------------------
+# ---- torch references -------------------------------------------------------------
 
-def _weight_args(cell: str, inputs: dict) -> list:
-    return [inputs[k] for k in ("Wx", "Wh", *CELLS[cell].biases)]
+def _prepared(case: Case, leaves: dict, forward, out_names: tuple, params=None):
+    """``(run, result)`` around ``forward() -> outputs``: ``run`` resets the gradients of
+    ``leaves`` (and of the module ``params``), runs forward and backward with the
+    case's upstream gradients; ``result`` reads outputs and gradients in NumPy layout
+    (``params()`` -> the parameter gradients by name)."""
+    import torch
+
+    from torch_ref import layout as L
+
+    upstream = [L.tensor(case.upstream[name]) for name in out_names]
+    last = {}
+
+    def run():
+        for t in leaves.values():
+            t.grad = None
+        if params is not None:
+            params.module.zero_grad(set_to_none=True)
+        outs = forward()
+        torch.autograd.backward(outs, upstream)
+        last["outs"] = outs
+
+    def result() -> Run:
+        grads = {"d" + k: L.to_numpy(t.grad) for k, t in leaves.items()}
+        if params is not None:
+            grads.update(params())
+        return Run({k: L.to_numpy(v) for k, v in zip(out_names, last["outs"], strict=True)},
+                   grads)
+    return run, result
 
 
-def _torch_step(case: Case, cell: str) -> Run:
+class _ModuleGrads:
+    """The parameter gradients of a layout module, named as the NumPy arguments."""
+
+    def __init__(self, module, cell: str):
+        self.module, self.names = module, ("dWx", "dWh", *("d" + b for b in CELLS[cell].biases))
+
+    def __call__(self) -> dict:
+        from torch_ref import layout as L
+
+        return dict(zip(self.names, L.recurrent_grads(self.module), strict=True))
+
+
+def _torch_module(case: Case, cell: str, step: bool):
+    """``torch_prepare`` of a recurrent component: the ``torch.nn`` module of ``cell``."""
     from torch_ref import layout as L
 
     i = case.inputs
-    module = L.make_recurrent(cell, *_weight_args(cell, i), step=True)
-    x, h = L.tensor(i["x"], True), L.tensor(i["prev_h"], True)
-    if CELLS[cell].cell_state:
-        c = L.tensor(i["prev_c"], True)
-        next_h, next_c = module(x, (h, c))
-        outputs = {"next_h": next_h, "next_c": next_c}
+    module = L.make_recurrent(cell, *(i[k] for k in ("Wx", "Wh", *CELLS[cell].biases)),
+                              step=step)
+    if step:
+        leaves = {k: L.tensor(i[k], True) for k in ("x", "prev_h", "prev_c") if k in i}
+        state = tuple(leaves[k] for k in ("prev_h", "prev_c") if k in leaves)
+        out_names = tuple(case.upstream)
+
+        def forward():
+            out = module(leaves["x"], state if len(state) > 1 else state[0])
+            return out if isinstance(out, tuple) else (out,)
     else:
-        outputs = {"next_h": module(x, h)}
-    total = sum((out * L.tensor(case.upstream[name])).sum() for name, out in outputs.items())
-    total.backward()
-    grads = {"dx": L.to_numpy(x.grad), "dprev_h": L.to_numpy(h.grad)}
-    if CELLS[cell].cell_state:
-        grads["dprev_c"] = L.to_numpy(c.grad)
-    names = ("dWx", "dWh", *("d" + b for b in CELLS[cell].biases))
-    grads.update(zip(names, L.recurrent_grads(module), strict=True))
-    return Run({k: L.to_numpy(v) for k, v in outputs.items()}, grads)
+        leaves = {"x": L.tensor(i["x"], True), "h0": L.initial_state(i["h0"])}
+        out_names = ("h",)
+
+        def forward():
+            return (L.run_sequence(module, leaves["x"], leaves["h0"]),)
+    run, result = _prepared(case, leaves, forward, out_names, _ModuleGrads(module, cell))
+    if step:
+        return run, result
+
+    def sequence_result() -> Run:
+        r = result()
+        r.grads["dh0"] = r.grads["dh0"][0]  # torch's leading num_layers axis
+        return r
+    return run, sequence_result
 
 
-def _torch_sequence(case: Case, cell: str) -> Run:
-    from torch_ref import layout as L
-
-    i = case.inputs
-    module = L.make_recurrent(cell, *_weight_args(cell, i))
-    x, h0 = L.tensor(i["x"], True), L.initial_state(i["h0"])
-    h = L.run_sequence(module, x, h0)
-    (h * L.tensor(case.upstream["h"])).sum().backward()
-    names = ("dWx", "dWh", *("d" + b for b in CELLS[cell].biases))
-    return Run({"h": L.to_numpy(h)},
-               {"dx": L.to_numpy(x.grad), "dh0": L.to_numpy(h0.grad)[0],
-                **dict(zip(names, L.recurrent_grads(module), strict=True))})
-
-
-def _torch_gru_reset_before(case: Case, step: bool) -> Run:
-    """The GRU with ``n = tanh(x Wx_n + bx_n + (r * h) Wh_n + bh_n)`` in torch operations."""
+def _torch_gru_reset_before(case: Case, step: bool):
+    """``torch_prepare`` of the GRU with ``n = tanh(x Wx_n + bx_n + (r * h) Wh_n + bh_n)``,
+    the equations in torch operations."""
     import torch
 
     from torch_ref import layout as L
@@ -142,22 +185,37 @@ def _torch_gru_reset_before(case: Case, step: bool) -> Run:
     i = case.inputs
     names = ("x", "prev_h" if step else "h0", "Wx", "Wh", "bx", "bh")
     leaves = {k: L.tensor(i[k], True) for k in names}
-    x, h, Wx, Wh, bx, bh = leaves.values()
-    H = h.shape[1]
-    steps = [x] if step else list(x.unbind(1))
-    hs = []
-    for x_t in steps:
-        a = x_t @ Wx + bx
-        rz = torch.sigmoid(a[:, :2 * H] + h @ Wh[:, :2 * H] + bh[:2 * H])
-        r, z = rz[:, :H], rz[:, H:]
-        n = torch.tanh(a[:, 2 * H:] + (r * h) @ Wh[:, 2 * H:] + bh[2 * H:])
-        h = (1 - z) * n + z * h
-        hs.append(h)
-    out_name = "next_h" if step else "h"
-    out = hs[0] if step else torch.stack(hs, 1)
-    (out * L.tensor(case.upstream[out_name])).sum().backward()
-    return Run({out_name: L.to_numpy(out)},
-               {"d" + k: L.to_numpy(t.grad) for k, t in leaves.items()})
+
+    def forward():
+        x, h, Wx, Wh, bx, bh = leaves.values()
+        H = h.shape[1]
+        hs = []
+        for x_t in ([x] if step else x.unbind(1)):
+            a = x_t @ Wx + bx
+            rz = torch.sigmoid(a[:, :2 * H] + h @ Wh[:, :2 * H] + bh[:2 * H])
+            r, z = rz[:, :H], rz[:, H:]
+            n = torch.tanh(a[:, 2 * H:] + (r * h) @ Wh[:, 2 * H:] + bh[2 * H:])
+            h = (1 - z) * n + z * h
+            hs.append(h)
+        return (hs[0] if step else torch.stack(hs, 1),)
+    return _prepared(case, leaves, forward, ("next_h",) if step else ("h",))
+
+
+def _recurrent_flops(sizes: dict, cell: str) -> int:
+    """Forward input projection and recurrent products, backward dx, dWx, dWh, dh."""
+    G = CELLS[cell].width * sizes["H"]
+    return 6 * sizes["N"] * sizes.get("T", 1) * G * (sizes["D"] + sizes["H"])
+
+
+_LARGE, _SMALL = (64, 64, 128, 256), (30, 50, 15, 100)
+# goals of the benchmark rows (python -m torch_ref bench), by cell
+_TARGETS = {
+    "rnn": (BenchTarget("ratio", 0.7, _LARGE, "float64"),
+            BenchTarget("ratio", 0.8, _LARGE, "float32"), BenchTarget("ratio", 1.0, _SMALL)),
+    "gru": (BenchTarget("ratio", 1.0, _LARGE, "float64"),
+            BenchTarget("ratio", 1.0, _SMALL, "float64")),
+}
+_TARGETS["lstm"] = _TARGETS["rnn"] + (BenchTarget("gemm_fraction", 0.6, _LARGE),)
 
 
 def _produced_by(forward: str, backward: str, outputs, grads) -> dict:
@@ -165,47 +223,50 @@ def _produced_by(forward: str, backward: str, outputs, grads) -> dict:
 
 
 def _register_recurrent(name: str, cell: str, step: bool, reference, description: str,
-                        functions: tuple | None = None, **options):
+                        timed: bool = True, **options):
     spec = CELLS[cell]
     prefix = f"{cell}_step" if step else cell
-    forward, backward = functions or (f"{prefix}_forward", f"{prefix}_backward")
+    forward, backward = f"{prefix}_forward", f"{prefix}_backward"
     outputs = ("next_h", "next_c") if step and spec.cell_state else (
         ("next_h",) if step else ("h",))
     grads = ("dx", "dprev_h" if step else "dh0", *(("dprev_c",) if step and spec.cell_state
                                                   else ()),
              "dWx", "dWh", *("d" + b for b in spec.biases))
-    RECURRENT[name] = (cell, step)
     gate_axes = {"dWx": 1, "dWh": 1, **{"d" + b: 0 for b in spec.biases}}
+    dims = ("N", "D", "H") if step else ("N", "T", "D", "H")
+    RECURRENT[name] = (cell, step)
     register(Component(
         name=name,
         functions=(forward, backward),
         produced_by=_produced_by(forward, backward, outputs, grads),
         cases=_recurrent_cases(name, cell, step),
         run_numpy=_numpy_run(forward, backward, outputs, grads, **options),
-        run_torch=reference,
+        torch_prepare=reference,
+        build=lambda draw, sizes: draw_recurrent(draw, cell, step, sizes),
+        bench=Bench(sizes=lambda grid: {k: grid[k] for k in dims},
+                    flops=lambda sizes: _recurrent_flops(sizes, cell),
+                    targets=() if step else _TARGETS[cell],
+                    note=f"nn.{spec.module}" + ("Cell" if step else "")) if timed else None,
         gate_axes=gate_axes if spec.width > 1 else {},
         cell=cell,
         description=description,
     ))
 
 
-_register_recurrent("rnn_step", "rnn", True, lambda case: _torch_step(case, "rnn"),
-                    "one vanilla RNN timestep vs nn.RNNCell")
-_register_recurrent("rnn", "rnn", False, lambda case: _torch_sequence(case, "rnn"),
-                    "vanilla RNN over a sequence vs nn.RNN")
-_register_recurrent("lstm_step", "lstm", True, lambda case: _torch_step(case, "lstm"),
-                    "one LSTM timestep vs nn.LSTMCell")
-_register_recurrent("lstm", "lstm", False, lambda case: _torch_sequence(case, "lstm"),
-                    "LSTM over a sequence (zero initial cell) vs nn.LSTM")
-_register_recurrent("gru_step", "gru", True, lambda case: _torch_step(case, "gru"),
-                    "one GRU timestep vs nn.GRUCell")
-_register_recurrent("gru", "gru", False, lambda case: _torch_sequence(case, "gru"),
-                    "GRU over a sequence vs nn.GRU")
+for _cell in CELLS:
+    _module = CELLS[_cell].module
+    _register_recurrent(f"{_cell}_step", _cell, True,
+                        lambda case, c=_cell: _torch_module(case, c, step=True),
+                        f"one {_module} timestep vs nn.{_module}Cell")
+    _register_recurrent(_cell, _cell, False,
+                        lambda case, c=_cell: _torch_module(case, c, step=False),
+                        f"{_module} over a sequence vs nn.{_module}"
+                        + (" (zero initial cell state)" if CELLS[_cell].cell_state else ""))
 _register_recurrent("gru_step_reset_before", "gru", True,
                     lambda case: _torch_gru_reset_before(case, step=True),
                     "one GRU timestep, reset gate applied before the hidden product, "
-                    "vs the equations in torch operations", reset_after=False)
+                    "vs the equations in torch operations", timed=False, reset_after=False)
 _register_recurrent("gru_reset_before", "gru", False,
                     lambda case: _torch_gru_reset_before(case, step=False),
                     "GRU over a sequence, reset gate applied before the hidden product, "
-                    "vs the equations in torch operations", reset_after=False)
+                    "vs the equations in torch operations", timed=False, reset_after=False)
