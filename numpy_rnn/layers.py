@@ -34,7 +34,7 @@ import numpy as np
 from numpy_rnn import functional as F
 from numpy_rnn.core.validation import float_dtype, generator, positive_int
 
-__all__ = ["RNN", "LSTM", "WordEmbedding", "TemporalAffine", "Affine"]
+__all__ = ["RNN", "LSTM", "RECURRENT", "WordEmbedding", "TemporalAffine", "Affine"]
 
 
 def _scale(cls: str, value) -> float:
@@ -144,6 +144,10 @@ class LSTM(_Recurrent):
     _forward = staticmethod(F.lstm_forward)
     _backward = staticmethod(F.lstm_backward)
     _step = staticmethod(F.lstm_step_forward)
+
+
+# cell name -> recurrent layer class: the language model offers each cell here
+RECURRENT = {"rnn": RNN, "lstm": LSTM}
 
 
 class WordEmbedding(_Layer):

@@ -21,12 +21,32 @@ from parameterized import parameterized
 
 from numpy_rnn import functional as F
 from numpy_rnn import layers
+from torch_ref.catalog import CATALOG, ERROR_SIZES
 
 N, T, D, H, V, M = 2, 3, 4, 5, 6, 3
 
 
+def _catalog_forwards() -> dict:
+    """Forward function -> the first functional catalog entry that makes its inputs, for
+    the functions the tables below do not list (a new component is covered at once)."""
+    found = {}
+    for c in CATALOG.values():
+        if c.scope == "functional" and c.build is not None and len(c.functions) == 2:
+            found.setdefault(c.functions[0], c)
+    return {fn: c for fn, c in found.items() if fn not in _LISTED}
+
+
+_LISTED = ("rnn_step_forward", "rnn_forward", "lstm_step_forward", "lstm_forward",
+           "word_embedding_forward", "temporal_affine_forward", "affine_forward",
+           "temporal_softmax_loss")
+
+
 def _inputs(fn: str, dtype=np.float64, seed=0) -> dict:
     """Valid keyword arguments of the forward function ``fn``."""
+    entry = _catalog_forwards().get(fn)
+    if entry is not None:
+        case = entry.sized_case(np.dtype(dtype).name, ERROR_SIZES, seed, label="contract")
+        return {**case.inputs, **entry.options}
     rng = np.random.default_rng(seed)
 
     def f(*shape):
@@ -65,9 +85,11 @@ BACKWARD = {
     "temporal_affine_backward": ("temporal_affine_forward", 1, ("dout",)),
     "affine_backward": ("affine_forward", 1, ("dout",)),
 }
-FORWARD = ["rnn_step_forward", "rnn_forward", "lstm_step_forward", "lstm_forward",
-           "word_embedding_forward", "temporal_affine_forward", "affine_forward",
-           "temporal_softmax_loss", "mse_loss", "sigmoid", "softmax", "log_softmax"]
+FORWARD = [*_LISTED, "mse_loss", "sigmoid", "softmax", "log_softmax"]
+for _fn, _entry in _catalog_forwards().items():
+    _upstream = _entry.sized_case("float64", ERROR_SIZES).upstream
+    BACKWARD[_entry.functions[1]] = (_fn, len(_upstream), tuple("d" + k for k in _upstream))
+    FORWARD.append(_fn)
 
 
 def _run_backward(fn: str, dtype=np.float64, upstream_overrides=None, cache=None):
@@ -237,7 +259,31 @@ BAD_INPUTS = [
 ]
 
 
+def _catalog_errors():
+    """Every catalog entry's error inputs: (label, entry name, ErrorInput)."""
+    return [(e.label.replace(" ", "_"), c.name, e) for c in CATALOG.values() for e in c.errors]
+
+
+def _call_entry(component, error):
+    """Call ``error.function`` with valid inputs of ``component`` changed by ``error``."""
+    case = component.sized_case("float64", ERROR_SIZES, label="errors")
+    forward, backward = component.functions
+    inputs = {**case.inputs, **component.options}
+    if error.function == forward:
+        return getattr(F, forward)(**{**inputs, **error.overrides})
+    *_, cache = getattr(F, forward)(**inputs)
+    upstream = {"d" + k: v for k, v in case.upstream.items()}
+    return getattr(F, backward)(**{**upstream, **error.overrides}, cache=cache)
+
+
 class BadInputs(unittest.TestCase):
+    @parameterized.expand(_catalog_errors())
+    def test_catalog_error_inputs(self, _, name, error):
+        with self.assertRaises(error.exception) as ctx:
+            _call_entry(CATALOG[name], error)
+        for fragment in error.fragments:
+            self.assertIn(fragment, str(ctx.exception))
+
     @parameterized.expand([(label.replace(" ", "_"), *rest) for label, *rest in BAD_INPUTS])
     def test_raises_naming_argument_expected_and_actual(self, _, fn, overrides, exc, fragments):
         with self.assertRaises(exc) as ctx:
@@ -403,10 +449,14 @@ class Stability(unittest.TestCase):
 
 # ---- layer classes -----------------------------------------------------------------------
 
+def _recurrent_layer(cls):
+    G = cls.gates * H
+    return (cls.__name__, lambda **kw: cls(D, H, **kw),
+            {"Wx": (D, G), "Wh": (H, G), **{b: (G,) for b in cls.biases}})
+
+
 LAYERS = [
-    ("RNN", lambda **kw: layers.RNN(D, H, **kw), {"Wx": (D, H), "Wh": (H, H), "b": (H,)}),
-    ("LSTM", lambda **kw: layers.LSTM(D, H, **kw),
-     {"Wx": (D, 4 * H), "Wh": (H, 4 * H), "b": (4 * H,)}),
+    *(_recurrent_layer(cls) for cls in layers.RECURRENT.values()),
     ("WordEmbedding", lambda **kw: layers.WordEmbedding(V, D, **kw), {"W": (V, D)}),
     ("TemporalAffine", lambda **kw: layers.TemporalAffine(D, M, **kw), {"W": (D, M), "b": (M,)}),
     ("Affine", lambda **kw: layers.Affine(D, M, **kw), {"W": (D, M), "b": (M,)}),
@@ -419,9 +469,10 @@ def _layer_inputs(name: str, dtype=np.float64):
 
     def f(*shape):
         return rng.standard_normal(shape).astype(dtype)
+    recurrent = {cls.__name__: ((f(N, T, D), f(N, H)), cls._forward, ("Wx", "Wh", *cls.biases))
+                 for cls in layers.RECURRENT.values()}
     return {
-        "RNN": ((f(N, T, D), f(N, H)), F.rnn_forward, ("Wx", "Wh", "b")),
-        "LSTM": ((f(N, T, D), f(N, H)), F.lstm_forward, ("Wx", "Wh", "b")),
+        **recurrent,
         "WordEmbedding": ((rng.integers(0, V, (N, T)),), F.word_embedding_forward, ("W",)),
         "TemporalAffine": ((f(N, T, D),), F.temporal_affine_forward, ("W", "b")),
         "Affine": ((f(N, D),), F.affine_forward, ("W", "b")),
@@ -439,7 +490,7 @@ class Layers(unittest.TestCase):
             self.assertEqual(layer.params[key].shape, shape)
             self.assertEqual(layer.params[key].dtype, dtype)
             self.assertEqual(layer.grads[key].shape, shape)
-        for key in ("b",):
+        for key in ("b", "bx", "bh"):
             if key in shapes:
                 np.testing.assert_array_equal(layer.params[key], 0)
 
@@ -482,7 +533,7 @@ class Layers(unittest.TestCase):
         dout = np.random.default_rng(4).standard_normal(out.shape)
         returned = layer.backward(dout)
         _, cache = functional_forward(*args, *(layer.params[k] for k in order))
-        backward = {"RNN": F.rnn_backward, "LSTM": F.lstm_backward,
+        backward = {**{cls.__name__: cls._backward for cls in layers.RECURRENT.values()},
                     "WordEmbedding": F.word_embedding_backward,
                     "TemporalAffine": F.temporal_affine_backward,
                     "Affine": F.affine_backward}[name]

@@ -31,15 +31,14 @@ import numpy as np
 
 from numpy_rnn import functional as F
 from numpy_rnn.core.validation import float_dtype, generator, positive_int
-from numpy_rnn.layers import LSTM, RNN, TemporalAffine, WordEmbedding
+from numpy_rnn.layers import RECURRENT, TemporalAffine, WordEmbedding
 
 __all__ = ["CELLS", "LanguageModel", "RecurrentScorer"]
 
 INIT_SCALE = 0.02
 
-# cell name -> recurrent layer class; the command line and the checks offer every cell here
-_RECURRENT = {"rnn": RNN, "lstm": LSTM}
-CELLS = tuple(_RECURRENT)
+# the command line and the checks offer every recurrent layer of numpy_rnn.layers
+CELLS = tuple(RECURRENT)
 
 
 def _check_cell(cell: str) -> str:
@@ -153,7 +152,7 @@ class RecurrentScorer(_Composite):
         self.dtype = float_dtype(dtype)
         self.input_dim = positive_int("input_dim", input_dim)
         self.hidden_dim = positive_int("hidden_dim", hidden_dim)
-        self.rnn = _RECURRENT[cell](self.input_dim, self.hidden_dim, init_scale=INIT_SCALE,
+        self.rnn = RECURRENT[cell](self.input_dim, self.hidden_dim, init_scale=INIT_SCALE,
                                     rng=generator(rng), dtype=self.dtype)
         self._build({"rnn": self.rnn})
 
@@ -210,7 +209,7 @@ class LanguageModel(_Composite):
         H = self.hidden_dim = positive_int("hidden_dim", hidden_dim)
         rng = generator(rng)
         self.embed = WordEmbedding(V, D, init_scale=1.0, rng=rng, dtype=self.dtype)
-        self.rnn = _RECURRENT[cell](D, H, init_scale=INIT_SCALE, rng=rng, dtype=self.dtype)
+        self.rnn = RECURRENT[cell](D, H, init_scale=INIT_SCALE, rng=rng, dtype=self.dtype)
         self.out = TemporalAffine(H, V, init_scale=INIT_SCALE, rng=rng, dtype=self.dtype)
         # Start where the equivalent torch model starts: every recurrent and output
         # parameter ~ U(-1/sqrt(H), 1/sqrt(H)) (nn.RNN / nn.LSTM / nn.Linear defaults).

@@ -7,8 +7,12 @@ from torch_ref.catalog.base import (
     CATALOG,
     DEFAULT_SEEDS,
     DTYPES,
+    ERROR_SIZES,
+    Bench,
+    BenchTarget,
     Case,
     Component,
+    ErrorInput,
     Run,
     Sampler,
     register,
@@ -19,5 +23,5 @@ _ENTRY_MODULES = ("recurrent", "feedforward", "losses", "seq2one", "language_mod
 for _name in _ENTRY_MODULES:
     importlib.import_module(f"{__name__}.{_name}")
 
-__all__ = ["CATALOG", "DEFAULT_SEEDS", "DTYPES", "Case", "Component", "Run", "Sampler",
-           "register"]
+__all__ = ["CATALOG", "DEFAULT_SEEDS", "DTYPES", "ERROR_SIZES", "Bench", "BenchTarget", "Case",
+           "Component", "ErrorInput", "Run", "Sampler", "register"]

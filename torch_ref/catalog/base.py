@@ -18,6 +18,25 @@ import numpy as np
 
 DTYPES = ("float64", "float32")
 DEFAULT_SEEDS = (0, 1, 2)
+# sizes of the valid inputs that error inputs change one argument of
+ERROR_SIZES = dict(N=2, T=3, D=4, H=5, V=6, M=3)
+
+
+@dataclass(frozen=True)
+class ErrorInput:
+    """A bad input and the error it must raise.
+
+    function:  the function called (a forward, or a backward after its forward).
+    overrides: argument name -> bad value (an array, or ``f(valid inputs)``), on top
+               of valid inputs of sizes :data:`ERROR_SIZES`.
+    exception: the exception type; fragments: text the message must contain.
+    """
+
+    label: str
+    function: str
+    overrides: dict
+    exception: type
+    fragments: tuple
 
 
 @dataclass(frozen=True)
@@ -108,6 +127,8 @@ class Component:
     build:        ``build(draw, sizes) -> (inputs, upstream)``: a case of any sizes
                   drawn from a :class:`Sampler` (benchmarks, fuzzing).
     bench:        :class:`Bench`, or None when the component is not timed.
+    options:      keyword arguments of the forward function (``reset_after=False``).
+    errors:       :class:`ErrorInput` cases (bad input -> exception and message).
     gate_axes:    tensor name -> axis holding gate blocks (size G*H).
     cell:         the recurrent cell (a key of ``torch_ref.layout.CELLS``) whose gates
                   ``gate_axes`` hold.
@@ -125,6 +146,8 @@ class Component:
     torch_prepare: Callable | None = None
     build: Callable | None = None
     bench: Bench | None = None
+    options: dict = field(default_factory=dict)
+    errors: tuple = ()
     gate_axes: dict = field(default_factory=dict)
     cell: str = "lstm"
     scope: str = "functional"

@@ -12,10 +12,12 @@ from __future__ import annotations
 import numpy as np
 
 from torch_ref.catalog.base import (
+    ERROR_SIZES,
     Bench,
     BenchTarget,
     Case,
     Component,
+    ErrorInput,
     Run,
     Sampler,
     register,
@@ -218,12 +220,48 @@ _TARGETS = {
 _TARGETS["lstm"] = _TARGETS["rnn"] + (BenchTarget("gemm_fraction", 0.6, _LARGE),)
 
 
+def _errors(cell: str, step: bool, forward: str, backward: str) -> tuple:
+    """Bad inputs every recurrent component must refuse, from the cell's layout."""
+    spec = CELLS[cell]
+    N, T, D, H = (ERROR_SIZES[k] for k in "NTDH")
+    G = spec.width
+    gate = f"{G}H" if G > 1 else "H"
+
+    def full(*shape, dtype=np.float64):
+        return np.full(shape, 0.5, dtype=dtype)
+    errors = [
+        ErrorInput(f"{forward} Wx gate width", forward, {"Wx": full(D, G * H + 1)}, ValueError,
+                   ("Wx", f"(D, {gate}) = ({D}, {G * H})", f"got ({D}, {G * H + 1})")),
+        ErrorInput(f"{forward} Wh rows", forward, {"Wh": full(H + 1, G * H)}, ValueError,
+                   ("Wh", f"(H, {gate}) = ({H}, {G * H})", f"got ({H + 1}, {G * H})")),
+        ErrorInput(f"{forward} Wh float32", forward, {"Wh": full(H, G * H, dtype=np.float32)},
+                   ValueError, ("Wh", "float32", "x", "float64")),
+        ErrorInput(f"{forward} x NaN", forward,
+                   {"x": _with_nan(full(*((N, D) if step else (N, T, D))))}, ValueError,
+                   ("x", "finite", "nan")),
+    ]
+    errors += [ErrorInput(f"{forward} {b} size", forward, {b: full(G * H - 1)}, ValueError,
+                          (b, f"({gate},) = ({G * H},)", f"got ({G * H - 1},)"))
+               for b in spec.biases]
+    upstream = "dnext_h" if step else "dh"
+    shape = (N, H - 1) if step else (N, T, H - 1)
+    errors.append(ErrorInput(f"{backward} {upstream} width", backward,
+                             {upstream: full(*shape)}, ValueError,
+                             (backward, upstream, f"got {shape}", f"from {forward}")))
+    return tuple(errors)
+
+
+def _with_nan(arr):
+    arr.flat[-1] = np.nan
+    return arr
+
+
 def _produced_by(forward: str, backward: str, outputs, grads) -> dict:
     return {**{o: forward for o in outputs}, **{g: backward for g in grads}}
 
 
 def _register_recurrent(name: str, cell: str, step: bool, reference, description: str,
-                        timed: bool = True, **options):
+                        timed: bool = True, extra_errors: tuple = (), **options):
     spec = CELLS[cell]
     prefix = f"{cell}_step" if step else cell
     forward, backward = f"{prefix}_forward", f"{prefix}_backward"
@@ -247,6 +285,8 @@ def _register_recurrent(name: str, cell: str, step: bool, reference, description
                     flops=lambda sizes: _recurrent_flops(sizes, cell),
                     targets=() if step else _TARGETS[cell],
                     note=f"nn.{spec.module}" + ("Cell" if step else "")) if timed else None,
+        options=options,
+        errors=_errors(cell, step, forward, backward) + extra_errors,
         gate_axes=gate_axes if spec.width > 1 else {},
         cell=cell,
         description=description,
@@ -262,11 +302,20 @@ for _cell in CELLS:
                         lambda case, c=_cell: _torch_module(case, c, step=False),
                         f"{_module} over a sequence vs nn.{_module}"
                         + (" (zero initial cell state)" if CELLS[_cell].cell_state else ""))
+
+
+def _flag_error(forward: str) -> ErrorInput:
+    return ErrorInput(f"{forward} reset_after not a bool", forward, {"reset_after": "yes"},
+                      ValueError, (forward, "reset_after", "True or False", "'yes'"))
+
+
 _register_recurrent("gru_step_reset_before", "gru", True,
                     lambda case: _torch_gru_reset_before(case, step=True),
                     "one GRU timestep, reset gate applied before the hidden product, "
-                    "vs the equations in torch operations", timed=False, reset_after=False)
+                    "vs the equations in torch operations", timed=False,
+                    extra_errors=(_flag_error("gru_step_forward"),), reset_after=False)
 _register_recurrent("gru_reset_before", "gru", False,
                     lambda case: _torch_gru_reset_before(case, step=False),
                     "GRU over a sequence, reset gate applied before the hidden product, "
-                    "vs the equations in torch operations", timed=False, reset_after=False)
+                    "vs the equations in torch operations", timed=False,
+                    extra_errors=(_flag_error("gru_forward"),), reset_after=False)
