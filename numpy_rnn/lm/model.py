@@ -3,8 +3,8 @@
 :class:`RecurrentScorer` is the recurrent layer alone, its hidden states read as
 class scores (the assignment's ``TestRNN``, used to check the recurrent layer and
 the temporal softmax loss together). :class:`LanguageModel` is the word-level
-language model: word embedding -> vanilla RNN or LSTM -> temporal affine to
-vocabulary scores.
+language model: word embedding -> recurrent layer (any cell of
+:data:`numpy_rnn.layers.RECURRENT`) -> temporal affine to vocabulary scores.
 
 Both keep ``params`` and ``grads``: dicts from a namespaced name to an array,
 
@@ -12,10 +12,11 @@ Both keep ``params`` and ``grads``: dicts from a namespaced name to an array,
 name           shape        what
 =============  ===========  =============================================
 ``embed.W``    ``(V, D)``   word vectors (LanguageModel only)
-``rnn.Wx``     ``(D, gH)``  input-to-hidden weights; ``g`` = 1 (rnn) or 4
-                            (lstm, gate blocks ``i, f, o, g``)
+``rnn.Wx``     ``(D, gH)``  input-to-hidden weights; ``g`` gate blocks (1 for
+                            rnn, 4 for lstm: ``i, f, o, g``)
 ``rnn.Wh``     ``(H, gH)``  hidden-to-hidden weights
-``rnn.b``      ``(gH,)``    recurrent bias
+``rnn.b``      ``(gH,)``    recurrent bias (one per name in the layer's
+                            ``biases``: ``rnn.bx``, ``rnn.bh`` for two)
 ``out.W``      ``(H, V)``   hidden-to-vocabulary weights (LanguageModel only)
 ``out.b``      ``(V,)``     vocabulary bias (LanguageModel only)
 =============  ===========  =============================================
@@ -142,7 +143,7 @@ class RecurrentScorer(_Composite):
 
     input_dim:  D, features per timestep.
     hidden_dim: H, hidden size (= number of classes of the scores).
-    cell:       ``'rnn'`` (tanh) or ``'lstm'``.
+    cell:       a key of :data:`CELLS` (``'rnn'``, ``'lstm'`` ...).
     rng:        None, an int seed or a ``np.random.Generator`` for the initial weights.
     dtype:      float64 (default) or float32.
     """
@@ -186,7 +187,7 @@ class RecurrentScorer(_Composite):
 
 
 class LanguageModel(_Composite):
-    """Word embedding -> RNN or LSTM -> temporal affine to vocabulary scores.
+    """Word embedding -> recurrent layer -> temporal affine to vocabulary scores.
 
     Initialisation, as the equivalent torch model's defaults: embeddings standard
     normal (``nn.Embedding``); recurrent ``Wx``, ``Wh``, ``b`` and output ``W``, ``b``
@@ -195,7 +196,7 @@ class LanguageModel(_Composite):
     vocab_size: V, number of words.
     embed_dim:  D, word-vector size.
     hidden_dim: H, recurrent state size.
-    cell:       ``'rnn'`` or ``'lstm'``.
+    cell:       a key of :data:`CELLS` (``'rnn'``, ``'lstm'`` ...).
     rng:        None, an int seed or a ``np.random.Generator`` for the initial weights.
     dtype:      float64 (default) or float32.
     """
