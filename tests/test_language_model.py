@@ -186,7 +186,7 @@ class ModelBehaviour(unittest.TestCase):
                        h0=args["h0"])
 
     @parameterized.expand([
-        ("cell", dict(cell="gru"), "cell must be one of"),
+        ("cell", dict(cell="transformer"), "cell must be one of"),
         ("vocab", dict(vocab_size=0), "vocab_size must be a positive integer"),
         ("dtype", dict(dtype=np.int32), "dtype must be float32 or float64"),
     ])

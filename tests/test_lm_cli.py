@@ -99,7 +99,7 @@ class Errors(unittest.TestCase):
         ("not utf-8", ["train", "--corpus", "{tmp}/latin1.txt"], "not valid UTF-8 at byte offset"),
         ("zero hidden", ["train", "--hidden", "0"], "expected a positive integer"),
         ("bad lr", ["train", "--lr", "abc"], "expected a positive number"),
-        ("bad cell", ["train", "--cell", "gru"], "invalid choice"),
+        ("bad cell", ["train", "--cell", "transformer"], "invalid choice"),
         ("missing model", ["sample", "--model", "{tmp}/none.npz", "--start", "a"],
          "checkpoint file not found"),
         ("corrupt model", ["sample", "--model", "{tmp}/latin1.txt", "--start", "a"],
