@@ -44,11 +44,11 @@ from numpy_rnn.functional import (
     word_embedding_backward,
     word_embedding_forward,
 )
-from numpy_rnn.layers import LSTM, RNN, Affine, TemporalAffine, WordEmbedding
+from numpy_rnn.layers import GRU, LSTM, RNN, Affine, TemporalAffine, WordEmbedding
 
 __all__ = [
     "__version__", "functional", "layers", "gradcheck",
-    "RNN", "LSTM", "WordEmbedding", "TemporalAffine", "Affine",
+    "RNN", "LSTM", "GRU", "WordEmbedding", "TemporalAffine", "Affine",
     "rel_error", "eval_numerical_gradient", "eval_numerical_gradient_array",
     "rnn_step_forward", "rnn_step_backward", "rnn_forward", "rnn_backward",
     "word_embedding_forward", "word_embedding_backward", "sigmoid",

@@ -15,6 +15,8 @@ class               params (shapes)           initialisation
                     b (H,)                    (``init_scale=0.02``), zero bias
 ``LSTM``            Wx (D, 4H), Wh (H, 4H),   as RNN; gate blocks i, f, o, g
                     b (4H,)
+``GRU``             Wx (D, 3H), Wh (H, 3H),   as RNN; gate blocks r, z, n
+                    bx (3H,), bh (3H,)
 ``WordEmbedding``   W (V, D)                  ``init_scale * N(0, 1)`` with
                                               ``init_scale=1.0``: unit-variance word
                                               vectors, as ``torch.nn.Embedding`` and
@@ -34,7 +36,7 @@ import numpy as np
 from numpy_rnn import functional as F
 from numpy_rnn.core.validation import float_dtype, generator, positive_int
 
-__all__ = ["RNN", "LSTM", "RECURRENT", "WordEmbedding", "TemporalAffine", "Affine"]
+__all__ = ["RNN", "LSTM", "GRU", "RECURRENT", "WordEmbedding", "TemporalAffine", "Affine"]
 
 
 def _scale(cls: str, value) -> float:
@@ -146,8 +148,33 @@ class LSTM(_Recurrent):
     _step = staticmethod(F.lstm_step_forward)
 
 
+class GRU(_Recurrent):
+    """GRU over whole sequences (:func:`numpy_rnn.functional.gru_forward`).
+
+    input_dim: D.  hidden_dim: H (weights hold the gates r, z, n along 3H; input
+    bias ``bx`` and hidden bias ``bh``).  init_scale: std of the weights (0.02).
+    rng: None, int seed or Generator.  dtype: float64 or float32.
+    reset_after: the reset gate scales ``h Wh_n + bh_n`` (True, as ``torch.nn.GRU``)
+    or ``h`` before the product (False, the original formulation).
+    """
+
+    gates = 3
+    biases = ("bx", "bh")
+    _forward = staticmethod(F.gru_forward)
+    _backward = staticmethod(F.gru_backward)
+    _step = staticmethod(F.gru_step_forward)
+
+    def __init__(self, input_dim, hidden_dim, init_scale=0.02, rng=None, dtype=np.float64,
+                 reset_after=True):
+        super().__init__(input_dim, hidden_dim, init_scale, rng, dtype)
+        self.reset_after = bool(reset_after)
+
+    def _options(self) -> dict:
+        return {"reset_after": self.reset_after}
+
+
 # cell name -> recurrent layer class: the language model offers each cell here
-RECURRENT = {"rnn": RNN, "lstm": LSTM}
+RECURRENT = {"rnn": RNN, "lstm": LSTM, "gru": GRU}
 
 
 class WordEmbedding(_Layer):
