@@ -28,19 +28,43 @@ class GateOrder(unittest.TestCase):
 
 
 class ModulesHoldNumpyWeights(unittest.TestCase):
-    @parameterized.expand([("rnn", 1, layout.make_rnn_cell), ("lstm", 4, layout.make_lstm_cell)])
-    def test_cell_weights_read_back(self, _, gates, make):
+    @parameterized.expand([(f"{name}_{'cell' if step else 'sequence'}", name, step)
+                           for name in layout.CELLS for step in (True, False)])
+    def test_weights_read_back(self, _, name, step):
+        spec = layout.CELLS[name]
         rng = np.random.default_rng(0)
         D, H = 3, 2
-        Wx, Wh, b = (rng.standard_normal(s) for s in ((D, gates * H), (H, gates * H),
-                                                      (gates * H,)))
-        cell = make(Wx, Wh, b)
-        for p in cell.parameters():
+        G = spec.width * H
+        arrays = [rng.standard_normal(s) for s in ((D, G), (H, G), *[(G,)] * len(spec.biases))]
+        module = layout.make_recurrent(name, *arrays, step=step)
+        for p in module.parameters():
             p.grad = p.detach().clone()  # gradient == weight, so reading grads reads weights
-        back = layout.recurrent_grads(cell)
-        for got, want in zip(back, (Wx, Wh, b), strict=True):
+        back = layout.recurrent_grads(module)
+        for got, want in zip(back, arrays, strict=True):
             np.testing.assert_array_equal(got, want)
-        np.testing.assert_array_equal(cell.bias_hh.detach().numpy(), np.zeros(gates * H))
+        if None in spec.torch_biases:  # the bias torch splits off is zero and frozen
+            bias_hh = module.bias_hh if step else module.bias_hh_l0
+            np.testing.assert_array_equal(bias_hh.detach().numpy(), np.zeros(G))
+            self.assertFalse(bias_hh.requires_grad)
+
+    @parameterized.expand([
+        ("Wh rows", "rnn", ((3, 4), (1, 4), (4,)), "Wh", "(H, H) = (4, 4)"),
+        ("Wx not 4H", "lstm", ((3, 6), (2, 8), (8,)), "Wx", "(D, 4H) = (3, 4H), got (3, 6)"),
+        ("b size", "lstm", ((3, 8), (2, 8), (4,)), "b", "(4H,) = (8,)"),
+        ("bh size", "gru", ((3, 6), (2, 6), (6,), (5,)), "bh", "(3H,) = (6,)"),
+        ("missing bias", "gru", ((3, 6), (2, 6), (6,)), "biases", "bx, bh"),
+    ])
+    def test_copies_check_shapes(self, _, name, shapes, argument, expected):
+        # copy_ would broadcast a (1, 4) Wh into a 4x4 weight_hh: the shapes are checked
+        arrays = [np.ones(s) for s in shapes]
+        with self.assertRaises(ValueError) as ctx:
+            layout.make_recurrent(name, *arrays)
+        self.assertIn(argument, str(ctx.exception))
+        self.assertIn(expected, str(ctx.exception))
+
+    def test_make_rnn_names_the_argument(self):
+        with self.assertRaisesRegex(ValueError, r"make_rnn: Wh must have shape"):
+            layout.make_rnn(np.ones((3, 4)), np.ones((1, 4)), np.ones(4))
 
     def test_linear_computes_x_w_plus_b(self):
         rng = np.random.default_rng(1)
