@@ -23,13 +23,13 @@ import itertools
 
 import numpy as np
 
-from torch_ref.layout import NUMPY_GATES
+from torch_ref.layout import CELLS
 
-# sequence components with a per-timestep unrolled torch reference
-_RECURRENT = {"rnn": False, "lstm": True}
+# sequence components with a per-timestep unrolled torch reference: one per cell
+_RECURRENT = {name: name for name in CELLS}
 # catalog functions likely to call another one: a failure there may be inherited
-LIKELY_CALLS = {"rnn_forward": "rnn_step_forward", "rnn_backward": "rnn_step_backward",
-                "lstm_forward": "lstm_step_forward", "lstm_backward": "lstm_step_backward"}
+LIKELY_CALLS = {f"{cell}_{part}": f"{cell}_step_{part}" for cell in CELLS
+                for part in ("forward", "backward")}
 
 
 def _close(a, b, scale=None) -> bool:
@@ -94,25 +94,27 @@ def _transpose(actual, expected) -> str:
     return ""
 
 
-def _gate_blocks(array, axis: int, H: int):
-    return [np.take(array, np.arange(k * H, (k + 1) * H), axis=axis) for k in range(4)]
+def _gate_blocks(array, axis: int, H: int, count: int):
+    return [np.take(array, np.arange(k * H, (k + 1) * H), axis=axis) for k in range(count)]
 
 
-def _gates(actual, expected, axis, H) -> str:
-    """Blocks permuted, or a mismatch confined to some gate blocks."""
-    if axis is None or actual.shape[axis] != 4 * H:
+def _gates(actual, expected, axis, H, cell) -> str:
+    """Blocks permuted, or a mismatch confined to some gate blocks of ``cell``."""
+    gates, G = cell.gates, cell.width
+    if axis is None or G < 2 or actual.shape[axis] != G * H:
         return ""
-    got, want = _gate_blocks(actual, axis, H), _gate_blocks(expected, axis, H)
-    for perm in itertools.permutations(range(4)):
-        if perm != (0, 1, 2, 3) and all(_close(got[k], want[perm[k]]) for k in range(4)):
-            order = ", ".join(NUMPY_GATES[p] for p in perm)
+    got, want = _gate_blocks(actual, axis, H, G), _gate_blocks(expected, axis, H, G)
+    for perm in itertools.permutations(range(G)):
+        if perm != tuple(range(G)) and all(_close(got[k], want[perm[k]]) for k in range(G)):
+            order = ", ".join(gates[p] for p in perm)
             return (f"the gate blocks are in the order [{order}]; they must be "
-                    f"[{', '.join(NUMPY_GATES)}], as in the forward pass")
-    wrong = [NUMPY_GATES[k] for k in range(4) if not _close(got[k], want[k])]
-    if 0 < len(wrong) < 4:
+                    f"[{', '.join(gates)}], as in the forward pass")
+    wrong = [gates[k] for k in range(G) if not _close(got[k], want[k])]
+    if 0 < len(wrong) < G:
         which = ", ".join(wrong)
+        tanh = [g for g, act in zip(gates, cell.activations, strict=True) if act == "tanh"]
         return (f"only gate block(s) {which} differ: look at the derivative through "
-                f"gate {wrong[0]}" + (" (tanh)" if wrong == ["g"] else ""))
+                f"gate {wrong[0]}" + (" (tanh)" if wrong == tanh else ""))
     return ""
 
 
@@ -180,25 +182,30 @@ def _torch_run(component, case, tag, variant):
                  lambda: component.run_torch(variant).tensors())
 
 
-def _unrolled(case, lstm: bool, detach_h=False, detach_c=False):
-    """Per-timestep torch run of a sequence case, one cell per timestep (memoised).
+def _unrolled(case, cell: str, detach_h=False, detach_c=False):
+    """Per-timestep torch run of a sequence case, one torch cell per timestep (memoised).
 
     Returns ``(grads, per_step)``: total gradients by name and the list of
-    ``(dWx, dWh, db)`` each timestep's cell contributes.
+    ``(dWx, dWh, *dbiases)`` each timestep's cell contributes.
     """
-    return _memo(case, ("unrolled", lstm, detach_h, detach_c),
-                 lambda: _unroll(case, lstm, detach_h, detach_c))
+    return _memo(case, ("unrolled", cell, detach_h, detach_c),
+                 lambda: _unroll(case, cell, detach_h, detach_c))
 
 
-def _unroll(case, lstm: bool, detach_h: bool, detach_c: bool):
+def _param_grad_names(cell: str) -> tuple:
+    return ("dWx", "dWh", *("d" + b for b in CELLS[cell].biases))
+
+
+def _unroll(case, cell_name: str, detach_h: bool, detach_c: bool):
     import torch
 
     from torch_ref import layout as L
 
     i = case.inputs
     T = i["x"].shape[1]
-    make = L.make_lstm_cell if lstm else L.make_rnn_cell
-    cells = [make(i["Wx"], i["Wh"], i["b"]) for _ in range(T)]
+    lstm = CELLS[cell_name].cell_state
+    weights = [i[k] for k in ("Wx", "Wh", *CELLS[cell_name].biases)]
+    cells = [L.make_recurrent(cell_name, *weights, step=True) for _ in range(T)]
     x, h0 = L.tensor(i["x"], True), L.tensor(i["h0"], True)
     h, c = h0, torch.zeros_like(h0)
     total = 0
@@ -218,18 +225,19 @@ def _unroll(case, lstm: bool, detach_h: bool, detach_c: bool):
     zeros = np.zeros_like(i["h0"])
     grads = {"dx": L.to_numpy(x.grad),
              "dh0": L.to_numpy(h0.grad) if h0.grad is not None else zeros}
-    for k, name in enumerate(("dWx", "dWh", "db")):
+    for k, name in enumerate(_param_grad_names(cell_name)):
         grads[name] = sum(step[k] for step in per_step)
     return grads, per_step
 
 
-def _recurrent_alternatives(case, tensor, lstm):
+def _recurrent_alternatives(case, tensor, cell):
     T = case.inputs["x"].shape[1]
-    yield from _detached(case, tensor, lstm)
-    if tensor not in ("dWx", "dWh", "db") or T < 2:
+    yield from _detached(case, tensor, cell)
+    names = _param_grad_names(cell)
+    if tensor not in names or T < 2:
         return
-    _, per_step = _unrolled(case, lstm)
-    k = ("dWx", "dWh", "db").index(tensor)
+    _, per_step = _unrolled(case, cell)
+    k = names.index(tensor)
     yield per_step[0][k], (f"{tensor} matches timestep 0 alone: the contributions of the "
                            f"timesteps must be summed (+=), not assigned")
     yield per_step[-1][k], (f"{tensor} matches the last timestep alone: the contributions of "
@@ -240,38 +248,42 @@ def _recurrent_alternatives(case, tensor, lstm):
                                              "the backward time loop starts one step early")
 
 
-def _detached(case, tensor, lstm):
-    grads, _ = _unrolled(case, lstm, detach_h=True)
+def _detached(case, tensor, cell):
+    grads, _ = _unrolled(case, cell, detach_h=True)
     yield grads.get(tensor), ("no gradient flows back through the hidden state: the "
                               "upstream gradient of step t must be dh[:, t] + the dprev_h "
                               "of step t+1")
-    if lstm:
-        grads, _ = _unrolled(case, lstm, detach_c=True)
+    if CELLS[cell].cell_state:
+        grads, _ = _unrolled(case, cell, detach_c=True)
         yield grads.get(tensor), ("the cell-state gradient is not carried across time: "
                                   "dprev_c of step t+1 must be the dnext_c of step t")
 
 
-def _permuted_weights(case, perm):
+def _permuted_weights(case, perm, cell):
     H = case.inputs["Wh"].shape[0]
     index = np.concatenate([np.arange(p * H, (p + 1) * H) for p in perm])
     inputs = dict(case.inputs)
     inputs["Wx"] = case.inputs["Wx"][:, index]
     inputs["Wh"] = case.inputs["Wh"][:, index]
-    inputs["b"] = case.inputs["b"][index]
+    for b in cell.biases:
+        inputs[b] = case.inputs[b][index]
     return dataclasses.replace(case, inputs=inputs)
 
 
 def _gate_order_alternatives(component, case, tensor):
-    for perm in itertools.permutations(range(4)):
-        if perm == (0, 1, 2, 3):
+    cell = CELLS[component.cell]
+    G, gates = cell.width, cell.gates
+    for perm in itertools.permutations(range(G)):
+        if perm == tuple(range(G)):
             continue
-        run = _torch_run(component, case, ("gates", perm), _permuted_weights(case, perm))
-        believed = [""] * 4
+        run = _torch_run(component, case, ("gates", perm), _permuted_weights(case, perm, cell))
+        believed = [""] * G
         for gate, block in enumerate(perm):
-            believed[block] = NUMPY_GATES[gate]
+            believed[block] = gates[gate]
         yield run.get(tensor), (
-            f"matches an LSTM that reads its 4H blocks as [{', '.join(believed)}]; the "
-            f"layout is [{', '.join(NUMPY_GATES)}] (torch's own order is i, f, g, o)")
+            f"matches the {cell.module} with its {G}H blocks read as [{', '.join(believed)}]; "
+            f"the layout is [{', '.join(gates)}] (torch's own order is "
+            f"{', '.join(cell.torch_gates)})")
 
 
 def _embedding_alternatives(case, tensor):
@@ -320,7 +332,8 @@ def _alternatives(component, case, tensor, is_output: bool):
     name = component.name
     if name in _RECURRENT and not is_output:
         yield from _recurrent_alternatives(case, tensor, _RECURRENT[name])
-    if name in ("lstm", "lstm_step") and is_output:
+    if (component.gate_axes and name.removesuffix("_step") == component.cell and is_output
+            and not component.options):
         yield from _gate_order_alternatives(component, case, tensor)
     if name == "word_embedding":
         yield from _embedding_alternatives(case, tensor)
@@ -366,7 +379,7 @@ def hint(check, component, case, is_output: bool = False) -> str:
     if not np.any(actual) and np.any(expected):
         return "all zeros where the reference is not: never computed, or overwritten"
     for words in (_constant_factor(actual, expected, case), _transpose(actual, expected),
-                  _gates(actual, expected, axis, H) if H else ""):
+                  _gates(actual, expected, axis, H, CELLS[component.cell]) if H else ""):
         if words:
             return words
     found = _from_alternatives(check, component, case, is_output)
