@@ -13,6 +13,7 @@ from torch_ref.catalog.base import (
     Case,
     Component,
     ErrorInput,
+    Fuzz,
     Run,
     Sampler,
     register,
@@ -24,4 +25,4 @@ for _name in _ENTRY_MODULES:
     importlib.import_module(f"{__name__}.{_name}")
 
 __all__ = ["CATALOG", "DEFAULT_SEEDS", "DTYPES", "ERROR_SIZES", "Bench", "BenchTarget", "Case",
-           "Component", "ErrorInput", "Run", "Sampler", "register"]
+           "Component", "ErrorInput", "Fuzz", "Run", "Sampler", "register"]

@@ -82,6 +82,55 @@ class Run:
 
 
 @dataclass(frozen=True)
+class Fuzz:
+    """How property-based fuzzing draws cases of a component (``torch_ref.catalog.fuzz``).
+
+    dims:    the named sizes drawn, each in ``1..MAX_SIZE`` (``"NTDH"``).
+    options: option name -> the values drawn from, a tuple, or ``{dtype: tuple}``
+             where a dtype allows fewer.
+    build:   ``build(draw, sizes, options) -> (inputs, upstream, special)``, the arrays
+             from a seeded :class:`Sampler` and what the options make special, in words.
+    """
+
+    dims: str
+    build: Callable
+    options: dict = field(default_factory=dict)
+
+
+# index patterns for word indices and class labels
+INDEX_PATTERNS = ("random", "one index everywhere", "first and last only", "every index")
+# mask patterns for the temporal softmax loss
+MASK_PATTERNS = ("random", "all ones", "all zeros", "first sequence masked out",
+                 "last timestep only")
+
+
+def draw_indices(draw, pattern: str, high: int, shape: tuple) -> np.ndarray:
+    """Integer indices in ``[0, high)`` following one of :data:`INDEX_PATTERNS`."""
+    if pattern == "one index everywhere":
+        return np.full(shape, draw.integers(high), dtype=np.int64)
+    if pattern == "first and last only":
+        return np.where(draw.mask(*shape), 0, high - 1).astype(np.int64)
+    if pattern == "every index":  # 0..high-1 in order, repeated to fill the shape
+        return (np.arange(int(np.prod(shape))) % high).reshape(shape).astype(np.int64)
+    return draw.integers(high, *shape)
+
+
+def draw_mask(draw, pattern: str, N: int, T: int) -> np.ndarray:
+    """A boolean (N, T) mask following one of :data:`MASK_PATTERNS`."""
+    mask = draw.mask(N, T, p=0.6)
+    if pattern == "all ones":
+        mask[:] = True
+    elif pattern == "all zeros":
+        mask[:] = False
+    elif pattern == "first sequence masked out":
+        mask[0] = False
+    elif pattern == "last timestep only":
+        mask[:] = False
+        mask[:, -1] = True
+    return mask
+
+
+@dataclass(frozen=True)
 class BenchTarget:
     """A goal for a benchmark row: ``ratio`` (numpy/torch) at most ``limit``, or
     ``gemm_fraction`` (share of the GEMM rate) at least ``limit``; at the grid size
@@ -127,6 +176,7 @@ class Component:
     build:        ``build(draw, sizes) -> (inputs, upstream)``: a case of any sizes
                   drawn from a :class:`Sampler` (benchmarks, fuzzing).
     bench:        :class:`Bench`, or None when the component is not timed.
+    fuzz:         :class:`Fuzz`, or None when the component is not fuzzed.
     options:      keyword arguments of the forward function (``reset_after=False``).
     errors:       :class:`ErrorInput` cases (bad input -> exception and message).
     gate_axes:    tensor name -> axis holding gate blocks (size G*H).
@@ -146,6 +196,7 @@ class Component:
     torch_prepare: Callable | None = None
     build: Callable | None = None
     bench: Bench | None = None
+    fuzz: Fuzz | None = None
     options: dict = field(default_factory=dict)
     errors: tuple = ()
     gate_axes: dict = field(default_factory=dict)

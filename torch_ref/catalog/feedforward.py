@@ -3,7 +3,17 @@ from __future__ import annotations
 
 import numpy as np
 
-from torch_ref.catalog.base import Bench, Case, Component, Run, Sampler, register
+from torch_ref.catalog.base import (
+    INDEX_PATTERNS,
+    Bench,
+    Case,
+    Component,
+    Fuzz,
+    Run,
+    Sampler,
+    draw_indices,
+    register,
+)
 
 _EMBEDDING_CASES = (
     ("ordinary", dict(N=3, T=4, V=7, D=5), ()),
@@ -39,6 +49,20 @@ def _build_embedding(draw: Sampler, s: dict):
     N, T, V, D = s["N"], s["T"], s["V"], s["D"]
     return ({"x": draw.integers(V, N, T), "W": draw.normal(V, D)},
             {"out": draw.normal(N, T, D)})
+
+
+def _fuzz_embedding(draw: Sampler, s: dict, o: dict):
+    x = draw_indices(draw, o["indices"], s["V"], (s["N"], s["T"]))
+    inputs = {"x": x, "W": draw.normal(s["V"], s["D"])}
+    return inputs, {"out": draw.normal(s["N"], s["T"], s["D"])}, (f"indices: {o['indices']}",)
+
+
+def _fuzz_affine(draw: Sampler, s: dict, o: dict):
+    return (*_build_affine(draw, s), ())
+
+
+def _fuzz_sigmoid(draw: Sampler, s: dict, o: dict):
+    return {"x": draw.normal(s["N"], s["M"], scale=o["scale"])}, {}, (f"x{o['scale']:g}",)
 
 
 def _torch_embedding(case):
@@ -145,6 +169,7 @@ register(Component(
     run_numpy=_numpy_embedding,
     torch_prepare=_torch_embedding,
     build=_build_embedding,
+    fuzz=Fuzz("NTVD", _fuzz_embedding, {"indices": INDEX_PATTERNS}),
     bench=Bench(sizes=lambda grid: {k: grid[k] for k in "NTVD"}, note="nn.Embedding"),
     description="word embedding lookup vs nn.Embedding",
 ))
@@ -157,6 +182,7 @@ register(Component(
     run_numpy=_numpy_affine("temporal_affine_forward", "temporal_affine_backward"),
     torch_prepare=_torch_affine,
     build=_build_affine,
+    fuzz=Fuzz("NTDM", _fuzz_affine),
     # the language model's output layer: H features to V scores at every timestep
     bench=Bench(sizes=lambda g: dict(N=g["N"], T=g["T"], D=g["H"], M=g["V"]),
                 flops=lambda s: 6 * s["N"] * s["T"] * s["D"] * s["M"], note="nn.Linear"),
@@ -171,6 +197,7 @@ register(Component(
     run_numpy=_numpy_affine("affine_forward", "affine_backward"),
     torch_prepare=_torch_affine,
     build=_build_affine,
+    fuzz=Fuzz("NDM", _fuzz_affine),
     description="affine map of 2-D inputs vs nn.Linear",
 ))
 register(Component(
@@ -180,5 +207,6 @@ register(Component(
     cases=_sigmoid_cases,
     run_numpy=lambda api, case: Run({"out": api.sigmoid(case.inputs["x"])}, {}),
     run_torch=_torch_sigmoid,
+    fuzz=Fuzz("NM", _fuzz_sigmoid, {"scale": (1.0, 10.0, 100.0, 1e4)}),
     description="logistic sigmoid vs torch.sigmoid",
 ))

@@ -3,7 +3,19 @@ from __future__ import annotations
 
 import numpy as np
 
-from torch_ref.catalog.base import Bench, Case, Component, Run, Sampler, register
+from torch_ref.catalog.base import (
+    INDEX_PATTERNS,
+    MASK_PATTERNS,
+    Bench,
+    Case,
+    Component,
+    Fuzz,
+    Run,
+    Sampler,
+    draw_indices,
+    draw_mask,
+    register,
+)
 
 _SOFTMAX_CASES = (
     ("ordinary", dict(N=3, T=4, V=5), ("masked timesteps", "fully masked sequence")),
@@ -64,6 +76,18 @@ def _build_softmax(draw: Sampler, s: dict):
             "mask": draw.mask(N, T, p=0.9)}, {}
 
 
+def _fuzz_softmax(draw: Sampler, s: dict, o: dict):
+    N, T, V = s["N"], s["T"], s["V"]
+    mask = draw_mask(draw, o["mask"], N, T)
+    if o["float_mask"]:
+        mask = mask.astype(draw.dtype)
+    inputs = {"x": draw.normal(N, T, V, scale=o["scale"]),
+              "y": draw_indices(draw, o["labels"], V, (N, T)), "mask": mask}
+    special = (f"mask: {o['mask']}" + (" (0/1 floats)" if o["float_mask"] else ""),
+               f"labels: {o['labels']}", f"logits x{o['scale']:g}")
+    return inputs, {}, special
+
+
 def _torch_softmax(case):
     import torch
     import torch.nn.functional as F
@@ -104,6 +128,16 @@ def _mse_cases(dtype, seed):
         yield Case("mse_loss", label, dtype, seed, inputs, {}, dict(s), special)
 
 
+def _fuzz_mse(draw: Sampler, s: dict, o: dict):
+    y_hat = draw.normal(s["N"], s["M"], scale=o["scale"])
+    y = draw.normal(s["N"], s["M"], scale=o["scale"])
+    if o["equal_entries"]:  # some predictions exactly right: zero error and gradient there
+        y = np.where(draw.mask(s["N"], s["M"]), y_hat, y)
+    special = (f"values x{o['scale']:g}",) + (("some entries exact",) if o["equal_entries"]
+                                              else ())
+    return {"y_hat": y_hat, "y": y}, {}, special
+
+
 def _numpy_mse(api, case):
     loss, dy_hat = api.mse_loss(case.inputs["y_hat"], case.inputs["y"])
     return Run({"loss": np.asarray(loss)}, {"dy_hat": dy_hat})
@@ -128,6 +162,8 @@ register(Component(
     run_numpy=_numpy_softmax,
     torch_prepare=_torch_softmax,
     build=_build_softmax,
+    fuzz=Fuzz("NTV", _fuzz_softmax, {"mask": MASK_PATTERNS, "float_mask": (False, True),
+                                      "labels": INDEX_PATTERNS, "scale": (1.0, 10.0, 1e3)}),
     bench=Bench(sizes=lambda grid: {k: grid[k] for k in "NTV"}, note="F.cross_entropy"),
     description="masked softmax cross-entropy summed over time / N vs F.cross_entropy",
 ))
@@ -138,5 +174,6 @@ register(Component(
     cases=_mse_cases,
     run_numpy=_numpy_mse,
     run_torch=_torch_mse,
+    fuzz=Fuzz("NM", _fuzz_mse, {"scale": (1.0, 1e3), "equal_entries": (False, True)}),
     description="mean squared error vs F.mse_loss",
 ))
