@@ -240,3 +240,10 @@ class Command(FixtureCopy):
         self.assertIn(key, out)
         self.assertIn("BEYOND tolerance", out)
         self.assertEqual(self.run_command()[0], 0)
+
+
+class CatalogModules(unittest.TestCase):
+    def test_every_module_of_the_catalog_is_imported(self):
+        from torch_ref import catalog
+
+        self.assertEqual(catalog.unlisted_modules(), [])

@@ -34,9 +34,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import importlib
 import json
-import pkgutil
 import platform
 import zipfile
 from dataclasses import dataclass
@@ -95,13 +93,10 @@ class Drift:
 
 
 def catalog() -> dict:
-    """The whole catalog: every module of ``torch_ref.catalog`` imported, so that the set
-    of components does not depend on which entry modules something else imported first."""
-    from torch_ref import catalog as package
+    """The whole catalog (importing ``torch_ref.catalog`` registers every entry module)."""
+    from torch_ref.catalog import CATALOG
 
-    for module in pkgutil.iter_modules(package.__path__):
-        importlib.import_module(f"{package.__name__}.{module.name}")
-    return package.CATALOG
+    return CATALOG
 
 
 def api_for(component):
