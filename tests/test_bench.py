@@ -198,7 +198,7 @@ class TestWithoutThreadpoolctl(unittest.TestCase):
     def test_settings_and_warning(self):
         before = torch.get_num_threads()
         with mock.patch.dict(sys.modules, {"threadpoolctl": None}), ExitStack() as stack:
-            warnings = bench._limit_threads(stack, 1)
+            warnings = bench.limit_threads(stack, 1)
             self.assertEqual(torch.get_num_threads(), 1)
             info = bench.thread_settings()
         self.assertEqual(torch.get_num_threads(), before)
@@ -219,3 +219,16 @@ class TestArguments(unittest.TestCase):
     def test_unknown_component_in_build(self):
         with self.assertRaisesRegex(ValueError, "unknown components.*'gru_cell'"):
             bench.build(components=("gru_cell",))
+
+
+class TestLanguageModelTraining(unittest.TestCase):
+    def test_bench_lm_trains_both_sides_alike(self):
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(io.StringIO()):
+            code = main(["bench-lm", "--cell", "gru", "--epochs", "1", "--embed", "3",
+                         "--hidden", "4", "--timesteps", "5", "--batch", "2"])
+        self.assertEqual(code, 0, out.getvalue())
+        agreement = next(line for line in out.getvalue().splitlines()
+                         if line.startswith("loss agreement"))
+        first_epoch = float(agreement.split("difference ")[1].split(" in epoch 1")[0])
+        self.assertLess(first_epoch, 1e-10)

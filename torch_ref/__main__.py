@@ -13,6 +13,8 @@ _COMMANDS = {
     "verify": ("torch_ref.verify.runner", "compare hand-written backprop with PyTorch autograd"),
     "fixtures": ("torch_ref.compare.fixtures_cli", "check or regenerate the regression fixtures"),
     "bench": ("torch_ref.bench.run", "time numpy_rnn against torch"),
+    "bench-lm": ("torch_ref.bench.lm_training",
+                 "time the language-model training in numpy_rnn and in torch"),
 }
 
 

@@ -12,35 +12,32 @@ Prints both wall times, the numpy/torch ratio, and how closely the two loss
 curves agree (they are the same computation, so they match to rounding at first
 and drift apart slowly)::
 
-    python -m torch_ref.bench.lm_training --corpus alice.txt --cell lstm
+    python -m torch_ref bench-lm --corpus alice.txt --cell lstm
 
-Threads: torch uses ``--threads`` (default 1); NumPy's BLAS uses what its
-environment says (``OPENBLAS_NUM_THREADS`` / ``OMP_NUM_THREADS``), so set both
-alike for a fair comparison. ``--profile N`` also prints where the NumPy side
-spends the time of N training iterations.
+Threads: torch and NumPy's BLAS both use ``--threads`` (default 1), set as
+``python -m torch_ref bench`` sets them. ``--profile N`` also prints where the
+NumPy side spends the time of N training iterations.
 """
 from __future__ import annotations
 
-import argparse
 import cProfile
 import io
 import pstats
 import sys
 import time
+from contextlib import ExitStack
 
 import numpy as np
 
 from numpy_rnn.lm.corpus import Corpus, WindowLoader, default_corpus
-from numpy_rnn.lm.model import LanguageModel
+from numpy_rnn.lm.model import CELLS, LanguageModel
 from numpy_rnn.lm.training import next_word_accuracy, train
 from numpy_rnn.optim import Adam
 
 
-def _parser():
-    p = argparse.ArgumentParser(prog="python -m torch_ref.bench.lm_training",
-                                description=__doc__.split("\n\n")[0])
+def add_arguments(p) -> None:
     p.add_argument("--corpus", help="UTF-8 text file (default: the Zen of Python)")
-    p.add_argument("--cell", choices=("rnn", "lstm"), default="lstm")
+    p.add_argument("--cell", choices=CELLS, default="lstm")
     p.add_argument("--embed", type=int, default=15)
     p.add_argument("--hidden", type=int, default=100)
     p.add_argument("--timesteps", type=int, default=50)
@@ -49,10 +46,10 @@ def _parser():
     p.add_argument("--lr", type=float, default=5e-4)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--dtype", choices=("float64", "float32"), default="float64")
-    p.add_argument("--threads", type=int, default=1, help="torch intra-op threads")
+    p.add_argument("--threads", type=int, default=1,
+                   help="threads for torch and NumPy's BLAS alike (default 1)")
     p.add_argument("--profile", type=int, default=0, metavar="N",
                    help="profile N NumPy training iterations and print the top functions")
-    return p
 
 
 def train_torch(params, cell, corpus, batches, epochs, lr):
@@ -108,11 +105,18 @@ def profile_numpy(model, loader, iterations, lr) -> str:
     return out.getvalue()
 
 
-def main(argv=None) -> int:
-    args = _parser().parse_args(argv)
+def run(args) -> int:
+    from torch_ref.bench.run import limit_threads
+
+    with ExitStack() as stack:
+        for warning in limit_threads(stack, args.threads):
+            print(f"warning: {warning}", file=sys.stderr)
+        return _compare(args)
+
+
+def _compare(args) -> int:
     import torch
 
-    torch.set_num_threads(args.threads)
     corpus = Corpus.from_file(args.corpus) if args.corpus else default_corpus()
     loader = WindowLoader(corpus.ids, args.timesteps, args.batch, seed=args.seed,
                           name=corpus.name)
@@ -148,7 +152,3 @@ def main(argv=None) -> int:
         print(f"\nNumPy profile of {args.profile} iterations and one accuracy evaluation:")
         print(profile_numpy(model, profile_loader, args.profile, args.lr))
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

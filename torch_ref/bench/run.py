@@ -349,7 +349,7 @@ def _numpy_blas_pools():
             if p.get("user_api") == "blas" and "torch" not in p.get("filepath", "")]
 
 
-def _limit_threads(stack: ExitStack, threads: int) -> list:
+def limit_threads(stack: ExitStack, threads: int) -> list:
     """Give torch and NumPy's BLAS ``threads`` threads until ``stack`` closes.
 
     Returns warnings (NumPy's BLAS cannot be set without threadpoolctl).
@@ -532,7 +532,7 @@ def run(args) -> int:
         return 2
     sizes = args.sizes or (QUICK_SIZES if args.quick else DEFAULT_SIZES)
     with ExitStack() as stack:
-        warnings = _limit_threads(stack, threads)
+        warnings = limit_threads(stack, threads)
         info = thread_settings()
         info.update(repeats=args.repeats, warmup=args.warmup, warnings=warnings,
                     machine=_cpu_name(), load_before=_load(), threads_requested=threads,
