@@ -17,6 +17,7 @@ from numpy_rnn.core.gradcheck import (
     eval_numerical_gradient_array,
     rel_error,
 )
+from torch_ref.catalog import CATALOG
 from torch_ref.tolerances import GRADCHECK
 
 # The hw3 notebook's threshold for every gradient check (the assignment's cells reach
@@ -40,19 +41,21 @@ def _normal(rng, *shape, scale=1.0):
     return scale * rng.standard_normal(shape)
 
 
-def _recurrent_inputs(gates: int, step: bool, cell: bool):
+def _catalog_inputs(entry):
+    """inputs(rng, sizes) drawn by a catalog entry's ``build`` (its own seeded sampler:
+    ``rng`` is not used)."""
     def make(rng, s):
-        N, D, H = s["N"], s["D"], s["H"]
-        lead = (N,) if step else (N, s["T"])
-        inputs = {"x": _normal(rng, *lead, D),
-                  ("prev_h" if step else "h0"): _normal(rng, N, H, scale=0.5)}
-        if cell:
-            inputs["prev_c"] = _normal(rng, N, H)
-        inputs.update(Wx=_normal(rng, D, gates * H, scale=1 / np.sqrt(D)),
-                      Wh=_normal(rng, H, gates * H, scale=1 / np.sqrt(H)),
-                      b=_normal(rng, gates * H, scale=0.5))
-        return inputs
+        return {**entry.sized_case("float64", s, label="gradcheck").inputs, **entry.options}
     return make
+
+
+def _recurrent(entry):
+    """A recurrent catalog entry as a Component: every float input is checked."""
+    forward, backward = (getattr(F, fn) for fn in entry.functions)
+    outputs = [k for k, fn in entry.produced_by.items() if fn == entry.functions[0]]
+    wrt = tuple(k[1:] for k, fn in entry.produced_by.items() if fn == entry.functions[1])
+    fwd, bwd = _pair(forward, backward, len(outputs), wrt)
+    return Component(_catalog_inputs(entry), fwd, bwd, wrt)
 
 
 def _as_tuple(result) -> tuple:
@@ -104,12 +107,9 @@ def _loss(fn):
     return fwd
 
 
-_RNN_STEP = _pair(F.rnn_step_forward, F.rnn_step_backward, 1,
-                  ("x", "prev_h", "Wx", "Wh", "b"))
-_RNN = _pair(F.rnn_forward, F.rnn_backward, 1, ("x", "h0", "Wx", "Wh", "b"))
-_LSTM_STEP = _pair(F.lstm_step_forward, F.lstm_step_backward, 2,
-                   ("x", "prev_h", "prev_c", "Wx", "Wh", "b"))
-_LSTM = _pair(F.lstm_forward, F.lstm_backward, 1, ("x", "h0", "Wx", "Wh", "b"))
+# every recurrent entry of the catalog (each cell, one step and sequences, variants)
+_RECURRENT = {name: _recurrent(entry) for name, entry in CATALOG.items()
+              if entry.scope == "functional" and entry.cell}
 _EMBED = _pair(F.word_embedding_forward, F.word_embedding_backward, 1, ("W",))
 _TAFFINE = _pair(F.temporal_affine_forward, F.temporal_affine_backward, 1, ("x", "w", "b"))
 _AFFINE = _pair(F.affine_forward, F.affine_backward, 1, ("x", "w", "b"))
@@ -117,12 +117,7 @@ _SOFTMAX_FWD = _loss(F.temporal_softmax_loss)
 _MSE_FWD = _loss(F.mse_loss)
 
 COMPONENTS = {
-    "rnn_step": Component(_recurrent_inputs(1, True, False), *_RNN_STEP,
-                          ("x", "prev_h", "Wx", "Wh", "b")),
-    "rnn": Component(_recurrent_inputs(1, False, False), *_RNN, ("x", "h0", "Wx", "Wh", "b")),
-    "lstm_step": Component(_recurrent_inputs(4, True, True), *_LSTM_STEP,
-                           ("x", "prev_h", "prev_c", "Wx", "Wh", "b")),
-    "lstm": Component(_recurrent_inputs(4, False, False), *_LSTM, ("x", "h0", "Wx", "Wh", "b")),
+    **_RECURRENT,
     "word_embedding": Component(_embedding_inputs, *_EMBED, ("W",)),
     "temporal_affine": Component(_affine_inputs(True), *_TAFFINE, ("x", "w", "b")),
     "affine": Component(_affine_inputs(False), *_AFFINE, ("x", "w", "b")),
@@ -140,7 +135,7 @@ _SEQ = {"ordinary": dict(N=3, T=4, D=5, H=6), "N=1": dict(N=1, T=3, D=4, H=5),
         "D==H": dict(N=2, T=3, D=4, H=4)}
 _STEP = {k: v for k, v in _SEQ.items() if k != "T=1"}
 _SHAPES = {
-    "rnn_step": _STEP, "rnn": _SEQ, "lstm_step": _STEP, "lstm": _SEQ,
+    **{name: _STEP if "_step" in name else _SEQ for name in _RECURRENT},
     "word_embedding": {"ordinary": dict(N=2, T=4, V=5, D=3), "N=1": dict(N=1, T=3, V=4, D=2),
                        "T=1": dict(N=3, T=1, V=6, D=2), "V=1": dict(N=2, T=2, V=1, D=3)},
     "temporal_affine": {"ordinary": dict(N=2, T=3, D=4, M=5), "N=1 T=1": dict(N=1, T=1, D=3, M=2),
@@ -219,7 +214,7 @@ class SequenceIsStepOverTime(unittest.TestCase):
                            for kind in ("rnn", "lstm") for label, sizes in _SEQ.items()])
     def test_sequence_equals_chained_steps(self, _, kind, sizes):
         rng = np.random.default_rng(7)
-        inputs = _recurrent_inputs(4 if kind == "lstm" else 1, False, False)(rng, sizes)
+        inputs = _catalog_inputs(CATALOG[kind])(rng, sizes)
         forward, backward = (F.lstm_forward, F.lstm_backward) if kind == "lstm" else (
             F.rnn_forward, F.rnn_backward)
         h, cache = forward(**inputs)

@@ -181,7 +181,7 @@ class Component:
     errors:       :class:`ErrorInput` cases (bad input -> exception and message).
     gate_axes:    tensor name -> axis holding gate blocks (size G*H).
     cell:         the recurrent cell (a key of ``torch_ref.layout.CELLS``) whose gates
-                  ``gate_axes`` hold.
+                  ``gate_axes`` hold; empty for other components.
     scope:        ``"functional"``: runs on any module with the functional API;
                   ``"numpy_rnn"``: models and optimisers of this project only.
     tolerance:    optional override ``{dtype: (rtol, atol)}``.
@@ -200,7 +200,7 @@ class Component:
     options: dict = field(default_factory=dict)
     errors: tuple = ()
     gate_axes: dict = field(default_factory=dict)
-    cell: str = "lstm"
+    cell: str = ""
     scope: str = "functional"
     tolerance: dict = field(default_factory=dict)
     description: str = ""

@@ -205,7 +205,8 @@ def _compare_tensor(component, case, name, actual, expected, rtol, atol, functio
     ok, check.max_abs, check.max_rel, check.worst_index = array_errors(actual, expected,
                                                                         rtol, atol)
     axis = component.gate_axes.get(name)
-    if axis is not None and check.worst_index is not None and "H" in case.sizes:
+    if (axis is not None and component.cell and check.worst_index is not None
+            and "H" in case.sizes):
         check.gate = CELLS[component.cell].gate_of(check.worst_index[axis], case.sizes["H"])
     if not ok:
         check.status = FAIL

@@ -100,9 +100,9 @@ def _gate_blocks(array, axis: int, H: int, count: int):
 
 def _gates(actual, expected, axis, H, cell) -> str:
     """Blocks permuted, or a mismatch confined to some gate blocks of ``cell``."""
-    gates, G = cell.gates, cell.width
-    if axis is None or G < 2 or actual.shape[axis] != G * H:
+    if cell is None or axis is None or cell.width < 2 or actual.shape[axis] != cell.width * H:
         return ""
+    gates, G = cell.gates, cell.width
     got, want = _gate_blocks(actual, axis, H, G), _gate_blocks(expected, axis, H, G)
     for perm in itertools.permutations(range(G)):
         if perm != tuple(range(G)) and all(_close(got[k], want[perm[k]]) for k in range(G)):
@@ -379,7 +379,7 @@ def hint(check, component, case, is_output: bool = False) -> str:
     if not np.any(actual) and np.any(expected):
         return "all zeros where the reference is not: never computed, or overwritten"
     for words in (_constant_factor(actual, expected, case), _transpose(actual, expected),
-                  _gates(actual, expected, axis, H, CELLS[component.cell]) if H else ""):
+                  _gates(actual, expected, axis, H, CELLS.get(component.cell)) if H else ""):
         if words:
             return words
     found = _from_alternatives(check, component, case, is_output)
