@@ -42,10 +42,11 @@ class ModulesHoldNumpyWeights(unittest.TestCase):
         back = layout.recurrent_grads(module)
         for got, want in zip(back, arrays, strict=True):
             np.testing.assert_array_equal(got, want)
-        if None in spec.torch_biases:  # the bias torch splits off is zero and frozen
+        if None in spec.torch_biases:  # the bias torch splits off is zero, not trained
             bias_hh = module.bias_hh if step else module.bias_hh_l0
             np.testing.assert_array_equal(bias_hh.detach().numpy(), np.zeros(G))
-            self.assertFalse(bias_hh.requires_grad)
+            self.assertFalse(any(p is bias_hh for p in layout.numpy_parameters(module)))
+        self.assertEqual(len(layout.numpy_parameters(module)), 2 + len(spec.biases))
 
     @parameterized.expand([
         ("Wh rows", "rnn", ((3, 4), (1, 4), (4,)), "Wh", "(H, H) = (4, 4)"),

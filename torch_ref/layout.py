@@ -11,7 +11,7 @@ NumPy (this project)   torch                       rule
 RNN ``Wx (D, H)``      ``weight_ih_l0 (H, D)``     transpose
 RNN ``Wh (H, H)``      ``weight_hh_l0 (H, H)``     transpose
 RNN ``b (H,)``         ``bias_ih_l0``              ``bias_hh_l0`` = 0 (its gradient
-                                                   equals ``bias_ih``'s; frozen)
+                                                   equals ``bias_ih``'s; not trained)
 LSTM ``Wx (D, 4H)``    ``weight_ih_l0 (4H, D)``    transpose, then gate blocks
                                                    ``i, f, o, g`` -> ``i, f, g, o``
 LSTM ``Wh (H, 4H)``    ``weight_hh_l0 (4H, H)``    same
@@ -56,7 +56,8 @@ class Cell:
     activations:  each NumPy gate's nonlinearity, in ``gates`` order.
     biases:       the NumPy bias arguments, in call order.
     torch_biases: ``bias_ih``'s and ``bias_hh``'s NumPy source; ``None`` means
-                  held at zero and frozen (its gradient would equal the other's).
+                  held at zero and not trained (its gradient equals the other's):
+                  :func:`numpy_parameters` leaves it out.
     module:       the ``torch.nn`` sequence module; ``module + "Cell"`` is the cell.
     cell_state:   whether torch carries ``(h, c)``; the NumPy sequence functions
                   start ``c`` at zero.
@@ -206,7 +207,6 @@ def make_recurrent(cell, Wx, Wh, *biases, step: bool = False, batch_first: bool 
         param = getattr(module, side + suffix)
         if source is None:
             _set(param, np.zeros(cell.width * H, dtype=Wx.dtype), side)
-            param.requires_grad_(False)
         else:
             _set(param, to_torch_order(cell, named[source], H), source)
     return module
@@ -219,6 +219,16 @@ def cell_of(module) -> Cell:
         if kind in (cell.module, cell.module + "Cell"):
             return cell
     raise ValueError(f"not a recurrent module of this layout: {kind}")
+
+
+def numpy_parameters(module) -> list:
+    """The parameters of a module from :func:`make_recurrent` that hold NumPy arrays (what
+    an optimiser trains): all but a bias held at zero."""
+    cell = cell_of(module)
+    suffix = "_l0" if hasattr(module, "weight_ih_l0") else ""
+    zero = {side + suffix for side, source in zip(("bias_ih", "bias_hh"), cell.torch_biases,
+                                                  strict=True) if source is None}
+    return [p for name, p in module.named_parameters() if name not in zero]
 
 
 def recurrent_grads(module):

@@ -129,8 +129,9 @@ class TorchLanguageModel:
         self.out = L.make_linear(params["out.W"], params["out.b"])
 
     def parameters(self):
-        return [p for m in (self.embed, self.rnn, self.out) for p in m.parameters()
-                if p.requires_grad]
+        """The parameters the NumPy model has (not the bias layout holds at zero)."""
+        return [*self.embed.parameters(), *self.L.numpy_parameters(self.rnn),
+                *self.out.parameters()]
 
     def scores(self, words, h0=None):
         """Vocabulary scores ``(N, T, V)`` for int words ``(N, T)`` from ``h0`` (zeros if None)."""
