@@ -152,7 +152,7 @@ class CourseNames(unittest.TestCase):
     def test_hints_use_the_course_gate_names_and_packing(self):
         report = self.report_of("dlfs2", "lstm_gate_blocks_ifg", ["LSTM.forward"])
         hints = {c.hint for c in report.checks if c.hint}
-        self.assertIn("matches an LSTM that reads its 4H blocks as [i, f, g, o]; the book "
+        self.assertIn("matches the LSTM with its 4H blocks read as [i, f, g, o]; the book "
                       "packs them as [f, g, i, o]", hints)
 
 

@@ -84,14 +84,14 @@ class Dlfs2Adapter(ClassAdapter):
         """Gate-order hints in the book's packing (f, g, i, o) rather than NumPy's."""
         import re
 
-        match = re.search(r"reads its 4H blocks as \[([a-z, ]+)\]; the layout is \[i, f, o, g\]"
-                          r"( \(torch's own order is i, f, g, o\))?", hint)
+        match = re.search(r"the LSTM with its 4H blocks read as \[([a-z, ]+)\]; the layout is "
+                          r"\[i, f, o, g\]( \(torch's own order is i, f, g, o\))?", hint)
         if not match:
             return super().course_hint(hint)
         believed = dict(zip(L.NUMPY_GATES, match.group(1).split(", "), strict=True))
         read = ", ".join(believed[g] for g in L.DLFS2_LSTM_GATES)
-        return hint[:match.start()] + (f"reads its 4H blocks as [{read}]; the book packs "
-                                       f"them as [{', '.join(L.DLFS2_LSTM_GATES)}]")
+        return hint[:match.start()] + (f"the LSTM with its 4H blocks read as [{read}]; the "
+                                       f"book packs them as [{', '.join(L.DLFS2_LSTM_GATES)}]")
 
     def __init__(self, module, guard=None):
         super().__init__(module, guard)
