@@ -172,3 +172,19 @@ class BrokenModulesGetTheRightVerdict(unittest.TestCase):
         self.assertEqual(bad_functions(report, "temporal_softmax_CE_loss.forward",
                                        "temporal_softmax_CE_loss.backward"), [],
                          not_passing(report))
+
+    def test_template_stub_raising_not_implemented_is_one_root_cause(self):
+        path = _broken("hw3", "template_raises_not_implemented",
+                       "DL/layer/recurrent_layers.py")
+        report, _ = verify_module(path, "hw3")
+        functions = self.verdicts(report)
+        for name in ("RNNLayer.forward_step", "RNNLayer.forward", "LSTMLayer.forward_step"):
+            self.assertEqual(functions[name].status, MISSING, describe_function(functions[name]))
+            self.assertIn("not implemented", functions[name].note)
+        # a sequence method stopped by its step's stub is not a second cause
+        self.assertEqual(functions["LSTMLayer.forward"].status, UNTESTED)
+        self.assertIn("LSTMLayer.forward_step", functions["LSTMLayer.forward"].note)
+        for name in ("RNNLayer.backward_step", "RNNLayer.backward", "LSTMLayer.backward_step",
+                     "LSTMLayer.backward"):
+            self.assertEqual(functions[name].status, UNTESTED, describe_function(functions[name]))
+        self.assertNotIn(ERROR, {f.status for f in report.functions})

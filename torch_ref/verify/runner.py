@@ -411,7 +411,10 @@ def _untested_through_stubs(adapter, results) -> list:
             continue
         o = by_name.get(adapter.user_name(outer))
         i = by_name.get(adapter.user_name(inner))
-        if o and i and o is not i and o.status in (FAIL, ERROR) and _not_implemented(i):
+        # a stub that raises stops the sequence function at the same line: one cause
+        through = o and i and (o.status in (FAIL, ERROR)
+                               or (_not_implemented(o) and o.note == i.note))
+        if through and o is not i and _not_implemented(i):
             o.status = UNTESTED
             o.note = f"not checked: it calls {i.name}, which is not implemented"
             for other in results:  # what needed o's results: the same root cause
