@@ -188,3 +188,17 @@ class BrokenModulesGetTheRightVerdict(unittest.TestCase):
                      "LSTMLayer.backward"):
             self.assertEqual(functions[name].status, UNTESTED, describe_function(functions[name]))
         self.assertNotIn(ERROR, {f.status for f in report.functions})
+
+    def test_numpy_alias_removed_is_named_and_blamed_once(self):
+        report, _ = verify_module(_broken("params", "numpy_alias_removed", "layer_utils.py"),
+                                  "params")
+        functions = self.verdicts(report)
+        step = functions["LSTM.step_forward"]
+        self.assertEqual(step.status, ERROR)
+        self.assertRegex(describe_function(step), r"older NumPy: np\.int at .*layer_utils\.py:\d+")
+        self.assertEqual(functions["LSTM.forward"].status, UNTESTED)
+        self.assertIn("calls LSTM.step_forward", functions["LSTM.forward"].note)
+        self.assertIn("LSTM.step_forward", functions["LSTM.backward"].note)
+        self.assertEqual(bad_functions(report, "LSTM.step_forward", "LSTM.step_backward",
+                                       "LSTM.forward", "LSTM.backward"), [],
+                         not_passing(report))

@@ -188,11 +188,36 @@ def _python2_name(exc: BaseException) -> str:
     return ""
 
 
+# NumPy names that older submissions use and NumPy 1.24 / 2.0 removed -> what replaces them
+_REMOVED_NUMPY_NAMES = {
+    "int": "int", "float": "float", "bool": "bool", "object": "object", "str": "str",
+    "complex": "complex", "unicode": "str", "float_": "np.float64",
+    "complex_": "np.complex128", "NaN": "np.nan", "NAN": "np.nan", "Inf": "np.inf",
+    "Infinity": "np.inf", "infty": "np.inf", "PINF": "np.inf", "NINF": "-np.inf",
+    "asscalar": "a.item()", "product": "np.prod", "cumproduct": "np.cumprod",
+    "alltrue": "np.all", "sometrue": "np.any", "round_": "np.round",
+    "asfarray": "np.asarray(a, dtype=float)"}
+
+
+def _removed_numpy_name(exc: BaseException) -> str:
+    import re
+
+    # numpy's module __getattr__ raises without .obj/.name: read its message
+    found = re.match(r"module 'numpy' has no attribute '(\w+)'", str(exc))
+    if isinstance(exc, AttributeError) and found and found[1] in _REMOVED_NUMPY_NAMES:
+        return found[1]
+    return ""
+
+
 def describe_exception(exc: BaseException) -> str:
     """``Type: message (file:line)``, the form every report uses for a user's exception."""
     name = _python2_name(exc)
     if name:
         return f"Python 2 code: {name} at {user_location(exc)} (not in Python 3)"
+    name = _removed_numpy_name(exc)
+    if name:
+        return (f"code for an older NumPy: np.{name} at {user_location(exc)} was removed "
+                f"(this checker runs NumPy {np.__version__}); use {_REMOVED_NUMPY_NAMES[name]}")
     text = str(exc).strip().splitlines()
     first = f": {text[0]}" if text else ""
     return f"{type(exc).__name__}{first} ({user_location(exc)})"

@@ -415,14 +415,28 @@ def _untested_through_stubs(adapter, results) -> list:
         through = o and i and (o.status in (FAIL, ERROR)
                                or (_not_implemented(o) and o.note == i.note))
         if through and o is not i and _not_implemented(i):
-            o.status = UNTESTED
-            o.note = f"not checked: it calls {i.name}, which is not implemented"
-            for other in results:  # what needed o's results: the same root cause
-                if other.status == UNTESTED and other.note.startswith(
-                        f"not checked: {o.name} raised"):
-                    other.note = (f"not checked: needs {o.name}, which calls {i.name}, "
-                                  f"which is not implemented")
+            cause = "is not implemented"
+        elif o and i and o is not i and _raises_only_as(o, i):
+            cause = "raises the same error"
+        else:
+            continue
+        o.status = UNTESTED
+        o.note = f"not checked: it calls {i.name}, which {cause}"
+        for other in results:  # what needed o's results: the same root cause
+            if other.status == UNTESTED and other.note.startswith(
+                    f"not checked: {o.name} raised"):
+                other.note = f"not checked: needs {o.name}, which calls {i.name}, which " \
+                             + cause.replace(" the same error", "")
     return results
+
+
+def _raises_only_as(outer, inner) -> bool:
+    """``outer`` fails only with the exception ``inner`` raises, at the same line."""
+    if outer.status != ERROR or inner.status != ERROR:
+        return False
+    raised = {_error_text(c) for c in inner.problems() if c.status == ERROR}
+    mine = [c for c in outer.problems()]
+    return bool(mine) and all(c.status == ERROR and _error_text(c) in raised for c in mine)
 
 
 def _why_untested(adapter, component, checks) -> str:
