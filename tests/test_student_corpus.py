@@ -202,3 +202,16 @@ class BrokenModulesGetTheRightVerdict(unittest.TestCase):
         self.assertEqual(bad_functions(report, "LSTM.step_forward", "LSTM.step_backward",
                                        "LSTM.forward", "LSTM.backward"), [],
                          not_passing(report))
+
+    def test_template_stub_returning_unset_names_is_not_implemented(self):
+        # the handout's lstm_step_backward returns dprev_h, dprev_c but sets dh, dc
+        report, _ = verify_module(_broken("cs231n", "lstm_step_backward_left_as_template",
+                                          "rnn_layers.py"), "cs231n")
+        functions = self.verdicts(report)
+        step = functions["lstm_step_backward"]
+        self.assertEqual(step.status, MISSING, describe_function(step))
+        self.assertIn("not implemented", step.note)
+        self.assertEqual(functions["lstm_backward"].status, UNTESTED)
+        self.assertIn("lstm_step_backward", functions["lstm_backward"].note)
+        self.assertEqual(bad_functions(report, "lstm_step_backward", "lstm_backward"), [],
+                         not_passing(report))

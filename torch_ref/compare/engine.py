@@ -250,8 +250,44 @@ def _error_check(component, case, exc: BaseException, name_of) -> TensorCheck:
 
 
 def _left_unimplemented(exc: BaseException) -> bool:
-    """A template stub as handed out: it returns None, or raises NotImplementedError."""
-    return getattr(exc, "returned_none", False) or type(exc) is NotImplementedError
+    """A template stub as handed out: it returns None, raises NotImplementedError, or
+    returns names it never sets (a NameError in a body of ``x = None``, ``pass`` and
+    ``return``, as some handouts' ``lstm_step_backward`` is)."""
+    if getattr(exc, "returned_none", False) or type(exc) is NotImplementedError:
+        return True
+    return type(exc) is NameError and _is_stub(_innermost_code(exc))
+
+
+def _innermost_code(exc: BaseException):
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    return tb.tb_frame.f_code if tb is not None else None
+
+
+def _is_stub(code) -> bool:
+    """The function of ``code`` only sets names to None, passes and returns."""
+    import ast
+    import inspect
+    import textwrap
+
+    try:
+        tree = ast.parse(textwrap.dedent(inspect.getsource(code)))
+    except (OSError, TypeError, SyntaxError):
+        return False
+    if not tree.body or not isinstance(tree.body[0], ast.FunctionDef | ast.AsyncFunctionDef):
+        return False
+
+    def none(node) -> bool:
+        if isinstance(node, ast.Tuple):
+            return all(none(e) for e in node.elts)
+        return isinstance(node, ast.Constant) and node.value is None
+
+    body = tree.body[0].body
+    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+        body = body[1:]  # the docstring
+    return all(isinstance(stmt, ast.Pass | ast.Return)
+               or (isinstance(stmt, ast.Assign) and none(stmt.value)) for stmt in body)
 
 
 class _FlagRecorder:
