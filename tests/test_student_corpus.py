@@ -123,6 +123,16 @@ def test_correct_module_passes(api, style, pytestconfig):
     check_passes(unittest.TestCase(), api, style)
 
 
+class WarningsAreNotRepeated(unittest.TestCase):
+    def test_an_option_variant_does_not_repeat_its_tensors_warning(self):
+        # the template loss is checked with dim_average True and False: one warning
+        report, _ = verify_module(str(module_of("params", "template_transpose_onehot")),
+                                  "params")
+        (loss,) = [f for f in report.functions
+                   if f.name == "temporal_softmax_CE_loss.forward"]
+        self.assertEqual([w.kind for w in loss.warnings()], ["log-sum-exp"])
+
+
 def _broken(api: str, name: str, file: str) -> str:
     return str(CORPUS / api / "broken" / name / file)
 

@@ -268,11 +268,15 @@ class FunctionResult:
 
         A tensor wrong on ordinary cases too is a FAIL, not a log-sum-exp hazard.
         """
-        failing = {c.tensor for c in self.checks if c.status in (FAIL, ERROR)}
+        # an option's variant ("loss (dim_average=False)") repeats its tensor's warning
+        def base(tensor):
+            return tensor.split(" (")[0]
+
+        failing = {base(c.tensor) for c in self.checks if c.status in (FAIL, ERROR)}
         seen = {("log-sum-exp", tensor) for tensor in failing}
         firsts = []
         for check in self.checks:
-            key = (check.kind, check.tensor)
+            key = (check.kind, base(check.tensor))
             if check.warned and key not in seen:
                 seen.add(key)
                 firsts.append(check)
