@@ -4,8 +4,10 @@ The numerical core is :mod:`numpy_rnn.functional`: forward/backward pairs for th
 vanilla RNN, the LSTM and the GRU (one step and whole sequences), word embedding, affine
 and temporal affine layers, the masked temporal softmax cross-entropy and the
 mean squared error. :mod:`numpy_rnn.layers` wraps them in classes holding
-``params`` and ``grads``; :mod:`numpy_rnn.core.gradcheck` has the numerical gradient
-checks. Arrays are batch-first (``x: (N, T, D)``) in float64 or float32.
+``params`` and ``grads``; :class:`LanguageModel` stacks them into a word-level
+language model that :class:`SGD` and :class:`Adam` train;
+:mod:`numpy_rnn.core.gradcheck` has the numerical gradient checks. Arrays are
+batch-first (``x: (N, T, D)``) in float64 or float32.
 
 Only NumPy is required; matplotlib and tqdm are optional and imported lazily.
 """
@@ -45,10 +47,13 @@ from numpy_rnn.functional import (
     word_embedding_forward,
 )
 from numpy_rnn.layers import GRU, LSTM, RNN, Affine, TemporalAffine, WordEmbedding
+from numpy_rnn.lm.model import LanguageModel
+from numpy_rnn.optim import SGD, Adam
 
 __all__ = [
     "__version__", "functional", "layers", "gradcheck",
     "RNN", "LSTM", "GRU", "WordEmbedding", "TemporalAffine", "Affine",
+    "LanguageModel", "SGD", "Adam",
     "rel_error", "eval_numerical_gradient", "eval_numerical_gradient_array",
     "rnn_step_forward", "rnn_step_backward", "rnn_forward", "rnn_backward",
     "word_embedding_forward", "word_embedding_backward", "sigmoid",

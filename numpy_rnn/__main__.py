@@ -18,9 +18,14 @@ _COMMANDS = {
     "gradients": ("numpy_rnn.cli.gradients", "vanishing-gradient study"),
 }
 
+DESCRIPTION = """\
+Train and sample a word-level language model, run the memory task and the
+vanishing-gradient study. Every command takes --help.
+"""
+
 
 def main(argv=None) -> int:
-    return run_subcommands("python -m numpy_rnn", __doc__, _COMMANDS, argv)
+    return run_subcommands("python -m numpy_rnn", DESCRIPTION, _COMMANDS, argv)
 
 
 if __name__ == "__main__":

@@ -11,18 +11,22 @@ Each class is a thin wrapper over a forward/backward pair of
 ==================  ========================  ========================================
 class               params (shapes)           initialisation
 ==================  ========================  ========================================
-``RNN``             Wx (D, H), Wh (H, H),     ``init_scale * N(0, 1)`` weights
-                    b (H,)                    (``init_scale=0.02``), zero bias
+``RNN``             Wx (D, H), Wh (H, H),     every parameter ``U(-1/sqrt(H), 1/sqrt(H))``
+                    b (H,)                    (``nn.RNN``'s and the language model's
+                                              start); with ``init_scale``:
+                                              ``init_scale * N(0, 1)`` weights, zero bias
 ``LSTM``            Wx (D, 4H), Wh (H, 4H),   as RNN; gate blocks i, f, o, g
                     b (4H,)
-``GRU``             Wx (D, 3H), Wh (H, 3H),   as RNN; gate blocks r, z, n
-                    bx (3H,), bh (3H,)
+``GRU``             Wx (D, 3H), Wh (H, 3H),   ``init_scale * N(0, 1)`` weights
+                    bx (3H,), bh (3H,)        (``init_scale=0.02``), zero biases;
+                                              gate blocks r, z, n
 ``WordEmbedding``   W (V, D)                  ``init_scale * N(0, 1)`` with
                                               ``init_scale=1.0``: unit-variance word
                                               vectors, as ``torch.nn.Embedding`` and
                                               the language model use
-``TemporalAffine``  W (D, M), b (M,)          as RNN
-``Affine``          W (D, M), b (M,)          as RNN
+``TemporalAffine``  W (D, M), b (M,)          ``init_scale * N(0, 1)`` weights
+                                              (``init_scale=0.02``), zero bias
+``Affine``          W (D, M), b (M,)          as TemporalAffine
 ==================  ========================  ========================================
 
 ``rng`` is ``None`` (fresh entropy), an int seed or a ``numpy.random.Generator``;
@@ -34,7 +38,7 @@ from __future__ import annotations
 import numpy as np
 
 from numpy_rnn import functional as F
-from numpy_rnn.core.validation import float_dtype, generator, positive_int
+from numpy_rnn.core.validation import FLOAT_DTYPES, float_dtype, generator, positive_int
 
 __all__ = ["RNN", "LSTM", "GRU", "RECURRENT", "WordEmbedding", "TemporalAffine", "Affine"]
 
@@ -89,13 +93,20 @@ class _Recurrent(_Layer):
     _backward = staticmethod(F.rnn_backward)
     _step = staticmethod(F.rnn_step_forward)
 
-    def __init__(self, input_dim, hidden_dim, init_scale=0.02, rng=None, dtype=np.float64):
+    def __init__(self, input_dim, hidden_dim, init_scale=None, rng=None, dtype=np.float64):
         layer = type(self).__name__
         D = self.input_dim = positive_int("input_dim", input_dim, layer)
         H = self.hidden_dim = positive_int("hidden_dim", hidden_dim, layer)
         G = self.gates * H
-        super().__init__({"Wx": (D, G), "Wh": (H, G), **{b: (G,) for b in self.biases}},
-                         ("Wx", "Wh"), init_scale, rng, dtype)
+        shapes = {"Wx": (D, G), "Wh": (H, G), **{b: (G,) for b in self.biases}}
+        if init_scale is not None:
+            super().__init__(shapes, ("Wx", "Wh"), init_scale, rng, dtype)
+            return
+        super().__init__(shapes, (), 0.0, rng, dtype)  # zeros: nothing drawn yet
+        rng = generator(rng, layer)
+        bound = 1.0 / np.sqrt(H)
+        for name, value in self.params.items():
+            self.params[name] = rng.uniform(-bound, bound, value.shape).astype(self.dtype)
 
     def _weights(self) -> tuple:
         return tuple(self.params[k] for k in ("Wx", "Wh", *self.biases))
@@ -104,8 +115,12 @@ class _Recurrent(_Layer):
         """Keyword arguments of the functional pair beyond the arrays."""
         return {}
 
-    def forward(self, x, h0):
-        """x: (N, T, D), h0: (N, H) -> h: (N, T, H)."""
+    def forward(self, x, h0=None):
+        """x: (N, T, D), h0: (N, H) or None (zeros) -> h: (N, T, H)."""
+        if h0 is None:
+            x = np.asarray(x)
+            h0 = np.zeros((x.shape[0] if x.ndim else 0, self.hidden_dim),
+                          dtype=x.dtype if x.dtype in FLOAT_DTYPES else self.dtype)
         h, self._cache = self._forward(x, h0, *self._weights(), **self._options())
         return h
 
@@ -128,7 +143,9 @@ class _Recurrent(_Layer):
 class RNN(_Recurrent):
     """Vanilla RNN over whole sequences (:func:`numpy_rnn.functional.rnn_forward`).
 
-    input_dim: D.  hidden_dim: H.  init_scale: std of the weights (0.02).
+    input_dim: D.  hidden_dim: H.  init_scale: None (default) for every parameter
+    uniform in (-1/sqrt(H), 1/sqrt(H)), as ``torch.nn.RNN``; a number for
+    ``init_scale * N(0, 1)`` weights and a zero bias.
     rng: None, int seed or Generator.  dtype: float64 or float32.
     """
 
@@ -137,7 +154,7 @@ class LSTM(_Recurrent):
     """LSTM over whole sequences, zero initial cell (:func:`numpy_rnn.functional.lstm_forward`).
 
     input_dim: D.  hidden_dim: H (weights hold the gates i, f, o, g along 4H).
-    init_scale: std of the weights (0.02).  rng: None, int seed or Generator.
+    init_scale: as :class:`RNN`.  rng: None, int seed or Generator.
     dtype: float64 or float32.
     """
 

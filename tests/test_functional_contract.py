@@ -482,7 +482,7 @@ def _layer_inputs(name: str, dtype=np.float64):
 class Layers(unittest.TestCase):
     @parameterized.expand([(n, make, shapes, dt) for n, make, shapes in LAYERS
                            for dt in (np.float64, np.float32)])
-    def test_params_and_grads_names_shapes_dtypes(self, _, make, shapes, dtype):
+    def test_params_and_grads_names_shapes_dtypes(self, name, make, shapes, dtype):
         layer = make(rng=0, dtype=dtype)
         self.assertEqual(set(layer.params), set(shapes))
         self.assertEqual(set(layer.grads), set(shapes))
@@ -490,15 +490,37 @@ class Layers(unittest.TestCase):
             self.assertEqual(layer.params[key].shape, shape)
             self.assertEqual(layer.params[key].dtype, dtype)
             self.assertEqual(layer.grads[key].shape, shape)
-        for key in ("b", "bx", "bh"):
-            if key in shapes:
-                np.testing.assert_array_equal(layer.params[key], 0)
+        if name not in ("RNN", "LSTM"):  # those start as torch's: uniform biases too
+            for key in ("b", "bx", "bh"):
+                if key in shapes:
+                    np.testing.assert_array_equal(layer.params[key], 0)
 
     @parameterized.expand([(n, make) for n, make, _ in LAYERS])
     def test_seeded_initialisation_is_reproducible(self, _, make):
         a, b = make(rng=3), make(rng=np.random.default_rng(3))
         for key in a.params:
             np.testing.assert_array_equal(a.params[key], b.params[key])
+
+    @parameterized.expand([("RNN", 1), ("LSTM", 4)])
+    def test_recurrent_layers_start_as_torch_and_the_language_model(self, name, gates):
+        from numpy_rnn.lm.model import LanguageModel
+
+        layer = getattr(layers, name)(50, 64, rng=0)
+        bound = 1 / np.sqrt(64)
+        model = LanguageModel(30, 50, 64, cell=name.lower(), rng=0)
+        for key, value in layer.params.items():
+            self.assertLessEqual(np.abs(value).max(), bound)
+            self.assertGreater(np.abs(value).max(), 0.9 * bound)  # uniform, not 0.02 N(0, 1)
+            self.assertAlmostEqual(float(value.std()), bound / np.sqrt(3), delta=0.1 * bound)
+            self.assertAlmostEqual(float(value.std()), float(model.params["rnn." + key].std()),
+                                   delta=0.1 * bound)
+        self.assertEqual(layer.params["Wx"].shape, (50, gates * 64))
+
+    @parameterized.expand([(n, make) for n, make, _ in LAYERS[:2]])
+    def test_h0_is_optional_and_means_zeros(self, name, make):
+        layer = make(rng=0)
+        x = np.random.default_rng(1).standard_normal((N, T, D))
+        np.testing.assert_array_equal(layer.forward(x), layer.forward(x, np.zeros((N, H))))
 
     def test_init_scale_sets_the_weight_spread(self):
         big = layers.LSTM(50, 60, init_scale=0.02, rng=0)

@@ -213,7 +213,7 @@ def test_cli_without_matplotlib(tmp_path, capsys, monkeypatch, args, png):
     monkeypatch.setitem(sys.modules, "matplotlib", None)  # import matplotlib -> ImportError
     assert main(args + ["--out", str(tmp_path)]) == 0
     out = capsys.readouterr().out
-    assert "install the plot extra: pip install numpy-rnn[plot]" in out
+    assert "install the plot extra: pip install -e '.[plot]'" in out
     assert not (tmp_path / png).exists()
     assert len(list(tmp_path.glob("*.json"))) == 1
 

@@ -10,16 +10,23 @@ import sys
 from numpy_rnn.cli.support import run_subcommands
 
 _COMMANDS = {
-    "verify": ("torch_ref.verify.runner", "compare hand-written backprop with PyTorch autograd"),
+    "verify": ("torch_ref.verify.runner", "compare hand-written backprop with PyTorch autograd",
+               ("torch",)),
     "fixtures": ("torch_ref.compare.fixtures_cli", "check or regenerate the regression fixtures"),
-    "bench": ("torch_ref.bench.run", "time numpy_rnn against torch"),
+    "bench": ("torch_ref.bench.run", "time numpy_rnn against torch", ("torch",)),
     "bench-lm": ("torch_ref.bench.lm_training",
-                 "time the language-model training in numpy_rnn and in torch"),
+                 "time the language-model training in numpy_rnn and in torch", ("torch",)),
 }
+
+DESCRIPTION = """\
+Check numpy_rnn, or your own hand-written backprop (verify --module FILE), against
+PyTorch autograd; check the regression fixtures; time numpy_rnn against torch.
+Every command takes --help.
+"""
 
 
 def main(argv=None) -> int:
-    return run_subcommands("python -m torch_ref", __doc__, _COMMANDS, argv)
+    return run_subcommands("python -m torch_ref", DESCRIPTION, _COMMANDS, argv)
 
 
 if __name__ == "__main__":

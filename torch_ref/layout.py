@@ -102,7 +102,7 @@ TORCH_GATES = CELLS["lstm"].torch_gates
 def torch_dtype(dtype):
     """The torch dtype for a NumPy float dtype (float32 or float64)."""
     if torch is None:
-        raise ImportError("torch is required for the reference runs: pip install numpy-rnn[torch]")
+        raise ImportError("torch is required for the reference runs: pip install -e '.[torch]'")
     dtype = np.dtype(dtype)
     if dtype == np.float64:
         return torch.float64

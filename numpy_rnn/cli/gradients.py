@@ -45,7 +45,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--probe-batch", type=positive_int, default=vg.DEFAULT_PROBE_BATCH,
                         help="sequences the norms are averaged over (default: %(default)s)")
     parser.add_argument("--seed", type=int, default=0, help="base seed (default: %(default)s)")
-    parser.add_argument("--out", default="gradients_run", metavar="DIR",
+    parser.add_argument("--out", default=os.path.join("runs", "gradients"), metavar="DIR",
                         help="output folder (default: %(default)s)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
@@ -102,7 +102,7 @@ def format_table(records) -> str:
 
 def run(args) -> int:
     if not make_output_dir(args.out):
-        return 1
+        return 2
     print(f"vanishing gradients: hidden {args.hidden}, inits {', '.join(args.inits)}, "
           f"lengths {' '.join(map(str, args.lengths))}; trained {args.steps} Adam steps "
           f"(lr {args.lr:g}, batch {args.batch}), seed {args.seed}")

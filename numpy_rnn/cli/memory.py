@@ -46,7 +46,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--init", choices=INITS, default="uniform",
                         help="weight initialisation (default: %(default)s)")
     parser.add_argument("--seed", type=int, default=0, help="base seed (default: %(default)s)")
-    parser.add_argument("--out", default="memory_run", metavar="DIR",
+    parser.add_argument("--out", default=os.path.join("runs", "memory"), metavar="DIR",
                         help="output folder (default: %(default)s)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
@@ -92,7 +92,7 @@ def format_table(results: mt.MemoryResults) -> str:
 
 def run(args) -> int:
     if not make_output_dir(args.out):
-        return 1
+        return 2
     total = len(args.lengths) * args.repeats * args.steps
     print(f"memory task: {args.repeats} model(s) per length, {args.steps} Adam steps "
           f"(lr {args.lr:g}, batch {args.batch}), hidden {args.hidden}, {args.init} init, "

@@ -35,16 +35,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="number of words printed, the start word included (default 40)")
     parser.add_argument("--temperature", type=non_negative_float, default=None,
                         help="sample with this softmax temperature (default: greedy)")
-    parser.add_argument("--seed", type=int, default=0, help="seed for --temperature sampling")
+    parser.add_argument("--seed", type=int, default=None,
+                        help="seed for --temperature sampling (default 0; greedy decoding "
+                             "has no randomness, so --seed needs --temperature)")
 
 
 def run(args) -> int:
+    if args.seed is not None and not args.temperature:
+        print(f"{PROG}: error: --seed {args.seed} has no effect without --temperature T > 0: "
+              "greedy decoding always picks the most likely word", file=sys.stderr)
+        return 2
     try:
         model, vocab, _ = load_checkpoint(args.model)
         start = vocab.id_of(args.start.lower())
     except (OSError, ValueError) as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
         return 2
-    ids = model.sample(start, args.length, temperature=args.temperature, rng=args.seed)
+    ids = model.sample(start, args.length, temperature=args.temperature,
+                       rng=0 if args.seed is None else args.seed)
     print(" ".join(vocab.decode(ids)))
     return 0

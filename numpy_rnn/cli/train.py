@@ -2,9 +2,10 @@
 
 Prints the accuracy of every epoch and ends with ``final training accuracy:
 X.XXXX``; writes ``OUT/model.npz`` (+ ``OUT/model.json``), ``OUT/history.json``
-and ``OUT/curves.png`` (when matplotlib is installed). Without ``--corpus`` the
-text is the Zen of Python from the standard library (145 words, a short text
-that trains in seconds).
+and ``OUT/curves.png`` (when matplotlib is installed); ``OUT`` is ``runs/lm``
+unless ``--out`` says otherwise. Without ``--corpus`` the text is the Zen of
+Python from the standard library (145 words, a short text that trains in seconds).
+Ctrl-C saves the best weights so far and exits with status 130.
 """
 from __future__ import annotations
 
@@ -13,14 +14,23 @@ import json
 import os
 import sys
 
-from numpy_rnn.cli.support import INSTALL_HINT, PlotUnavailable, positive_float, positive_int
+from numpy_rnn.cli import progress
+from numpy_rnn.cli.support import (
+    INSTALL_HINT,
+    PlotUnavailable,
+    make_output_dir,
+    positive_float,
+    positive_int,
+)
+from numpy_rnn.cli.threads import blas_threads
 from numpy_rnn.lm.checkpoint import save_checkpoint
 from numpy_rnn.lm.corpus import Corpus, default_corpus
 from numpy_rnn.lm.model import CELLS, LanguageModel
 from numpy_rnn.lm.plots import plot_training_curves
-from numpy_rnn.lm.training import train
+from numpy_rnn.lm.training import TrainingInterrupted, train
 
 PROG = "python -m numpy_rnn train"
+DEFAULT_OUT = os.path.join("runs", "lm")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -39,6 +49,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="windows per iteration (default 30)")
     parser.add_argument("--epochs", type=positive_int, default=50,
                         help="epochs of (words - 1) // N iterations (default 50)")
+    parser.add_argument("--iterations", type=positive_int, default=None, metavar="K",
+                        help="iterations per epoch instead of (words - 1) // N (a long text "
+                             "trained for a given number of steps)")
     parser.add_argument("--lr", type=positive_float, default=5e-4,
                         help="learning rate (default 5e-4)")
     parser.add_argument("--optimizer", choices=("adam", "sgd"), default="adam",
@@ -48,8 +61,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--dtype", choices=("float64", "float32"), default="float64")
     parser.add_argument("--seed", type=int, default=0,
                         help="seed of the initial weights and the window order")
-    parser.add_argument("--out", default="lm_run", metavar="DIR",
-                        help="output folder (default ./lm_run)")
+    parser.add_argument("--out", default=DEFAULT_OUT, metavar="DIR",
+                        help=f"output folder (default {DEFAULT_OUT})")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.add_argument("--no-plot", action="store_true", help="do not draw curves.png")
 
@@ -59,42 +72,73 @@ def _error(message: str) -> int:
     return 2
 
 
+def _settings(args) -> dict:
+    return {k: getattr(args, k) for k in ("corpus", "cell", "embed", "hidden", "timesteps",
+                                          "batch", "epochs", "iterations", "lr", "optimizer",
+                                          "clip", "dtype", "seed")}
+
+
+def _save(args, model, corpus, result, interrupted=False) -> str:
+    extra = {"settings": _settings(args), "best_accuracy": result.best_accuracy,
+             "best_epoch": result.best_epoch}
+    if interrupted:
+        extra["interrupted"] = True
+    return save_checkpoint(os.path.join(args.out, "model.npz"), model, corpus.vocab, extra=extra)
+
+
+def _interrupted(args, model, corpus, result) -> int:
+    """Ctrl-C: save what the model holds (the best epoch so far), say where, status 130."""
+    print(file=sys.stderr)
+    try:
+        path = _save(args, model, corpus, result, interrupted=True)
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted again while saving; {args.out} keeps its previous files",
+              file=sys.stderr)
+        return 130
+    if result.best_epoch:
+        what = (f"the best weights so far (epoch {result.best_epoch}, accuracy "
+                f"{result.best_accuracy:.4f})")
+    else:
+        what = "the weights after the last step (no epoch had finished)"
+    print(f"{PROG}: interrupted after {len(result.accuracy_history)} of {args.epochs} epochs; "
+          f"saved {what} to {path}", file=sys.stderr)
+    return 130
+
+
 def run(args) -> int:
     try:
         corpus = Corpus.from_file(args.corpus) if args.corpus else default_corpus()
         corpus.check_length(args.timesteps)
-        if os.path.exists(args.out) and not os.path.isdir(args.out):
-            raise NotADirectoryError(f"--out {args.out} exists and is not a folder")
-        os.makedirs(args.out, exist_ok=True)
     except (OSError, ValueError) as exc:
         return _error(str(exc))
+    if not make_output_dir(args.out):
+        return 2
     model = LanguageModel(len(corpus.vocab), args.embed, args.hidden, cell=args.cell,
                           rng=args.seed, dtype=args.dtype)
+    threads = sorted(set(blas_threads()))
     print(f"corpus: {corpus.name}: {len(corpus)} words, {len(corpus.vocab)} distinct")
     print(f"model: {args.cell}, D={args.embed}, H={args.hidden}, "
-          f"{model.num_parameters()} parameters, {args.dtype}")
+          f"{model.num_parameters()} parameters, {args.dtype}"
+          + (f", BLAS threads {','.join(map(str, threads))}" if threads else ""))
 
     def report(stats):
         best = "  (best)" if stats.is_best else ""
-        print(f"epoch {stats.epoch:>3}/{stats.epochs}  loss {stats.mean_loss:10.4f}  "
-              f"accuracy {stats.accuracy:.4f}  {stats.seconds:6.2f}s{best}", flush=True)
+        progress.write(f"epoch {stats.epoch:>3}/{stats.epochs}  loss {stats.mean_loss:10.4f}  "
+                       f"accuracy {stats.accuracy:.4f}  {stats.seconds:6.2f}s{best}")
 
     try:
         result = train(model, corpus, epochs=args.epochs, batch_size=args.batch,
                        timesteps=args.timesteps, lr=args.lr, seed=args.seed,
                        optimizer=args.optimizer, clip=args.clip, progress=not args.quiet,
-                       on_epoch=report)
+                       on_epoch=report, iterations_per_epoch=args.iterations)
     except ValueError as exc:
         return _error(str(exc))
-    settings = {k: getattr(args, k) for k in ("corpus", "cell", "embed", "hidden", "timesteps",
-                                              "batch", "epochs", "lr", "optimizer", "clip",
-                                              "dtype", "seed")}
-    summary = {"settings": settings, "corpus_words": len(corpus), **result.as_dict()}
-    model_path = save_checkpoint(os.path.join(args.out, "model.npz"), model, corpus.vocab,
-                                 extra={"settings": settings,
-                                        "best_accuracy": result.best_accuracy,
-                                        "best_epoch": result.best_epoch})
-    with open(os.path.join(args.out, "history.json"), "w", encoding="utf-8") as fh:
+    except TrainingInterrupted as stop:
+        return _interrupted(args, model, corpus, stop.result)
+    summary = {"settings": _settings(args), "corpus_words": len(corpus), **result.as_dict()}
+    model_path = _save(args, model, corpus, result)
+    history_path = os.path.join(args.out, "history.json")
+    with open(history_path, "w", encoding="utf-8") as fh:
         json.dump(summary, fh, indent=1)
     try:
         if args.no_plot:
@@ -108,8 +152,8 @@ def run(args) -> int:
     print(f"trained {args.epochs} epochs x {result.iterations_per_epoch} iterations "
           f"in {result.seconds:.1f}s")
     print(f"model (best epoch {result.best_epoch}, accuracy {result.best_accuracy:.4f}): "
-          f"{model_path}")
-    print(f"history: {os.path.join(args.out, 'history.json')}")
+          f"{model_path} (+ {os.path.basename(os.path.splitext(model_path)[0])}.json)")
+    print(f"history: {history_path}")
     print(plots)
     print(f"final training accuracy: {result.final_accuracy:.4f}")
     return 0

@@ -10,8 +10,11 @@ from numpy_rnn.core.validation import ArgChecker
 
 def _shifted_exp(x: np.ndarray) -> tuple:
     """``(shifted, e)``: ``x - max(x)`` over the last axis and its exp (new arrays)."""
-    shifted = x - x.max(axis=-1, keepdims=True)
-    with np.errstate(under="ignore"):  # exp of very negative logits is 0, as it should be
+    # a gap beyond the dtype's range (logits of -1e308 and 1e308) is -inf: exp of it
+    # is 0, as it should be, and so is exp of any very negative logit
+    with np.errstate(over="ignore"):
+        shifted = x - x.max(axis=-1, keepdims=True)
+    with np.errstate(under="ignore"):
         e = np.exp(shifted)
     return shifted, e
 
@@ -66,10 +69,19 @@ def temporal_softmax_loss(x, y, mask):
     shifted, probs = _shifted_exp(x.reshape(N * T, V))
     sums = probs.sum(axis=1)  # >= 1: the row maximum contributes exp(0)
     nll = np.log(sums)
-    nll -= shifted[rows, labels]
+    nll -= shifted[rows, labels]  # inf where the label's logit is beyond reach
     weight = mask.reshape(-1).astype(dtype)
     weight /= N
-    loss = np.dot(weight, nll)
+    with np.errstate(invalid="ignore"):
+        loss = np.dot(weight, nll)
+    if not np.isfinite(loss):
+        counted = weight != 0  # masked positions add 0, whatever their logits
+        loss = np.dot(weight[counted], nll[counted])
+        if not np.isfinite(loss):
+            row = int(np.flatnonzero(counted & ~np.isfinite(nll))[0])
+            raise ValueError(f"temporal_softmax_loss: the loss overflows {dtype}: at (n, t) = "
+                             f"{divmod(row, T)} the label's logit is more than the {dtype} "
+                             "range below the largest logit; scale the logits down")
     probs *= (weight / sums)[:, None]
     probs[rows, labels] -= weight
     return _scalar(loss, dtype), probs.reshape(N, T, V)
@@ -90,7 +102,26 @@ def mse_loss(y_hat, y):
     if y_hat.size == 0:
         raise ValueError(f"mse_loss: y_hat must have at least one element, got shape "
                          f"{y_hat.shape}")
-    diff = y_hat - y
-    loss = np.vdot(diff, diff) / diff.size
+    with np.errstate(over="ignore", invalid="ignore"):
+        diff = y_hat - y
+        loss = np.vdot(diff, diff) / diff.size
+    if not np.isfinite(loss):
+        loss = _scaled_mean_square("mse_loss", diff)
     diff *= 2 / diff.size
     return _scalar(loss, y_hat.dtype), diff
+
+
+def _scaled_mean_square(fn: str, diff: np.ndarray):
+    """``mean(diff**2)`` where the sum of squares overflows but the mean may not.
+
+    ValueError naming ``fn`` when the mean itself is beyond the dtype's range.
+    """
+    with np.errstate(over="ignore", invalid="ignore"):
+        scale = np.max(np.abs(diff))
+        if np.isfinite(scale):
+            r = diff / scale
+            loss = (scale * np.sqrt(np.vdot(r, r) / diff.size)) ** 2
+            if np.isfinite(loss):
+                return loss
+    raise ValueError(f"{fn}: the loss overflows {diff.dtype}: max |y_hat - y| = {scale:.3g}, "
+                     f"its square is beyond the dtype's range; scale the values down")

@@ -9,6 +9,8 @@ from numpy_rnn.core._kernels import (
     _lstm_cell_backward,
     _LSTMCache,
     _LSTMStepCache,
+    _overflow,
+    _projection,
     _sigmoid_into,
     _time_major,
 )
@@ -50,9 +52,14 @@ def lstm_step_forward(x, prev_h, prev_c, Wx, Wh, b):
     Wx = chk.float_array("Wx", Wx, ("D", "4H"))
     Wh = chk.float_array("Wh", Wh, ("H", "4H"))
     b = chk.float_array("b", b, ("4H",))
-    act = x @ Wx
-    act += prev_h @ Wh
-    act += b
+    # beyond the dtype's range a pre-activation becomes +-inf; the gates of it are exact
+    with np.errstate(over="ignore", invalid="raise"):
+        try:
+            act = x @ Wx
+            act += prev_h @ Wh
+            act += b
+        except FloatingPointError:
+            raise _overflow("lstm_step_forward", "x Wx + prev_h Wh + b") from None
     next_h, next_c, tanh_c = (np.empty_like(prev_h) for _ in range(3))
     _lstm_cell(act, prev_c, next_c, tanh_c, next_h)
     return next_h, next_c, _LSTMStepCache(x, prev_h, prev_c, Wx, Wh, act, tanh_c)
@@ -105,19 +112,22 @@ def lstm_forward(x, h0, Wx, Wh, b):
     x_tm = _time_major(x)
     # input projection of every timestep in one GEMM; each step then adds h Wh
     # and turns its block into gate activations in place
-    acts = (x_tm.reshape(T * N, D) @ Wx).reshape(T, N, 4 * H)
-    acts += b
+    acts = _projection("lstm_forward", x_tm.reshape(T * N, D), Wx, b).reshape(T, N, 4 * H)
     hs = np.empty((T + 1, N, H), dtype=dtype)
     hs[0] = h0
     cs = np.empty((T + 1, N, H), dtype=dtype)
     cs[0] = 0
     tanh_cs = np.empty((T, N, H), dtype=dtype)
     hWh = np.empty((N, 4 * H), dtype=dtype)
-    for t in range(T):
-        a = acts[t]
-        np.matmul(hs[t], Wh, out=hWh)
-        a += hWh
-        _lstm_cell(a, cs[t], cs[t + 1], tanh_cs[t], hs[t + 1])
+    with np.errstate(over="ignore", invalid="raise"):
+        try:
+            for t in range(T):
+                a = acts[t]
+                np.matmul(hs[t], Wh, out=hWh)
+                a += hWh
+                _lstm_cell(a, cs[t], cs[t + 1], tanh_cs[t], hs[t + 1])
+        except FloatingPointError:
+            raise _overflow("lstm_forward", "x Wx + h Wh + b") from None
     h = np.ascontiguousarray(hs[1:].swapaxes(0, 1))
     return h, _LSTMCache(x_tm, Wx, Wh, hs, cs, tanh_cs, acts)
 

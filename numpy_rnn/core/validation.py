@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["ArgChecker", "check_cache", "check_finite", "FLOAT_DTYPES", "positive_int",
-           "float_dtype", "generator"]
+__all__ = ["ArgChecker", "as_array", "check_cache", "check_finite", "FLOAT_DTYPES",
+           "positive_int", "float_dtype", "generator"]
 
 FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
@@ -92,6 +92,17 @@ def generator(rng, owner: str = "") -> np.random.Generator:
         return np.random.default_rng(rng)
     raise ValueError(f"{_prefix(owner)}rng must be None, an int seed or a "
                      f"numpy.random.Generator, got {type(rng).__name__}")
+
+
+def as_array(fn: str, name: str, value) -> np.ndarray:
+    """``np.asarray(value)``; a ragged nested list is a ValueError naming ``fn`` and ``name``."""
+    if isinstance(value, np.ndarray):
+        return value
+    try:
+        return np.asarray(value)
+    except ValueError as exc:  # "inhomogeneous shape": rows of different lengths
+        raise ValueError(f"{fn}: {name} must be a rectangular array, got a nested sequence "
+                         f"whose rows differ in length ({exc})") from None
 
 
 def check_cache(fn: str, cache, cache_type: type, producer: str) -> None:
@@ -175,7 +186,7 @@ class ArgChecker:
         The first float argument fixes the dtype; a later one with another dtype is
         a ``ValueError`` naming both. ``finite`` also rejects NaN and Inf.
         """
-        arr = np.asarray(value)
+        arr = as_array(self.fn, name, value)
         if dims is not None:
             self.shape(name, arr, dims)
         dt = arr.dtype
@@ -197,7 +208,7 @@ class ArgChecker:
 
     def same_shape(self, name: str, value, like_name: str, like: np.ndarray) -> np.ndarray:
         """A float array of exactly the shape of ``like`` (checked by :meth:`float_array`)."""
-        arr = np.asarray(value)
+        arr = as_array(self.fn, name, value)
         if arr.shape != like.shape:
             raise ValueError(f"{self.fn}: {name} must have the shape of {like_name} "
                              f"{like.shape}, got {arr.shape}")
@@ -210,7 +221,7 @@ class ArgChecker:
         Non-integer dtype -> ``ValueError``; an entry out of range -> ``IndexError``
         naming the first offending value and its position.
         """
-        arr = np.asarray(value)
+        arr = as_array(self.fn, name, value)
         self.shape(name, arr, dims)
         if arr.dtype.kind not in "iu":
             raise ValueError(f"{self.fn}: {name} must be an integer array, got dtype {arr.dtype}")
@@ -223,7 +234,7 @@ class ArgChecker:
 
     def mask_array(self, name: str, value, dims: tuple) -> np.ndarray:
         """A boolean array, or a numeric one holding only 0 and 1, of shape ``dims``."""
-        arr = np.asarray(value)
+        arr = as_array(self.fn, name, value)
         self.shape(name, arr, dims)
         kind = arr.dtype.kind
         if kind not in "biuf":

@@ -1,6 +1,6 @@
 """Save and load a language model with its vocabulary.
 
-One ``.npz`` (written with ``np.savez``, read with ``allow_pickle=False``) holds
+One ``.npz`` (written with ``np.savez``, read without pickle) holds
 
 =====================  ===================================================
 key                    value
@@ -8,17 +8,35 @@ key                    value
 ``param/<name>``       each parameter (``param/embed.W``, ``param/rnn.Wx`` ...)
 ``vocabulary``         the words, a unicode array ``(V,)`` in id order
 ``metadata``           a JSON string (0-d unicode array): format, version,
-                       the model configuration and whatever the caller adds
+                       the model configuration, SHA-256 digests of the
+                       vocabulary and of the parameters, and whatever the
+                       caller adds
 =====================  ===================================================
 
 and the same metadata is written as readable JSON beside it
-(``model.npz`` -> ``model.json``). Loading checks every key and shape and names
-the file, the key and the expected vs actual shape when something is wrong.
+(``model.npz`` -> ``model.json``).
+
+Saving writes both files under temporary names in the same folder and renames
+them into place (interrupts held back for the two renames), so an interrupted or
+killed save leaves the previous checkpoint whole, and the two files describe the
+same model (the digests in both say which).
+
+Loading trusts nothing in the file: it checks that it is a zip archive, that its
+members are exactly the expected ones, and every member's stored shape and dtype
+(read from the ``.npy`` header, and the member's size in the archive) against the
+shapes the metadata implies, before anything is read or allocated; then that every
+value is finite and that the vocabulary and parameters are the ones the metadata's
+digests describe. Errors name the file, the key and the expected vs actual value.
 """
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import json
 import os
+import signal
+import tempfile
+import threading
 import zipfile
 
 import numpy as np
@@ -31,6 +49,11 @@ __all__ = ["CheckpointError", "FORMAT", "load_checkpoint", "metadata_path", "sav
 FORMAT = "numpy-rnn language model"
 VERSION = 1
 _PARAM = "param/"
+# A deflated member may expand at most this much (weights barely compress; a
+# higher ratio is a zip bomb); stored members (np.savez) are 1:1.
+_MAX_EXPANSION = 100
+_ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
+_NPY_MAGIC = b"\x93NUMPY"
 
 
 class CheckpointError(ValueError):
@@ -43,8 +66,63 @@ def metadata_path(path) -> str:
     return root + ".json"
 
 
+def _digest(arrays) -> str:
+    """SHA-256 over the dtype, shape and bytes of each array, in order."""
+    h = hashlib.sha256()
+    for a in arrays:
+        a = np.ascontiguousarray(a)
+        h.update(f"{a.dtype.str}{a.shape}".encode())
+        h.update(a.data)
+    return h.hexdigest()
+
+
+def _vocabulary_digest(words) -> str:
+    return hashlib.sha256("\n".join(words).encode("utf-8")).hexdigest()
+
+
+@contextlib.contextmanager
+def _interrupts_held():
+    """Hold SIGINT/SIGTERM back inside the block (delivered right after it)."""
+    if threading.current_thread() is not threading.main_thread() or \
+            not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    held = {signal.SIGINT, signal.SIGTERM}
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+
+def _temporary(path: str, write) -> str:
+    """Write a temporary file next to ``path`` with ``write(fh)``, synced; its name."""
+    folder, name = os.path.split(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=folder or ".")
+    try:
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; keep what open() would give
+        with os.fdopen(fd, "wb") as fh:
+            write(fh)
+            fh.flush()
+            os.fsync(fh.fileno())
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    return tmp
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def save_checkpoint(path, model: LanguageModel, vocab: Vocabulary, extra=None) -> str:
     """Write ``model`` and ``vocab`` to ``path`` (.npz) and metadata JSON beside it.
+
+    The previous files at those paths are replaced only once both new ones are
+    complete (see the module docstring).
 
     path:  output file; ``.npz`` is appended when it has another suffix.
     model: the :class:`LanguageModel`.
@@ -61,39 +139,103 @@ def save_checkpoint(path, model: LanguageModel, vocab: Vocabulary, extra=None) -
         path += ".npz"
     metadata = {"format": FORMAT, "version": VERSION, "model": model.config(),
                 "parameters": {k: list(v.shape) for k, v in model.params.items()},
+                "vocabulary_sha256": _vocabulary_digest(vocab.words),
+                "parameters_sha256": _digest(model.params[k] for k in sorted(model.params)),
                 "extra": extra or {}}
     text = json.dumps(metadata, indent=2, sort_keys=True)
     arrays = {_PARAM + name: value for name, value in model.params.items()}
     arrays["vocabulary"] = np.array(vocab.words, dtype=str)
     arrays["metadata"] = np.array(text)
-    with open(path, "wb") as fh:
-        np.savez(fh, **arrays)
-    with open(metadata_path(path), "w", encoding="utf-8") as fh:
-        fh.write(text + "\n")
+    json_path = metadata_path(path)
+    written = []
+    try:
+        written.append(_temporary(path, lambda fh: np.savez(fh, **arrays)))
+        written.append(_temporary(json_path, lambda fh: fh.write((text + "\n").encode())))
+        with _interrupts_held():
+            os.replace(written[0], path)
+            os.replace(written[1], json_path)
+            written.clear()
+    finally:
+        for tmp in written:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
     return path
 
 
-def _read(path) -> dict:
+def _open_archive(path: str) -> zipfile.ZipFile:
     try:
-        with np.load(path, allow_pickle=False) as data:
-            if not isinstance(data, np.lib.npyio.NpzFile):
-                raise CheckpointError(f"{path}: not a checkpoint (.npz archive) but a single "
-                                      "array file")
-            return {key: data[key] for key in data.files}
+        with open(path, "rb") as fh:
+            magic = fh.read(6)
     except FileNotFoundError:
         raise FileNotFoundError(f"checkpoint file not found: {path}") from None
-    except CheckpointError:
-        raise
-    except (zipfile.BadZipFile, ValueError, OSError, EOFError, KeyError) as exc:
+    except IsADirectoryError:
+        raise CheckpointError(f"{path}: is a folder, not a checkpoint file") from None
+    except OSError as exc:
+        raise CheckpointError(f"{path}: cannot read the checkpoint ({exc.strerror or exc})") \
+            from None
+    if magic.startswith(_NPY_MAGIC):
+        raise CheckpointError(f"{path}: a single .npy array, not a checkpoint; a checkpoint is "
+                              "the .npz archive that `train` writes (DIR/model.npz)")
+    if magic[:4] not in _ZIP_MAGIC:
+        what = "empty" if not magic else f"starts with {magic[:4]!r}"
+        raise CheckpointError(f"{path}: corrupt or unreadable checkpoint: not a .npz (zip) "
+                              f"archive (the file is {what})")
+    try:
+        return zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
         raise CheckpointError(f"{path}: corrupt or unreadable checkpoint "
                               f"({type(exc).__name__}: {exc})") from None
 
 
-def _metadata(path, arrays) -> dict:
-    if "metadata" not in arrays:
-        raise CheckpointError(f"{path}: missing key 'metadata'")
+def _member_header(path, archive, key):
+    """``(shape, dtype)`` of member ``key``, read from its .npy header only."""
+    info = archive.getinfo(key + ".npy")
     try:
-        metadata = json.loads(str(arrays["metadata"]))
+        with archive.open(info) as fh:
+            version = np.lib.format.read_magic(fh)
+            if version == (1, 0):
+                shape, fortran, dtype = np.lib.format.read_array_header_1_0(fh)
+            elif version == (2, 0):
+                shape, fortran, dtype = np.lib.format.read_array_header_2_0(fh)
+            else:
+                raise ValueError(f"unsupported .npy version {version}")
+            header_size = fh.tell()
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError, KeyError) as exc:
+        raise CheckpointError(f"{path}: key {key!r} is corrupt ({type(exc).__name__}: "
+                              f"{exc})") from None
+    if dtype.hasobject:
+        raise CheckpointError(f"{path}: key {key!r} holds Python objects (dtype {dtype}); "
+                              "a checkpoint holds only numbers and text")
+    size = int(np.prod(shape, dtype=object)) * dtype.itemsize
+    if info.file_size != header_size + size:
+        raise CheckpointError(f"{path}: key {key!r}: its header declares shape {shape} "
+                              f"{dtype} ({size} bytes), but the archive holds "
+                              f"{info.file_size - header_size} bytes")
+    if info.compress_type != zipfile.ZIP_STORED and \
+            info.file_size > _MAX_EXPANSION * info.compress_size + (1 << 20):
+        raise CheckpointError(f"{path}: key {key!r} would expand {info.compress_size} "
+                              f"compressed bytes to {info.file_size}; refusing to read it")
+    return tuple(shape), dtype
+
+
+def _read_member(path, archive, key):
+    try:
+        with archive.open(key + ".npy") as fh:
+            return np.lib.format.read_array(fh, allow_pickle=False)
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
+        raise CheckpointError(f"{path}: key {key!r} is corrupt ({type(exc).__name__}: "
+                              f"{exc})") from None
+
+
+def _metadata(path, archive, members) -> dict:
+    if "metadata" not in members:
+        raise CheckpointError(f"{path}: missing key 'metadata'")
+    shape, dtype = _member_header(path, archive, "metadata")
+    if shape != () or dtype.kind != "U" or dtype.itemsize > (64 << 20):
+        raise CheckpointError(f"{path}: key 'metadata' must be a JSON string (a 0-d unicode "
+                              f"array), got {dtype} {shape}")
+    try:
+        metadata = json.loads(str(_read_member(path, archive, "metadata")))
     except json.JSONDecodeError as exc:
         raise CheckpointError(f"{path}: key 'metadata' is not valid JSON ({exc})") from None
     if not isinstance(metadata, dict) or metadata.get("format") != FORMAT:
@@ -105,6 +247,19 @@ def _metadata(path, arrays) -> dict:
     return metadata
 
 
+def _expected_shapes(path, config) -> dict:
+    """Parameter name -> (shape, dtype) implied by the model configuration (no allocation)."""
+    try:
+        if not isinstance(config, dict):
+            raise TypeError(f"expected a dict, got {type(config).__name__}")
+        shapes = LanguageModel.parameter_shapes(**config)
+        dtype = np.dtype(config.get("dtype", "float64"))
+    except (TypeError, ValueError) as exc:
+        raise CheckpointError(f"{path}: key 'metadata': bad model configuration {config!r} "
+                              f"({exc})") from None
+    return {name: (shape, dtype) for name, shape in shapes.items()}
+
+
 def load_checkpoint(path):
     """Load a checkpoint written by :func:`save_checkpoint`.
 
@@ -112,42 +267,64 @@ def load_checkpoint(path):
     Returns: ``(model, vocab, metadata)``: a :class:`LanguageModel` holding the
     saved parameters, its :class:`Vocabulary`, and the metadata dict.
     Raises FileNotFoundError, or CheckpointError naming the file and the key
-    (missing key, unexpected key, expected vs actual shape or dtype, corrupt file).
+    (not an archive, missing or unexpected key, expected vs actual shape or dtype,
+    a value that is not finite, a vocabulary or parameters other than those the
+    metadata describes, a corrupt file).
     """
     path = os.fspath(path)
-    arrays = _read(path)
-    metadata = _metadata(path, arrays)
-    config = metadata.get("model")
-    try:
-        model = LanguageModel(rng=0, **config)
-    except (TypeError, ValueError) as exc:
-        raise CheckpointError(f"{path}: key 'metadata': bad model configuration {config!r} "
-                              f"({exc})") from None
-    if "vocabulary" not in arrays:
-        raise CheckpointError(f"{path}: missing key 'vocabulary'")
-    words = arrays["vocabulary"]
-    if words.dtype.kind != "U" or words.shape != (model.vocab_size,):
-        raise CheckpointError(f"{path}: key 'vocabulary' must be a unicode array of shape "
-                              f"({model.vocab_size},), got {words.dtype} {words.shape}")
-    vocab = Vocabulary(words.tolist())
-    if vocab.words != tuple(words.tolist()):
+    with _open_archive(path) as archive:
+        members = {}
+        for name in archive.namelist():
+            key = name[:-4] if name.endswith(".npy") else name
+            if key in members or not name.endswith(".npy"):
+                raise CheckpointError(f"{path}: unexpected member {name!r} in the archive")
+            members[key] = name
+        metadata = _metadata(path, archive, members)
+        config = metadata.get("model")
+        expected = _expected_shapes(path, config)
+        V = expected["embed.W"][0][0]
+        unexpected = sorted(k for k in members if k not in ("metadata", "vocabulary")
+                            and (not k.startswith(_PARAM) or k[len(_PARAM):] not in expected))
+        if unexpected:
+            raise CheckpointError(f"{path}: unexpected key(s) {unexpected} for a "
+                                  f"{config.get('cell')} model")
+        if "vocabulary" not in members:
+            raise CheckpointError(f"{path}: missing key 'vocabulary'")
+        shape, dtype = _member_header(path, archive, "vocabulary")
+        if dtype.kind != "U" or shape != (V,):
+            raise CheckpointError(f"{path}: key 'vocabulary' must be a unicode array of shape "
+                                  f"({V},), got {dtype} {shape}")
+        for name, (want_shape, want_dtype) in expected.items():
+            key = _PARAM + name
+            if key not in members:
+                raise CheckpointError(f"{path}: missing key {key!r}")
+            shape, dtype = _member_header(path, archive, key)
+            if shape != want_shape:
+                raise CheckpointError(f"{path}: key {key!r} has shape {shape}, expected "
+                                      f"{want_shape}")
+            if dtype != want_dtype:
+                raise CheckpointError(f"{path}: key {key!r} has dtype {dtype}, expected "
+                                      f"{want_dtype}")
+        # every size is now known to be what the metadata says: read
+        words = _read_member(path, archive, "vocabulary").tolist()
+        values = {name: _read_member(path, archive, _PARAM + name) for name in expected}
+    vocab = Vocabulary(words)
+    if vocab.words != tuple(words):
         raise CheckpointError(f"{path}: key 'vocabulary' is not a sorted list of distinct words")
-    unexpected = sorted(k for k in arrays if k.startswith(_PARAM)
-                        and k[len(_PARAM):] not in model.params)
-    if unexpected:
-        raise CheckpointError(f"{path}: unexpected key(s) {unexpected} for a {model.cell} model")
-    values = {}
-    for name, target in model.params.items():
-        key = _PARAM + name
-        if key not in arrays:
-            raise CheckpointError(f"{path}: missing key {key!r}")
-        value = arrays[key]
-        if value.shape != target.shape:
-            raise CheckpointError(f"{path}: key {key!r} has shape {value.shape}, expected "
-                                  f"{target.shape}")
-        if value.dtype != target.dtype:
-            raise CheckpointError(f"{path}: key {key!r} has dtype {value.dtype}, expected "
-                                  f"{target.dtype}")
-        values[name] = value
+    for name, value in values.items():
+        finite = np.isfinite(value)
+        if not finite.all():
+            where = tuple(int(i) for i in np.unravel_index(int(np.argmin(finite)), value.shape))
+            raise CheckpointError(f"{path}: key {_PARAM + name!r} holds {value[where]} at "
+                                  f"index {where}; every weight must be finite")
+    if "vocabulary_sha256" in metadata and \
+            metadata["vocabulary_sha256"] != _vocabulary_digest(vocab.words):
+        raise CheckpointError(f"{path}: key 'vocabulary' is not the vocabulary these weights "
+                              "were saved with (its SHA-256 differs from the metadata's)")
+    if "parameters_sha256" in metadata and \
+            metadata["parameters_sha256"] != _digest(values[k] for k in sorted(values)):
+        raise CheckpointError(f"{path}: the parameters are not the ones saved with this "
+                              "metadata and vocabulary (their SHA-256 differs)")
+    model = LanguageModel(rng=0, **config)
     model.set_params(values)
     return model, vocab, metadata

@@ -31,6 +31,7 @@ from __future__ import annotations
 import numpy as np
 
 from numpy_rnn import functional as F
+from numpy_rnn.core._kernels import _lstm_cell
 from numpy_rnn.core.validation import float_dtype, generator, positive_int
 from numpy_rnn.layers import RECURRENT, TemporalAffine, WordEmbedding
 
@@ -81,6 +82,30 @@ def _check_mask(mask, shape) -> np.ndarray:
         raise ValueError(f"mask must have shape {tuple(shape)} (that of targets), "
                          f"got {mask.shape}")
     return mask
+
+
+def _lstm_chunk(x, state, Wx, Wh, b):
+    """The LSTM over one sequence (batch 1) from ``state = (h, c)``, forward only.
+
+    The operations of ``lstm_forward`` in the same order (so the same numbers), with
+    the cell state carried in. x: (C, D); h, c: (1, H). Returns ``(hs (C, H), (h, c))``.
+    """
+    h, c = state
+    H = h.shape[1]
+    acts = x @ Wx
+    acts += b
+    hs = np.empty((len(x), H), dtype=x.dtype)
+    cs = np.empty((len(x) + 1, 1, H), dtype=x.dtype)
+    cs[0] = c
+    tanh_c = np.empty((1, H), dtype=x.dtype)
+    hWh = np.empty((1, 4 * H), dtype=x.dtype)
+    for t in range(len(x)):
+        a = acts[t:t + 1]
+        np.matmul(h, Wh, out=hWh)
+        a += hWh
+        _lstm_cell(a, cs[t], cs[t + 1], tanh_c, hs[t:t + 1])
+        h = hs[t:t + 1]
+    return hs, (h.copy(), cs[-1].copy())
 
 
 class _Composite:
@@ -157,10 +182,10 @@ class RecurrentScorer(_Composite):
                                     rng=generator(rng), dtype=self.dtype)
         self._build({"rnn": self.rnn})
 
-    def forward(self, x, h0):
+    def forward(self, x, h0=None):
         """Hidden states of the recurrent layer.
 
-        x:  (N, T, D) features.  h0: (N, H) initial hidden state.
+        x:  (N, T, D) features.  h0: (N, H) initial hidden state, or None for zeros.
         Returns: scores (N, T, H), the hidden states.
         """
         self._push_params()
@@ -175,15 +200,16 @@ class RecurrentScorer(_Composite):
     def loss(self, x, h0, labels, mask=None):
         """Temporal softmax loss of the scores against ``labels``, and the gradients.
 
-        x: (N, T, D).  h0: (N, H).  labels: int (N, T) in [0, H).
+        x: (N, T, D).  h0: (N, H) or None (zeros).  labels: int (N, T) in [0, H).
         mask: (N, T) bool/0-1 or None (all ones).
-        Returns: ``(loss, grads)``: float loss (sum over unmasked steps / N) and ``grads``.
+        Returns: ``(loss, grads)``: float loss (sum over unmasked steps / N) and a
+        new dict of this call's gradients (later calls do not change it).
         """
         scores = self.forward(x, h0)
         mask = _check_mask(mask, np.shape(labels))
         loss, dscores = F.temporal_softmax_loss(scores, labels, mask)
         self.backward(dscores)
-        return float(loss), self.grads
+        return float(loss), dict(self.grads)
 
 
 class LanguageModel(_Composite):
@@ -221,6 +247,21 @@ class LanguageModel(_Composite):
             for name, value in layer.params.items():
                 layer.params[name] = rng.uniform(-bound, bound, value.shape).astype(self.dtype)
         self._build({"embed": self.embed, "rnn": self.rnn, "out": self.out})
+
+    @staticmethod
+    def parameter_shapes(vocab_size, embed_dim, hidden_dim, cell="rnn", dtype=np.float64) -> dict:
+        """Name -> shape of the parameters of a model of this configuration (nothing allocated).
+
+        Raises ValueError for a configuration the constructor would reject.
+        """
+        layer = RECURRENT[_check_cell(cell)]
+        float_dtype(dtype)
+        V, D, H = (positive_int(n, v) for n, v in (("vocab_size", vocab_size),
+                                                   ("embed_dim", embed_dim),
+                                                   ("hidden_dim", hidden_dim)))
+        G = layer.gates * H
+        return {"embed.W": (V, D), "rnn.Wx": (D, G), "rnn.Wh": (H, G),
+                **{f"rnn.{b}": (G,) for b in layer.biases}, "out.W": (H, V), "out.b": (V,)}
 
     def config(self) -> dict:
         """The constructor arguments (JSON-serialisable), for checkpoints."""
@@ -265,7 +306,9 @@ class LanguageModel(_Composite):
         mask:    (N, T) bool or 0/1, which positions count; None = all.
         h0:      (N, H) initial hidden state or None (zeros).
         Returns: ``(loss, grads)``: the loss (sum over counted positions / N, a
-        float) and ``grads`` (dict name -> array, same names and shapes as ``params``).
+        float) and a new dict name -> array of this call's gradients (same names
+        and shapes as ``params``; ``model.grads`` holds the same arrays until the
+        next backward, which replaces them and leaves this dict as it was).
         """
         words = _check_ids("words", words, self.vocab_size)
         targets = _check_ids("targets", targets, self.vocab_size, shape=words.shape)
@@ -273,13 +316,49 @@ class LanguageModel(_Composite):
         scores = self.forward(words, h0)
         loss, dscores = F.temporal_softmax_loss(scores, targets, mask)
         self.backward(dscores)
-        return float(loss), self.grads
+        return float(loss), dict(self.grads)
 
     def predict(self, words, h0=None) -> np.ndarray:
         """Greedy next-word ids (N, T): the argmax of the scores at every position."""
         scores = self.forward(words, h0)
         self._ready = False
         return np.argmax(scores, axis=-1)
+
+    def predict_text(self, ids, chunk_words=None):
+        """Greedy next-word ids of a whole text run as one sequence from a zero state.
+
+        The same predictions as ``predict(ids[None, :-1])[0]``, computed ``chunk_words``
+        positions at a time with the hidden (and cell) state carried across chunks,
+        so memory stays bounded by the chunk, not the text.
+
+        ids:         int array (L,), L >= 2, word ids in [0, V).
+        chunk_words: positions per chunk (default: about 4M vocabulary scores).
+        Yields: ``(start, predicted)``: predicted (C,) int ids for the inputs
+        ``ids[start:start + C]``, i.e. guesses of ``ids[start + 1:start + C + 1]``.
+        """
+        ids = np.asarray(ids)
+        if ids.ndim != 1 or len(ids) < 2:
+            raise ValueError(f"ids must be a 1-D array of at least 2 word ids, got shape "
+                             f"{ids.shape}")
+        _check_ids("ids", ids[None], self.vocab_size)
+        if chunk_words is None:
+            chunk_words = max(64, (1 << 22) // self.vocab_size)
+        chunk_words = positive_int("chunk_words", chunk_words)
+        self._push_params()
+        p, rnn = self.params, self.rnn
+        state = rnn.initial_state(1)
+        for start in range(0, len(ids) - 1, chunk_words):
+            words = ids[start:min(start + chunk_words, len(ids) - 1)]
+            x = p["embed.W"][words]  # (C, D)
+            if self.cell == "lstm":  # lstm_forward has no initial cell state: run it here
+                hs, state = _lstm_chunk(x, state, p["rnn.Wx"], p["rnn.Wh"], p["rnn.b"])
+            else:  # the layer's own sequence function, from the carried state
+                h, _ = rnn._forward(x[None], state[0], *rnn._weights(), **rnn._options())
+                hs = h[0]
+                state = (hs[-1:].copy(),)
+            scores = hs @ p["out.W"]
+            scores += p["out.b"]
+            yield start, np.argmax(scores, axis=-1)
 
     def sample(self, start, length: int, temperature=None, rng=None) -> np.ndarray:
         """Generate ``length`` word ids starting with ``start`` (included).

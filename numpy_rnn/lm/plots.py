@@ -1,6 +1,6 @@
 """Training curves of the language model as a PNG: loss per iteration, accuracy per epoch.
 
-matplotlib is an optional extra (``pip install numpy-rnn[plot]``) imported only
+matplotlib is an optional extra (``pip install -e '.[plot]'``) imported only
 when a plot is drawn.
 """
 from __future__ import annotations

@@ -12,8 +12,10 @@ iterations.
 After each epoch the training accuracy is measured as the assignment does: the
 whole text is one sequence run from a zero state, the greedy (argmax) next word
 is predicted at every position, and the accuracy is the fraction right out of
-``len(words) - 1`` predictions. The parameters of the best epoch (highest
-accuracy, earliest on ties) are kept and put back into the model at the end.
+``len(words) - 1`` predictions (computed in chunks that carry the state, so a
+long text needs no more memory than a short one). The parameters of the best
+epoch (highest accuracy, earliest on ties) are kept and put back into the model
+at the end, and also when the run is interrupted (:class:`TrainingInterrupted`).
 """
 from __future__ import annotations
 
@@ -26,7 +28,8 @@ from numpy_rnn.cli.progress import progress_bar
 from numpy_rnn.lm.corpus import Corpus, WindowLoader
 from numpy_rnn.optim import SGD, Adam, clip_grad_norm
 
-__all__ = ["EpochStats", "TrainingResult", "make_optimizer", "next_word_accuracy", "train"]
+__all__ = ["EpochStats", "TrainingInterrupted", "TrainingResult", "make_optimizer",
+           "next_word_accuracy", "train"]
 
 
 @dataclass
@@ -68,19 +71,35 @@ class TrainingResult:
                 "seconds": round(self.seconds, 3)}
 
 
-def next_word_accuracy(model, ids) -> float:
+class TrainingInterrupted(KeyboardInterrupt):
+    """Ctrl-C during :func:`train`: the model already holds the best parameters so far.
+
+    result: the :class:`TrainingResult` up to the interrupt (``best_epoch`` 0 when
+    no epoch finished; the model then holds the parameters of the last step).
+    """
+
+    def __init__(self, result):
+        super().__init__("training interrupted")
+        self.result = result
+
+
+def next_word_accuracy(model, ids, chunk_words=None) -> float:
     """Fraction of greedy next-word predictions that are right over the whole text.
 
     model: a LanguageModel.
     ids:   int array (L,), the text as word ids (L >= 2); it is run as one
            sequence from a zero state, predicting ``ids[1:]`` from ``ids[:-1]``.
+    chunk_words: positions scored at a time (see ``LanguageModel.predict_text``);
+           the state is carried across chunks, so the result does not depend on it.
     Returns: accuracy in [0, 1] (denominator L - 1).
     """
     ids = np.asarray(ids)
     if ids.ndim != 1 or len(ids) < 2:
         raise ValueError(f"ids must be a 1-D array of at least 2 word ids, got shape {ids.shape}")
-    predicted = model.predict(ids[None, :-1])[0]
-    return float(np.mean(predicted == ids[1:]))
+    hits = 0
+    for start, predicted in model.predict_text(ids, chunk_words):
+        hits += int(np.count_nonzero(predicted == ids[start + 1:start + 1 + len(predicted)]))
+    return hits / (len(ids) - 1)
 
 
 def make_optimizer(name: str, lr: float):
@@ -93,7 +112,8 @@ def make_optimizer(name: str, lr: float):
 
 
 def train(model, corpus, epochs: int, batch_size: int, timesteps: int, lr: float, seed: int = 0,
-          optimizer="adam", clip=None, progress=True, on_epoch=None) -> TrainingResult:
+          optimizer="adam", clip=None, progress=True, on_epoch=None,
+          iterations_per_epoch=None) -> TrainingResult:
     """Train ``model`` on ``corpus`` (see the module docstring for the scheme).
 
     model:      a LanguageModel (its ``vocab_size`` covers the corpus ids).
@@ -108,7 +128,11 @@ def train(model, corpus, epochs: int, batch_size: int, timesteps: int, lr: float
     clip:       None, or the max global gradient norm (see ``clip_grad_norm``).
     progress:   show a progress bar (epoch, loss, accuracy) on a terminal.
     on_epoch:   optional callable receiving an :class:`EpochStats` after each epoch.
+    iterations_per_epoch: None for the assignment's ``max((L - 1) // N, 1)``, or
+                a positive int (a long text trained for a given number of steps).
     Returns: a :class:`TrainingResult`; the model holds the best parameters.
+    Raises :class:`TrainingInterrupted` on Ctrl-C, the best parameters so far in
+    the model.
     """
     if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 1:
         raise ValueError(f"epochs must be a positive integer, got {epochs!r}")
@@ -122,11 +146,17 @@ def train(model, corpus, epochs: int, batch_size: int, timesteps: int, lr: float
         raise ValueError(f"corpus has word id {int(ids.max())}, but the model's vocab_size is "
                          f"{model.vocab_size}")
     loader = WindowLoader(ids, timesteps, batch_size, seed=seed, name=name)
+    if iterations_per_epoch is not None:
+        if isinstance(iterations_per_epoch, bool) or \
+                not isinstance(iterations_per_epoch, (int, np.integer)) or iterations_per_epoch < 1:
+            raise ValueError(f"iterations_per_epoch must be None or a positive integer, got "
+                             f"{iterations_per_epoch!r}")
+        loader.iterations_per_epoch = int(iterations_per_epoch)
     opt = make_optimizer(optimizer, lr) if isinstance(optimizer, str) else optimizer
     result = TrainingResult(iterations_per_epoch=loader.iterations_per_epoch)
     total = epochs * loader.iterations_per_epoch
     bar = progress_bar(total=total, desc=f"train {model.cell}",
-                       disable=None if progress else True)
+                       disable=None if progress else True, unit="it")
     start = time.perf_counter()
     try:
         for epoch in range(1, epochs + 1):
@@ -152,6 +182,11 @@ def train(model, corpus, epochs: int, batch_size: int, timesteps: int, lr: float
             if on_epoch is not None:
                 on_epoch(EpochStats(epoch, epochs, accuracy, float(np.mean(losses)), is_best,
                                     time.perf_counter() - epoch_start))
+    except KeyboardInterrupt:
+        result.seconds = time.perf_counter() - start
+        if result.best_params:
+            model.set_params(result.best_params)
+        raise TrainingInterrupted(result) from None
     finally:
         bar.close()
     result.seconds = time.perf_counter() - start
