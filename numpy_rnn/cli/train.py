@@ -52,6 +52,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--iterations", type=positive_int, default=None, metavar="K",
                         help="iterations per epoch instead of (words - 1) // N (a long text "
                              "trained for a given number of steps)")
+    parser.add_argument("--eval-words", type=positive_int, default=None, metavar="W",
+                        help="measure each epoch's accuracy on the first W predictions "
+                             "(default: the whole text)")
     parser.add_argument("--lr", type=positive_float, default=5e-4,
                         help="learning rate (default 5e-4)")
     parser.add_argument("--optimizer", choices=("adam", "sgd"), default="adam",
@@ -74,8 +77,8 @@ def _error(message: str) -> int:
 
 def _settings(args) -> dict:
     return {k: getattr(args, k) for k in ("corpus", "cell", "embed", "hidden", "timesteps",
-                                          "batch", "epochs", "iterations", "lr", "optimizer",
-                                          "clip", "dtype", "seed")}
+                                          "batch", "epochs", "iterations", "eval_words", "lr",
+                                          "optimizer", "clip", "dtype", "seed")}
 
 
 def _save(args, model, corpus, result, interrupted=False) -> str:
@@ -130,7 +133,8 @@ def run(args) -> int:
         result = train(model, corpus, epochs=args.epochs, batch_size=args.batch,
                        timesteps=args.timesteps, lr=args.lr, seed=args.seed,
                        optimizer=args.optimizer, clip=args.clip, progress=not args.quiet,
-                       on_epoch=report, iterations_per_epoch=args.iterations)
+                       on_epoch=report, iterations_per_epoch=args.iterations,
+                       eval_words=args.eval_words)
     except ValueError as exc:
         return _error(str(exc))
     except TrainingInterrupted as stop:

@@ -37,34 +37,59 @@ def _tanh_into(x: np.ndarray, out: np.ndarray) -> np.ndarray:
     return np.tanh(x, out=out)
 
 
-def _projection(fn: str, x2d: np.ndarray, W: np.ndarray, b: np.ndarray) -> np.ndarray:
+def _overflow(fn: str, what: str) -> ValueError:
+    return ValueError(f"{fn}: {what} overflows to inf - inf (NaN): the inputs or weights are "
+                      "too large for the dtype; scale them down")
+
+
+def _projection(fn: str, x2d: np.ndarray, W: np.ndarray, b=None) -> np.ndarray:
     """``x2d @ W + b`` (rows, G), a new array, for pre-activations of tanh/sigmoid.
 
     Where the true value lies beyond the dtype's range the entry is +-inf with the
-    right sign (tanh and sigmoid of it are then exact). When partial sums overflow
-    (``inf - inf``) the product is recomputed on ``x2d`` scaled to at most 1; if
-    even that fails, ValueError naming ``fn``. Never a NaN or a warning.
+    right sign (tanh and sigmoid of it are then exact). BLAS does not promise IEEE
+    results once partial sums overflow (it can return -inf for a sum of +inf and
+    -inf), so a non-finite product is recomputed from operands scaled to at most 1,
+    where no partial sum can overflow. Never a NaN or a warning.
     """
-    with np.errstate(over="ignore", invalid="raise"):
-        try:
-            out = x2d @ W
+    with np.errstate(over="ignore", invalid="ignore"):
+        out = x2d @ W
+        if b is not None:
             out += b
+        if np.isfinite(np.add.reduce(out, axis=None)):  # one cheap pass
             return out
-        except FloatingPointError:
-            pass
-        scale = np.max(np.abs(x2d))
-        try:
-            out = (x2d / scale) @ W
-            out *= scale
+        sx, sw = np.max(np.abs(x2d)), np.max(np.abs(W))
+        if sx == 0 or sw == 0:
+            out = np.zeros((x2d.shape[0], W.shape[1]), dtype=np.result_type(x2d, W))
+        else:
+            out = (x2d / sx) @ (W / sw)  # |entries| <= columns of x2d: finite
+            small, large = sorted((sx, sw))
+            out *= small  # the smaller factor first: an inf now is an inf in the end
+            out *= large
+        if b is not None:
             out += b
-            return out
-        except FloatingPointError:
-            raise _overflow(fn, "x Wx + b") from None
+    if np.isnan(out).any():
+        raise _overflow(fn, "x W + b")  # unreachable: the scaled product is finite
+    return out
 
 
-def _overflow(fn: str, what: str) -> ValueError:
-    return ValueError(f"{fn}: {what} overflows (inf - inf): the inputs or weights are too "
-                      "large for the dtype; scale them down")
+def _check_no_nan(fn: str, what: str, a: np.ndarray) -> None:
+    """ValueError naming ``fn`` if ``a`` holds NaN (a sum of +inf and -inf)."""
+    if np.isnan(a).any():
+        raise _overflow(fn, what)
+
+
+def _check_recurrence(fn: str, Wh: np.ndarray) -> None:
+    """ValueError naming ``fn`` unless ``h Wh`` stays finite for every ``|h| <= 1``.
+
+    Only weights near the dtype's maximum fail; checking them once up front keeps
+    the time loop free of checks.
+    """
+    H = Wh.shape[0]
+    with np.errstate(over="ignore"):
+        bound = np.max(np.abs(Wh)) * H
+    if not np.isfinite(bound):
+        raise ValueError(f"{fn}: Wh is too large: h Wh can overflow {Wh.dtype} (max |Wh| = "
+                         f"{np.max(np.abs(Wh)):.3g} with H = {H}); scale it down")
 
 
 def _one_minus_square(a: np.ndarray, out: np.ndarray) -> np.ndarray:

@@ -5,11 +5,12 @@ import numpy as np
 
 from numpy_rnn.core._kernels import (
     _backward_checker,
+    _check_no_nan,
+    _check_recurrence,
     _lstm_cell,
     _lstm_cell_backward,
     _LSTMCache,
     _LSTMStepCache,
-    _overflow,
     _projection,
     _sigmoid_into,
     _time_major,
@@ -52,14 +53,11 @@ def lstm_step_forward(x, prev_h, prev_c, Wx, Wh, b):
     Wx = chk.float_array("Wx", Wx, ("D", "4H"))
     Wh = chk.float_array("Wh", Wh, ("H", "4H"))
     b = chk.float_array("b", b, ("4H",))
-    # beyond the dtype's range a pre-activation becomes +-inf; the gates of it are exact
-    with np.errstate(over="ignore", invalid="raise"):
-        try:
-            act = x @ Wx
-            act += prev_h @ Wh
-            act += b
-        except FloatingPointError:
-            raise _overflow("lstm_step_forward", "x Wx + prev_h Wh + b") from None
+    # beyond the dtype's range a pre-activation becomes +-inf, and tanh/sigmoid of it is exact
+    act = _projection("lstm_step_forward", x, Wx, b)
+    with np.errstate(over="ignore", invalid="ignore"):
+        act += _projection("lstm_step_forward", prev_h, Wh)
+    _check_no_nan("lstm_step_forward", "x Wx + prev_h Wh + b", act)
     next_h, next_c, tanh_c = (np.empty_like(prev_h) for _ in range(3))
     _lstm_cell(act, prev_c, next_c, tanh_c, next_h)
     return next_h, next_c, _LSTMStepCache(x, prev_h, prev_c, Wx, Wh, act, tanh_c)
@@ -113,21 +111,18 @@ def lstm_forward(x, h0, Wx, Wh, b):
     # input projection of every timestep in one GEMM; each step then adds h Wh
     # and turns its block into gate activations in place
     acts = _projection("lstm_forward", x_tm.reshape(T * N, D), Wx, b).reshape(T, N, 4 * H)
+    _check_recurrence("lstm_forward", Wh)
     hs = np.empty((T + 1, N, H), dtype=dtype)
     hs[0] = h0
     cs = np.empty((T + 1, N, H), dtype=dtype)
     cs[0] = 0
     tanh_cs = np.empty((T, N, H), dtype=dtype)
     hWh = np.empty((N, 4 * H), dtype=dtype)
-    with np.errstate(over="ignore", invalid="raise"):
-        try:
-            for t in range(T):
-                a = acts[t]
-                np.matmul(hs[t], Wh, out=hWh)
-                a += hWh
-                _lstm_cell(a, cs[t], cs[t + 1], tanh_cs[t], hs[t + 1])
-        except FloatingPointError:
-            raise _overflow("lstm_forward", "x Wx + h Wh + b") from None
+    for t in range(T):
+        a = acts[t]
+        np.matmul(hs[t], Wh, out=hWh)
+        a += hWh
+        _lstm_cell(a, cs[t], cs[t + 1], tanh_cs[t], hs[t + 1])
     h = np.ascontiguousarray(hs[1:].swapaxes(0, 1))
     return h, _LSTMCache(x_tm, Wx, Wh, hs, cs, tanh_cs, acts)
 

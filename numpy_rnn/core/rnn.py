@@ -5,8 +5,9 @@ import numpy as np
 
 from numpy_rnn.core._kernels import (
     _backward_checker,
+    _check_no_nan,
+    _check_recurrence,
     _one_minus_square,
-    _overflow,
     _projection,
     _RNNCache,
     _RNNStepCache,
@@ -35,14 +36,11 @@ def rnn_step_forward(x, prev_h, Wx, Wh, b):
     Wx = chk.float_array("Wx", Wx, ("D", "H"))
     Wh = chk.float_array("Wh", Wh, ("H", "H"))
     b = chk.float_array("b", b, ("H",))
-    # beyond the dtype's range a pre-activation becomes +-inf and tanh of it is exact
-    with np.errstate(over="ignore", invalid="raise"):
-        try:
-            a = x @ Wx
-            a += prev_h @ Wh
-            a += b
-        except FloatingPointError:
-            raise _overflow("rnn_step_forward", "x Wx + prev_h Wh + b") from None
+    # beyond the dtype's range a pre-activation becomes +-inf, and tanh/sigmoid of it is exact
+    a = _projection("rnn_step_forward", x, Wx, b)
+    with np.errstate(over="ignore", invalid="ignore"):
+        a += _projection("rnn_step_forward", prev_h, Wh)
+    _check_no_nan("rnn_step_forward", "x Wx + prev_h Wh + b", a)
     next_h = _tanh_into(a, a)
     return next_h.copy(), _RNNStepCache(x, prev_h, Wx, Wh, next_h)
 
@@ -89,17 +87,14 @@ def rnn_forward(x, h0, Wx, Wh, b):
     x_tm = _time_major(x)
     # input projection of every timestep: one GEMM over T*N rows
     xw = _projection("rnn_forward", x_tm.reshape(T * N, D), Wx, b).reshape(T, N, H)
+    _check_recurrence("rnn_forward", Wh)
     hs = np.empty((T + 1, N, H), dtype=x.dtype)
     hs[0] = h0
-    with np.errstate(over="ignore", invalid="raise"):
-        try:
-            for t in range(T):
-                out = hs[t + 1]
-                np.matmul(hs[t], Wh, out=out)
-                out += xw[t]
-                _tanh_into(out, out)
-        except FloatingPointError:
-            raise _overflow("rnn_forward", "x Wx + h Wh + b") from None
+    for t in range(T):
+        out = hs[t + 1]
+        np.matmul(hs[t], Wh, out=out)
+        out += xw[t]
+        _tanh_into(out, out)
     h = np.ascontiguousarray(hs[1:].swapaxes(0, 1))
     return h, _RNNCache(x_tm, Wx, Wh, hs)
 

@@ -129,26 +129,56 @@ class Corpus:
     """A tokenised text.
 
     name:  where the text came from (for messages).
-    words: the tokens, in order (list of str).
-    vocab: the :class:`Vocabulary` of ``words``.
-    ids:   int64 array ``(len(words),)``, ``vocab`` ids of ``words``.
+    vocab: the :class:`Vocabulary` of the text.
+    ids:   int64 array ``(L,)``, the words of the text as ``vocab`` ids.
+
+    ``words`` (the tokens as a list of str) is decoded from ``ids`` when asked for;
+    the corpus itself keeps only the ids, 8 bytes a word, so a long text fits.
     """
 
     name: str
-    words: list
     vocab: Vocabulary
     ids: np.ndarray
 
+    # words tokenised per block: the list of one block's str objects is all that
+    # exists at a time (a 50 MB text is 9 million words)
+    _BLOCK = 1 << 20
+
+    @property
+    def words(self) -> list:
+        """The tokens, in order (a new list of str)."""
+        return self.vocab.decode(self.ids)
+
     @classmethod
     def from_text(cls, text: str, name: str = "<text>") -> Corpus:
-        """Tokenise ``text``; CorpusError if it holds no words."""
+        """Tokenise ``text`` (see :func:`tokenize`); CorpusError if it holds no words."""
         if text in ("", "\n"):
             raise CorpusError(f"{name}: the text is empty")
-        words = tokenize(text)
-        if not any(words):
+        if text.endswith("\n"):
+            text = text[:-1]
+        first_seen: dict = {}  # word -> id in order of first appearance
+        blocks = []
+        start = 0
+        while start <= len(text):
+            end = start + cls._BLOCK
+            if end < len(text):
+                # cut after a separator, so that no word is split (lower() of a word
+                # never looks past a space or newline)
+                cut = max(text.rfind(" ", start, end), text.rfind("\n", start, end))
+                end = cut if cut >= start else len(text)
+            else:
+                end = len(text)
+            words = re.split(" |\n", text[start:end].lower())
+            blocks.append(np.fromiter((first_seen.setdefault(w, len(first_seen))
+                                       for w in words), dtype=np.int64, count=len(words)))
+            start = end + 1  # past the separator at ``end``
+        if not any(first_seen):
             raise CorpusError(f"{name}: the text holds no words, only spaces and newlines")
-        vocab = Vocabulary(words)
-        return cls(name, words, vocab, vocab.encode(words))
+        vocab = Vocabulary(first_seen)
+        # first-seen ids -> sorted-vocabulary ids
+        remap = np.fromiter((vocab.id_of(w) for w in first_seen), dtype=np.int64,
+                            count=len(first_seen))
+        return cls(name, vocab, remap[np.concatenate(blocks)])
 
     @classmethod
     def from_file(cls, path) -> Corpus:
@@ -156,7 +186,7 @@ class Corpus:
         return cls.from_text(read_text(path), name=os.fspath(path))
 
     def __len__(self) -> int:
-        return len(self.words)
+        return len(self.ids)
 
     def check_length(self, timesteps: int) -> None:
         """CorpusError unless the corpus has at least ``timesteps + 1`` words."""

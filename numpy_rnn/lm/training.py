@@ -113,7 +113,7 @@ def make_optimizer(name: str, lr: float):
 
 def train(model, corpus, epochs: int, batch_size: int, timesteps: int, lr: float, seed: int = 0,
           optimizer="adam", clip=None, progress=True, on_epoch=None,
-          iterations_per_epoch=None) -> TrainingResult:
+          iterations_per_epoch=None, eval_words=None) -> TrainingResult:
     """Train ``model`` on ``corpus`` (see the module docstring for the scheme).
 
     model:      a LanguageModel (its ``vocab_size`` covers the corpus ids).
@@ -130,6 +130,8 @@ def train(model, corpus, epochs: int, batch_size: int, timesteps: int, lr: float
     on_epoch:   optional callable receiving an :class:`EpochStats` after each epoch.
     iterations_per_epoch: None for the assignment's ``max((L - 1) // N, 1)``, or
                 a positive int (a long text trained for a given number of steps).
+    eval_words: None to measure the accuracy on the whole text, or a positive int:
+                on its first ``eval_words`` predictions (a long text's epochs stay short).
     Returns: a :class:`TrainingResult`; the model holds the best parameters.
     Raises :class:`TrainingInterrupted` on Ctrl-C, the best parameters so far in
     the model.
@@ -152,6 +154,13 @@ def train(model, corpus, epochs: int, batch_size: int, timesteps: int, lr: float
             raise ValueError(f"iterations_per_epoch must be None or a positive integer, got "
                              f"{iterations_per_epoch!r}")
         loader.iterations_per_epoch = int(iterations_per_epoch)
+    eval_ids = ids
+    if eval_words is not None:
+        if isinstance(eval_words, bool) or not isinstance(eval_words, (int, np.integer)) \
+                or eval_words < 1:
+            raise ValueError(f"eval_words must be None or a positive integer, got "
+                             f"{eval_words!r}")
+        eval_ids = ids[:int(eval_words) + 1]
     opt = make_optimizer(optimizer, lr) if isinstance(optimizer, str) else optimizer
     result = TrainingResult(iterations_per_epoch=loader.iterations_per_epoch)
     total = epochs * loader.iterations_per_epoch
@@ -171,7 +180,7 @@ def train(model, corpus, epochs: int, batch_size: int, timesteps: int, lr: float
                 bar.update(1)
                 bar.set_postfix(epoch=f"{epoch}/{epochs}", loss=f"{loss:.3f}", refresh=False)
             result.loss_history.extend(losses)
-            accuracy = next_word_accuracy(model, ids)
+            accuracy = next_word_accuracy(model, eval_ids)
             result.accuracy_history.append(accuracy)
             is_best = result.best_epoch == 0 or accuracy > result.best_accuracy
             if is_best:
