@@ -332,7 +332,7 @@ class LanguageModel(_Composite):
         so memory stays bounded by the chunk, not the text.
 
         ids:         int array (L,), L >= 2, word ids in [0, V).
-        chunk_words: positions per chunk (default: about 4M vocabulary scores).
+        chunk_words: positions per chunk (default: about 2M vocabulary scores, 16 MB).
         Yields: ``(start, predicted)``: predicted (C,) int ids for the inputs
         ``ids[start:start + C]``, i.e. guesses of ``ids[start + 1:start + C + 1]``.
         """
@@ -342,7 +342,7 @@ class LanguageModel(_Composite):
                              f"{ids.shape}")
         _check_ids("ids", ids[None], self.vocab_size)
         if chunk_words is None:
-            chunk_words = max(64, (1 << 22) // self.vocab_size)
+            chunk_words = max(64, (1 << 21) // self.vocab_size)
         chunk_words = positive_int("chunk_words", chunk_words)
         self._push_params()
         p, rnn = self.params, self.rnn
