@@ -50,6 +50,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
+# distinct colours, each at least 4.5:1 against white (viridis ends in a pale yellow)
+_COLOURS = ("#08519c", "#b35806", "#1b7837", "#a50f15", "#54278f", "#01665e", "#7f2704",
+            "#000000")
+
+
 def plot_gradient_norms(records, path) -> str:
     """Log-scale ||dL/da(t)|| against distance from the output, one panel per init.
 
@@ -61,9 +66,10 @@ def plot_gradient_norms(records, path) -> str:
         raise ImportError(INSTALL_HINT)
     inits = list(dict.fromkeys(r.init for r in records))
     lengths = sorted({r.length for r in records})
-    colours = {L: plt.cm.viridis(i / max(len(lengths) - 1, 1)) for i, L in enumerate(lengths)}
-    fig, axes = plt.subplots(1, len(inits), figsize=(6.5 * len(inits), 4.8), squeeze=False,
-                             sharey=True)
+    colours = {L: _COLOURS[i % len(_COLOURS)] for i, L in enumerate(lengths)}
+    # each panel its own y range: the identity panel spans a few decades, the uniform
+    # one tens of them; a shared axis would squash the first into a flat line
+    fig, axes = plt.subplots(1, len(inits), figsize=(6.5 * len(inits), 6.2), squeeze=False)
     try:
         for ax, init in zip(axes[0], inits, strict=True):
             for r in (r for r in records if r.init == init):
@@ -71,15 +77,16 @@ def plot_gradient_norms(records, path) -> str:
                 for norms, style, when, decay in ((r.norms_before, "-", "init", r.decay_before),
                                                   (r.norms_after, "--", "trained",
                                                    r.decay_after)):
-                    ax.semilogy(distance, norms[::-1], style, color=colours[r.length], lw=1.4,
+                    ax.semilogy(distance, norms[::-1], style, color=colours[r.length], lw=1.6,
                                 label=f"T={r.length}, {when} (x{decay:.2f}/step)")
             ax.set_title(f"{init} initialisation")
             ax.set_xlabel("distance from the output, T - t (timesteps)")
+            ax.set_ylabel("||dL/da(t)|| (mean over sequences)")
             ax.grid(alpha=0.3, which="both")
-            ax.legend(fontsize=7, loc="lower left")
-        axes[0][0].set_ylabel("||dL/da(t)|| (mean over sequences)")
+            ax.legend(fontsize=9, loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=2,
+                      frameon=False)
         fig.suptitle("Vanishing gradients in a tanh RNN on the memory task "
-                     "(solid: initialisation, dashed: after training)", fontsize=10)
+                     "(solid: initialisation, dashed: after training)", fontsize=11)
     except BaseException:
         plt.close(fig)
         raise

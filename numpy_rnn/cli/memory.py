@@ -60,10 +60,11 @@ def plot_accuracy(results: mt.MemoryResults, path) -> str:
     if plt is None:
         raise ImportError(INSTALL_HINT)
     lengths = [r.length for r in results.lengths]
-    fig, ax = plt.subplots(figsize=(7, 4.5))
+    means = [r.mean_accuracy for r in results.lengths]
+    stds = [r.std_accuracy for r in results.lengths]
+    fig, ax = plt.subplots(figsize=(7, 5.2))
     try:
-        ax.errorbar(lengths, [r.mean_accuracy for r in results.lengths],
-                    yerr=[r.std_accuracy for r in results.lengths], fmt="o-", capsize=4,
+        ax.errorbar(lengths, means, yerr=stds, fmt="o-", capsize=4,
                     label=f"RNN, {results.settings['init']} init "
                           f"({results.settings['repeats']} repeats, mean ± std)")
         ax.axhline(mt.SOLVED_ACCURACY, color="green", ls="--", lw=1,
@@ -71,10 +72,16 @@ def plot_accuracy(results: mt.MemoryResults, path) -> str:
         ax.axhline(mt.CHANCE_ACCURACY, color="gray", ls=":", lw=1,
                    label="chance (always predict 0)")
         ax.set_xlabel("sequence length T")
+        ax.set_xticks(lengths)
         ax.set_ylabel(f"accuracy (|y_hat - y| < {mt.TOLERANCE:g})")
-        ax.set_ylim(-0.02, 1.05)
+        # mean + std can pass 1: show the whole bar rather than cut it at the frame
+        top = max([1.0] + [m + s for m, s in zip(means, stds, strict=True)])
+        bottom = min([0.0] + [m - s for m, s in zip(means, stds, strict=True)])
+        ax.set_ylim(bottom - 0.03, top + 0.05)
         ax.set_title("Memory task: recall the first number of the sequence")
-        ax.legend(loc="lower left", fontsize=8)
+        # below the frame, where it hides no point
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.15), ncol=2, fontsize=9,
+                  frameon=False)
         ax.grid(alpha=0.3)
     except BaseException:
         plt.close(fig)
