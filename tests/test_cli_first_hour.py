@@ -6,6 +6,7 @@ import re
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import unittest
 from pathlib import Path
@@ -62,6 +63,20 @@ class WithoutTorch(unittest.TestCase):
             self.assertRegex(hint, r"pip install -e '\.\[(plot|torch)\]'")
         readme = (ROOT / "README.md").read_text(encoding="utf-8")
         self.assertNotRegex(readme, r"pip install [^'\n]*numpy-rnn\[")
+
+
+class NumpyOnly(unittest.TestCase):
+    def test_library_and_train_without_any_extra(self):
+        blocked = ("torch", "matplotlib", "tqdm", "threadpoolctl")
+        code = ("import sys\n"
+                f"for name in {blocked!r}: sys.modules[name] = None\n"
+                "import numpy_rnn\n"
+                "from numpy_rnn.__main__ import main\n"
+                "sys.exit(main(sys.argv[1:]))\n")
+        with tempfile.TemporaryDirectory() as out:
+            result = _run(["train", "--epochs", "1", "--out", out, *TINY[:-2]], code=code)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertIn("pip install -e '.[plot]'", result.stdout)
 
 
 class ClosedPipe(unittest.TestCase):
