@@ -200,6 +200,15 @@ class BrokenFixtures(FixtureCopy):
         path.write_text("{ not json", encoding="utf-8")
         self.assert_fails_naming(path, "corrupt")
 
+    def test_a_checksum_that_is_a_number(self):
+        self.copy_fixture("mse_loss")
+        path = self.dir / "mse_loss.json"
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+        manifest["sha256"] = 12345
+        path.write_text(json.dumps(manifest), encoding="utf-8")
+        self.assert_fails_naming(path, r"is corrupt \(TypeError: 'sha256' must be a hex string, "
+                                       r"got 12345\)")
+
     @staticmethod
     def _rewrite_checksum(manifest_path, npz_path):
         import hashlib

@@ -168,6 +168,8 @@ def load(directory, name: str) -> tuple:
     try:
         manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
         expected_sha = manifest["sha256"]
+        if not isinstance(expected_sha, str):
+            raise TypeError(f"'sha256' must be a hex string, got {expected_sha!r}")
         manifest["cases"].items()
     except (ValueError, KeyError, TypeError, AttributeError, UnicodeDecodeError) as exc:
         raise FixtureError(f"regression manifest {manifest_path} is corrupt "
