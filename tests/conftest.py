@@ -12,6 +12,11 @@ import os
 for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
+# ... and in case a plugin imported numpy before this file: limit the loaded BLAS too
+from numpy_rnn.cli.threads import apply_threads  # noqa: E402
+
+apply_threads(None)
+
 try:
     from hypothesis import HealthCheck, settings
 except ImportError:  # hypothesis is a test extra; without it the fuzz tests skip
