@@ -168,6 +168,12 @@ while True:
 """
 
 
+def _default_sigint():
+    """In the child: SIGINT raises KeyboardInterrupt even when this runs where SIGINT is
+    ignored (a background job of a script)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 class KilledWhileSaving(unittest.TestCase):
     """A real process is killed while it writes; the checkpoint on disk stays whole."""
 
@@ -180,7 +186,8 @@ class KilledWhileSaving(unittest.TestCase):
         model, vocab = _model()
         save_checkpoint(path, model, vocab)  # the previous checkpoint
         proc = subprocess.Popen([sys.executable, "-c", _SAVER, str(path)], cwd=ROOT,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                preexec_fn=_default_sigint)
         try:
             self.assertEqual(proc.stdout.readline().strip(), "ready")
             deadline = time.monotonic() + 60

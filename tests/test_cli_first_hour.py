@@ -221,6 +221,12 @@ class ProgressLines(unittest.TestCase):
         self.assertIn("\r\x1b[K\rtrain: 3/10", err.getvalue())
 
 
+def _default_sigint():
+    """In the child: Ctrl-C as in a terminal, even when this runs where SIGINT is ignored
+    (a background job of a script); Python then raises KeyboardInterrupt."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 class Interrupt(unittest.TestCase):
     @pytest.fixture(autouse=True)
     def _tmp(self, tmp_path):
@@ -235,7 +241,7 @@ class Interrupt(unittest.TestCase):
             [sys.executable, "-m", "numpy_rnn", "train", "--corpus", "corpus.txt", "--out",
              str(out), "--epochs", "100000", *TINY], cwd=self.tmp,
             env=_env(PYTHONPATH=str(ROOT)), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-            text=True)
+            text=True, preexec_fn=_default_sigint)
         try:
             first = proc.stdout.readline()
             while not first.startswith("epoch "):
