@@ -11,7 +11,6 @@ from parameterized import parameterized
 
 import numpy_rnn
 from numpy_rnn.core.gradcheck import eval_numerical_gradient, rel_error
-from numpy_rnn.lm.corpus import Corpus
 from numpy_rnn.lm.model import LanguageModel, RecurrentScorer
 from numpy_rnn.lm.training import next_word_accuracy
 
@@ -96,12 +95,26 @@ class LongTexts(unittest.TestCase):
     def _tmp(self, tmp_path):
         self.tmp = tmp_path
 
+    @pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="needs Linux /proc")
     def test_a_corpus_keeps_ids_not_words(self):
-        text = _text(2_000_000)  # 11 MB; as a list of str it took 158 MB
-        corpus, peak = _peak_bytes(Corpus.from_text, text)
-        self.assertEqual(len(corpus), 2_000_000)
-        self.assertLess(peak, 80 << 20)
-        self.assertEqual(corpus.words[:3], text.split(" ", 3)[:3])
+        path = self.tmp / "long.txt"
+        path.write_text(_text(2_000_000), encoding="utf-8")  # 11 MB
+        code = ("import re, sys\n"
+                "from numpy_rnn.lm.corpus import Corpus\n"
+                "def kib(key):\n"
+                "    return int(re.search(key + r':\\s+(\\d+)', "
+                "open('/proc/self/status').read()).group(1))\n"
+                "start = kib('VmRSS')\n"
+                "corpus = Corpus.from_file(sys.argv[1])\n"
+                "print(len(corpus), corpus.words[:2], kib('VmHWM') - start)\n")
+        result = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True,
+                                text=True, timeout=120, cwd=ROOT)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        head, grown = result.stdout.rsplit(" ", 1)
+        grown = int(grown)
+        self.assertTrue(head.startswith("2000000 ['w"), result.stdout)
+        # ids (8 bytes a word) and the text itself; the words as str objects took 16x
+        self.assertLess(grown * 1024, 10 * path.stat().st_size, f"grew by {grown} KiB")
 
     @pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="needs Linux /proc")
     def test_train_a_long_text_for_a_given_number_of_iterations(self):
