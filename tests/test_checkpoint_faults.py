@@ -174,6 +174,20 @@ def _default_sigint():
     signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
+class HeldInterrupts(unittest.TestCase):
+    def test_ctrl_c_inside_the_renames_arrives_after_them(self):
+        from numpy_rnn.lm.checkpoint import _interrupts_held
+
+        steps = []
+        with self.assertRaises(KeyboardInterrupt):
+            with _interrupts_held():
+                os.kill(os.getpid(), signal.SIGINT)
+                for _ in range(1000):  # Python would run the handler in here
+                    steps.append(1)
+                steps.append("done")
+        self.assertEqual(steps[-1], "done")
+
+
 class KilledWhileSaving(unittest.TestCase):
     """A real process is killed while it writes; the checkpoint on disk stays whole."""
 

@@ -34,8 +34,8 @@ import contextlib
 import hashlib
 import json
 import os
+import secrets
 import signal
-import tempfile
 import threading
 import zipfile
 
@@ -82,40 +82,43 @@ def _vocabulary_digest(words) -> str:
 
 @contextlib.contextmanager
 def _interrupts_held():
-    """Hold SIGINT/SIGTERM back inside the block (delivered right after it)."""
-    if threading.current_thread() is not threading.main_thread() or \
-            not hasattr(signal, "pthread_sigmask"):
+    """Hold Ctrl-C and SIGTERM back inside the block; deliver them right after it.
+
+    A handler that only records replaces theirs, so that a signal arriving before
+    or inside the block (Python runs handlers between any two bytecodes) cannot
+    stop it half-way.
+    """
+    if threading.current_thread() is not threading.main_thread():
         yield
         return
-    held = {signal.SIGINT, signal.SIGTERM}
-    old = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    caught = []
+    held = (signal.SIGINT, signal.SIGTERM)
+    previous = {sig: signal.signal(sig, lambda signum, frame: caught.append(signum))
+                for sig in held}
     try:
         yield
     finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+        for sig, handler in previous.items():
+            if handler is not None:  # None: set outside Python, cannot be put back
+                signal.signal(sig, handler)
+        if caught:
+            signal.raise_signal(caught[0])
 
 
-def _temporary(path: str, write) -> str:
-    """Write a temporary file next to ``path`` with ``write(fh)``, synced; its name."""
+def _write_temporary(path: str, write, written: list) -> None:
+    """Write a temporary file next to ``path`` with ``write(fh)``, synced to disk.
+
+    Its name goes into ``written`` before the file exists, so that whoever cleans
+    up after an interrupt finds every file that may have been created.
+    """
     folder, name = os.path.split(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=folder or ".")
-    try:
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; keep what open() would give
-        with os.fdopen(fd, "wb") as fh:
-            write(fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    return tmp
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
+    tmp = os.path.join(folder, f".{name}.{secrets.token_hex(4)}.tmp")
+    written.append(tmp)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # umask applies
+    with os.fdopen(fd, "wb") as fh:
+        write(fh)
+        fh.flush()
+        os.fsync(fh.fileno())
 
 
 def save_checkpoint(path, model: LanguageModel, vocab: Vocabulary, extra=None) -> str:
@@ -147,10 +150,10 @@ def save_checkpoint(path, model: LanguageModel, vocab: Vocabulary, extra=None) -
     arrays["vocabulary"] = np.array(vocab.words, dtype=str)
     arrays["metadata"] = np.array(text)
     json_path = metadata_path(path)
-    written = []
+    written: list = []
     try:
-        written.append(_temporary(path, lambda fh: np.savez(fh, **arrays)))
-        written.append(_temporary(json_path, lambda fh: fh.write((text + "\n").encode())))
+        _write_temporary(path, lambda fh: np.savez(fh, **arrays), written)
+        _write_temporary(json_path, lambda fh: fh.write((text + "\n").encode()), written)
         with _interrupts_held():
             os.replace(written[0], path)
             os.replace(written[1], json_path)
