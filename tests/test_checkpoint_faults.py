@@ -178,6 +178,9 @@ class HeldInterrupts(unittest.TestCase):
     def test_ctrl_c_inside_the_renames_arrives_after_them(self):
         from numpy_rnn.lm.checkpoint import _interrupts_held
 
+        # Ctrl-C as in a terminal, also where it is ignored (a script's background job)
+        previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+        self.addCleanup(signal.signal, signal.SIGINT, previous)
         steps = []
         with self.assertRaises(KeyboardInterrupt):
             with _interrupts_held():
