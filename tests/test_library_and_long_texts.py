@@ -66,7 +66,7 @@ class Library(unittest.TestCase):
 
 
 class ChunkedAccuracy(unittest.TestCase):
-    @parameterized.expand([(cell, dtype, chunk) for cell in ("rnn", "lstm")
+    @parameterized.expand([(cell, dtype, chunk) for cell in ("rnn", "lstm", "gru")
                            for dtype in (np.float64, np.float32) for chunk in (1, 7, None)])
     def test_same_predictions_as_one_piece(self, cell, dtype, chunk):
         model = LanguageModel(11, 4, 6, cell=cell, rng=0, dtype=dtype)
