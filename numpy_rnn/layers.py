@@ -17,9 +17,8 @@ class               params (shapes)           initialisation
                                               ``init_scale * N(0, 1)`` weights, zero bias
 ``LSTM``            Wx (D, 4H), Wh (H, 4H),   as RNN; gate blocks i, f, o, g
                     b (4H,)
-``GRU``             Wx (D, 3H), Wh (H, 3H),   ``init_scale * N(0, 1)`` weights
-                    bx (3H,), bh (3H,)        (``init_scale=0.02``), zero biases;
-                                              gate blocks r, z, n
+``GRU``             Wx (D, 3H), Wh (H, 3H),   as RNN (``nn.GRU``'s start); gate
+                    bx (3H,), bh (3H,)        blocks r, z, n
 ``WordEmbedding``   W (V, D)                  ``init_scale * N(0, 1)`` with
                                               ``init_scale=1.0``: unit-variance word
                                               vectors, as ``torch.nn.Embedding`` and
@@ -169,7 +168,7 @@ class GRU(_Recurrent):
     """GRU over whole sequences (:func:`numpy_rnn.functional.gru_forward`).
 
     input_dim: D.  hidden_dim: H (weights hold the gates r, z, n along 3H; input
-    bias ``bx`` and hidden bias ``bh``).  init_scale: std of the weights (0.02).
+    bias ``bx`` and hidden bias ``bh``).  init_scale: as :class:`RNN`.
     rng: None, int seed or Generator.  dtype: float64 or float32.
     reset_after: the reset gate scales ``h Wh_n + bh_n`` (True, as ``torch.nn.GRU``)
     or ``h`` before the product (False, the original formulation).
@@ -181,7 +180,7 @@ class GRU(_Recurrent):
     _backward = staticmethod(F.gru_backward)
     _step = staticmethod(F.gru_step_forward)
 
-    def __init__(self, input_dim, hidden_dim, init_scale=0.02, rng=None, dtype=np.float64,
+    def __init__(self, input_dim, hidden_dim, init_scale=None, rng=None, dtype=np.float64,
                  reset_after=True):
         super().__init__(input_dim, hidden_dim, init_scale, rng, dtype)
         self.reset_after = bool(reset_after)

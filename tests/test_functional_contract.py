@@ -490,7 +490,7 @@ class Layers(unittest.TestCase):
             self.assertEqual(layer.params[key].shape, shape)
             self.assertEqual(layer.params[key].dtype, dtype)
             self.assertEqual(layer.grads[key].shape, shape)
-        if name not in ("RNN", "LSTM"):  # those start as torch's: uniform biases too
+        if name not in ("RNN", "LSTM", "GRU"):  # those start as torch's: uniform biases too
             for key in ("b", "bx", "bh"):
                 if key in shapes:
                     np.testing.assert_array_equal(layer.params[key], 0)
@@ -501,7 +501,7 @@ class Layers(unittest.TestCase):
         for key in a.params:
             np.testing.assert_array_equal(a.params[key], b.params[key])
 
-    @parameterized.expand([("RNN", 1), ("LSTM", 4)])
+    @parameterized.expand([("RNN", 1), ("LSTM", 4), ("GRU", 3)])
     def test_recurrent_layers_start_as_torch_and_the_language_model(self, name, gates):
         from numpy_rnn.lm.model import LanguageModel
 
