@@ -247,14 +247,27 @@ def recurrent_grads(module):
     return tuple(out)
 
 
-def run_sequence(module, x, h0):
+def zero_state(module, batch: int, dtype):
+    """A zero initial hidden state ``(1, N, H)`` for a module from :func:`make_recurrent`."""
+    return torch.zeros(1, batch, module.hidden_size, dtype=dtype)
+
+
+def start_state(module, h):
+    """The state a module from :func:`make_recurrent` starts from, given the hidden state
+    ``h``: ``(h, zeros)`` for a cell with a cell state (the NumPy functions start ``c`` at
+    zero), else ``h``."""
+    return (h, torch.zeros_like(h)) if cell_of(module).cell_state else h
+
+
+def run_sequence(module, x, h0=None):
     """Run a module from :func:`make_recurrent` as the NumPy sequence functions run.
 
-    x: (N, T, D) tensor; h0: (1, N, H) tensor. A cell state starts at zero, as
-    ``lstm_forward``'s does. Returns h (N, T, H).
+    x: (N, T, D) tensor; h0: (1, N, H) tensor, or None for zeros. A cell state starts
+    at zero, as ``lstm_forward``'s does. Returns h (N, T, H).
     """
-    state = (h0, torch.zeros_like(h0)) if cell_of(module).cell_state else h0
-    h, _ = module(x, state)
+    if h0 is None:
+        h0 = zero_state(module, x.shape[0], x.dtype)
+    h, _ = module(x, start_state(module, h0))
     return h
 
 

@@ -11,7 +11,6 @@ readout (t = T) and from the next timestep's recurrence.
 from __future__ import annotations
 
 import numpy as np
-import torch
 
 from torch_ref import layout as L
 
@@ -32,7 +31,7 @@ def hidden_grads_torch(params: dict, x, y) -> np.ndarray:
     readout = L.make_linear(params["V"], params["by"])
     xt = L.tensor(x)
     N, T, _ = xt.shape
-    state = torch.zeros(1, N, rnn.hidden_size, dtype=xt.dtype)
+    state = L.zero_state(rnn, N, xt.dtype)
     states = []
     for t in range(T):
         _, state = rnn(xt[:, t:t + 1], state)

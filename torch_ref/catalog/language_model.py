@@ -137,12 +137,8 @@ class TorchLanguageModel:
         """Vocabulary scores ``(N, T, V)`` for int words ``(N, T)`` from ``h0`` (zeros if None)."""
         import torch
 
-        N = words.shape[0]
         x = self.embed(torch.from_numpy(words))
-        if h0 is None:
-            h0 = torch.zeros(1, N, self.rnn.hidden_size, dtype=x.dtype)
-        else:
-            h0 = self.L.tensor(np.asarray(h0)[None])
+        h0 = None if h0 is None else self.L.tensor(np.asarray(h0)[None])
         return self.out(self.L.run_sequence(self.rnn, x, h0))
 
     def loss(self, words, targets, mask, h0=None):

@@ -64,7 +64,7 @@ def _run_torch(case: Case) -> Run:
     rnn = L.make_rnn(i["W"], i["R"], i["bs"], batch_first=True)
     readout = L.make_linear(i["V"], i["by"])
     x = L.tensor(i["x"], True)
-    h, _ = rnn(x[None] if single else x)   # zero initial state
+    h = L.run_sequence(rnn, x[None] if single else x)
     y_hat = readout(h[:, -1])
     y_hat = y_hat[0] if single else y_hat
     (y_hat * L.tensor(case.upstream["y_hat"])).sum().backward()
