@@ -140,6 +140,29 @@ def _duplicate_id(data):
     return data
 
 
+class OpsFromTheCatalog(unittest.TestCase):
+    def test_every_forward_backward_entry_is_an_op(self):
+        from torch_ref.catalog import CATALOG
+
+        pairs = [c.name for c in CATALOG.values()
+                 if c.scope == "functional" and not c.options and len(c.signature) == 2]
+        self.assertIn("gru_step", pairs)
+        self.assertLessEqual(set(pairs), set(golden.OPS))
+
+    def test_an_op_called_as_its_signature_says_passes_a_gradient_check(self):
+        shapes = dict(x=[2, 4], prev_h=[2, 5], Wx=[4, 15], Wh=[5, 15], bx=[15], bh=[15])
+        record = {"id": "gru step", "document": "none", "cell": "none",
+                  "kind": "gradient_check", "op": "gru_step", "seed": 0,
+                  "inputs": [{"name": n, "randn": s} for n, s in shapes.items()]
+                  + [{"name": "dnext_h", "randn": [2, 5]}],
+                  "upstream": {"next_h": "dnext_h"},
+                  "checks": [{"grad": name, "threshold": 1e-6} for name in shapes]}
+        golden.validate_record(record, "test")
+        results = golden.run_record(F, record)
+        self.assertEqual(len(results), len(shapes))
+        self.assertTrue(all(r.passed for r in results), golden.format_results(results))
+
+
 class FixtureErrors(unittest.TestCase):
     def setUp(self):
         self.dir = Path(tempfile.mkdtemp())
@@ -154,7 +177,7 @@ class FixtureErrors(unittest.TestCase):
         ("record_without_inputs", _broken(_drop("inputs", 2)),
          "(hw3_rnn_step_backward): record is missing key(s) inputs"),
         ("unknown_kind", _broken(_set(["kind"], "forward_value")), "unknown kind"),
-        ("unknown_op", _broken(_set(["op"], "gru_step")), "unknown op 'gru_step'"),
+        ("unknown_op", _broken(_set(["op"], "attention_step")), "unknown op 'attention_step'"),
         ("input_without_builder", _broken(_set(["inputs", 0], {"name": "x"})),
          "input 'x': needs exactly one of"),
         ("check_without_threshold",

@@ -59,6 +59,14 @@ class Registry(unittest.TestCase):
                                                 "hw3, mytorch, params"):
             adapters.get("keras")
 
+    def test_functional_names_are_the_catalog_signatures(self):
+        from torch_ref.catalog import CATALOG, functional_signatures
+
+        self.assertEqual(FUNCTIONAL, functional_signatures())
+        for component in CATALOG.values():
+            if component.scope == "functional":
+                self.assertLessEqual(set(component.functions), set(FUNCTIONAL), component.name)
+
     def test_bindings_cover_only_functional_names(self):
         for adapter in adapters.available().values():
             self.assertLessEqual(set(adapter.BINDINGS), set(FUNCTIONAL), adapter.name)

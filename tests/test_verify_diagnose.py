@@ -18,7 +18,7 @@ from test_verify_mutants import run_mutant, verdict  # noqa: E402
 
 from torch_ref.catalog import CATALOG  # noqa: E402
 from torch_ref.compare.engine import FAIL, TensorCheck, reference_run  # noqa: E402
-from torch_ref.compare.hints import hint  # noqa: E402
+from torch_ref.compare.hints import PATTERNS, hint  # noqa: E402
 
 
 def first_case(component: str, label: str = "ordinary", dtype: str = "float64"):
@@ -90,6 +90,26 @@ class KnownWrongAnswers(unittest.TestCase):
         wrong = comp.run_torch(unmasked).tensors()["dx"]
         self.assertIn("mask is ignored", hint_for("temporal_softmax_loss", "dx",
                                                   lambda a, c: wrong))
+
+    def test_the_known_mistakes_are_the_entry_s(self):
+        # the same wrong gradient: named through the entry's Mistake, silent without it
+        comp, case = CATALOG["word_embedding"], first_case("word_embedding", "repeated")
+        expected = reference_run(comp, case).grads["dW"]
+        dropped = np.zeros_like(expected)
+        dropped[case.inputs["x"]] = case.upstream["out"]
+        check = TensorCheck(comp.name, case.key, "dW", "f", FAIL, actual=dropped,
+                            expected=expected, message="exceeds")
+        self.assertIn("np.add.at", hint(check, comp, case))
+        worded = dataclasses.replace(comp, mistakes=(dataclasses.replace(
+            comp.mistakes[0], hint="{tensor}: each index once"),))
+        self.assertEqual(hint(check, worded, case), "dW: each index once")
+        self.assertNotIn("np.add.at", hint(check, dataclasses.replace(comp, mistakes=()), case))
+
+    def test_every_mistake_has_a_pattern(self):
+        for comp in CATALOG.values():
+            for mistake in comp.mistakes:
+                self.assertIn(mistake.pattern, PATTERNS, comp.name)
+                self.assertIn(mistake.on, ("grads", "outputs", "any"), comp.name)
 
 
 # mutant -> (words of the hint of the first failing tensor, words naming its special case)

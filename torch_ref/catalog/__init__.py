@@ -15,8 +15,10 @@ from torch_ref.catalog.base import (
     Component,
     ErrorInput,
     Fuzz,
+    Mistake,
     Run,
     Sampler,
+    functional_signatures,
     register,
 )
 
@@ -34,4 +36,5 @@ def unlisted_modules() -> list:
                   if m.name not in ENTRY_MODULES + NOT_ENTRIES)
 
 __all__ = ["CATALOG", "DEFAULT_SEEDS", "DTYPES", "ERROR_SIZES", "Bench", "BenchTarget", "Case",
-           "Component", "ErrorInput", "Fuzz", "Run", "Sampler", "register"]
+           "Component", "ErrorInput", "Fuzz", "Mistake", "Run", "Sampler", "functional_signatures",
+           "register"]

@@ -30,6 +30,8 @@ class ErrorInput:
     overrides: argument name -> bad value (an array, or ``f(valid inputs)``), on top
                of valid inputs of sizes :data:`ERROR_SIZES`.
     exception: the exception type; fragments: text the message must contain.
+    A function that is neither the component's forward nor its backward (a helper
+    it is built on) is called with ``overrides`` alone.
     """
 
     label: str
@@ -37,6 +39,54 @@ class ErrorInput:
     overrides: dict
     exception: type
     fragments: tuple
+
+    def arguments(self, valid: dict) -> dict:
+        """``valid`` with the overrides applied."""
+        return {**valid, **{k: v(valid) if callable(v) else v
+                            for k, v in self.overrides.items()}}
+
+
+def error_input(function: str, label: str, overrides: dict, *fragments,
+                exception: type = ValueError) -> ErrorInput:
+    """An :class:`ErrorInput` labelled ``"function label"``."""
+    return ErrorInput(f"{function} {label}", function, overrides, exception, fragments)
+
+
+def full(*shape, dtype=np.float64, at=None, value=np.nan) -> np.ndarray:
+    """An array of 0.5s (a bad input's stand-in), with ``value`` at index ``at`` if given."""
+    arr = np.full(shape, 0.5, dtype=dtype)
+    if at is not None:
+        arr[at] = value
+    return arr
+
+
+def at(name: str, index: tuple, value) -> Callable:
+    """An override: the valid argument ``name`` with ``value`` at ``index``."""
+    def changed(valid: dict) -> np.ndarray:
+        arr = np.array(valid[name], copy=True)
+        arr[index] = value
+        return arr
+    return changed
+
+
+@dataclass(frozen=True)
+class Mistake:
+    """A known wrong answer of a component and the hint that names it.
+
+    pattern: how the wrong answer is computed, a key of
+             ``torch_ref.compare.hints.PATTERNS`` (``"input ignored"`` ...).
+    hint:    the words shown when a failing tensor equals it; ``{tensor}`` and the
+             fields the pattern gives (``{where}``, ``{believed}``) are filled in.
+    on:      ``"grads"``, ``"outputs"`` or ``"any"``: which tensors it can explain.
+    tensors: the tensors it concerns (empty: every one ``on`` allows).
+    args:    the pattern's arguments (``{"input": "mask"}``).
+    """
+
+    pattern: str
+    hint: str
+    on: str = "grads"
+    tensors: tuple = ()
+    args: dict = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -163,10 +213,19 @@ class Component:
     """Everything the project knows about one component.
 
     name:         catalog key, e.g. ``"lstm"``.
-    functions:    API functions the component exercises (for ``--only`` and MISSING).
-    produced_by:  tensor name -> the function that computes it (names the culprit).
     cases:        ``cases(dtype, seed) -> iterable of Case``.
-    run_numpy:    ``run_numpy(api, case) -> Run``; ``api`` exposes ``functions``.
+    signature:    functional name -> (argument names, returned names) of each function
+                  of the functional API the component calls (``rnn_forward`` ->
+                  ``(("x", "h0", "Wx", "Wh", "b"), ("h", "cache"))``); one returned name
+                  is a bare value. The adapters' ``FUNCTIONAL`` table and golden ops
+                  are built from it.
+    functions:    API functions the component exercises (for ``--only`` and MISSING);
+                  by default the functions of ``signature``.
+    produced_by:  tensor name -> the function that computes it (names the culprit); by
+                  default what ``signature`` returns, ``cache`` aside.
+    run_numpy:    ``run_numpy(api, case) -> Run``; ``api`` exposes ``functions``. By
+                  default ``forward(*inputs, **options)`` then ``backward(*upstream,
+                  cache)``, the two functions of ``signature``.
     run_torch:    ``run_torch(case) -> Run`` with the same keys; by default one run
                   of ``torch_prepare``.
     torch_prepare: ``torch_prepare(case) -> (run, result)``: the torch reference built
@@ -179,6 +238,9 @@ class Component:
     fuzz:         :class:`Fuzz`, or None when the component is not fuzzed.
     options:      keyword arguments of the forward function (``reset_after=False``).
     errors:       :class:`ErrorInput` cases (bad input -> exception and message).
+    mistakes:     :class:`Mistake` s, known wrong answers with their hints, tried in order.
+    calls:        functional name -> another one it is likely to call (a sequence
+                  function its step function): a failure there may be inherited.
     gate_axes:    tensor name -> axis holding gate blocks (size G*H).
     cell:         the recurrent cell (a key of ``torch_ref.layout.CELLS``) whose gates
                   ``gate_axes`` hold; empty for other components.
@@ -188,10 +250,11 @@ class Component:
     """
 
     name: str
-    functions: tuple
-    produced_by: dict
     cases: Callable[[str, int], Iterable[Case]]
-    run_numpy: Callable[[Any, Case], Run]
+    signature: dict = field(default_factory=dict)
+    functions: tuple = ()
+    produced_by: dict = field(default_factory=dict)
+    run_numpy: Callable[[Any, Case], Run] | None = None
     run_torch: Callable[[Case], Run] | None = None
     torch_prepare: Callable | None = None
     build: Callable | None = None
@@ -199,6 +262,8 @@ class Component:
     fuzz: Fuzz | None = None
     options: dict = field(default_factory=dict)
     errors: tuple = ()
+    mistakes: tuple = ()
+    calls: dict = field(default_factory=dict)
     gate_axes: dict = field(default_factory=dict)
     cell: str = ""
     scope: str = "functional"
@@ -206,10 +271,29 @@ class Component:
     description: str = ""
 
     def __post_init__(self):
+        if not self.functions:
+            object.__setattr__(self, "functions", tuple(self.signature))
+        if not self.produced_by:
+            object.__setattr__(self, "produced_by", {
+                name: fn for fn, (_, returned) in self.signature.items()
+                for name in returned if name != "cache"})
+        if self.run_numpy is None:
+            object.__setattr__(self, "run_numpy", self._run_pair)
         if self.run_torch is None:
             if self.torch_prepare is None:
                 raise ValueError(f"{self.name}: needs run_torch or torch_prepare")
             object.__setattr__(self, "run_torch", self._run_prepared)
+
+    def _run_pair(self, api, case: Case) -> Run:
+        """The forward of ``signature`` on the case's inputs, then its backward on the
+        upstream gradients of the outputs; gradients keyed as the backward names them."""
+        (forward, (_, returned)), (backward, (_, grads)) = self.signature.items()
+        outputs = returned[:-1]  # the cache last
+        *values, cache = getattr(api, forward)(*case.inputs.values(), **self.options)
+        result = getattr(api, backward)(*(case.upstream[o] for o in outputs), cache)
+        result = result if len(grads) > 1 else (result,)
+        return Run(dict(zip(outputs, values, strict=True)),
+                   dict(zip(grads, result, strict=True)))
 
     def _run_prepared(self, case: Case) -> Run:
         run, result = self.torch_prepare(case)
@@ -229,6 +313,17 @@ class Component:
 
 
 CATALOG: dict = {}
+
+
+def functional_signatures() -> dict:
+    """Functional name -> (argument names, returned names), from every entry's signature."""
+    table = {}
+    for component in CATALOG.values():
+        for fn, sig in component.signature.items():
+            if table.setdefault(fn, sig) != sig:
+                raise ValueError(f"{component.name}: signature of {fn} {sig} differs from "
+                                 f"{table[fn]}")
+    return table
 
 
 def register(component: Component) -> Component:

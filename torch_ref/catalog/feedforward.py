@@ -4,14 +4,19 @@ from __future__ import annotations
 import numpy as np
 
 from torch_ref.catalog.base import (
+    ERROR_SIZES,
     INDEX_PATTERNS,
     Bench,
     Case,
     Component,
     Fuzz,
+    Mistake,
     Run,
     Sampler,
+    at,
     draw_indices,
+    error_input,
+    full,
     register,
 )
 
@@ -37,12 +42,6 @@ def _embedding_cases(dtype, seed):
         inputs = {"x": words, "W": draw.normal(s["V"], s["D"])}
         upstream = {"out": draw.normal(s["N"], s["T"], s["D"])}
         yield Case("word_embedding", label, dtype, seed, inputs, upstream, dict(s), special)
-
-
-def _numpy_embedding(api, case):
-    out, cache = api.word_embedding_forward(case.inputs["x"], case.inputs["W"])
-    dW = api.word_embedding_backward(case.upstream["out"], cache)
-    return Run({"out": out}, {"dW": dW})
 
 
 def _build_embedding(draw: Sampler, s: dict):
@@ -114,15 +113,6 @@ def _affine_cases(name: str, temporal: bool):
     return cases
 
 
-def _numpy_affine(forward: str, backward: str):
-    def run(api, case):
-        i = case.inputs
-        out, cache = getattr(api, forward)(i["x"], i["w"], i["b"])
-        dx, dw, db = getattr(api, backward)(case.upstream["out"], cache)
-        return Run({"out": out}, {"dx": dx, "dw": dw, "db": db})
-    return run
-
-
 def _torch_affine(case):
     from torch_ref import layout as L
 
@@ -161,52 +151,101 @@ def _torch_sigmoid(case):
     return Run({"out": L.to_numpy(torch.sigmoid(L.tensor(case.inputs["x"])))}, {})
 
 
+def _embedding_errors() -> tuple:
+    N, T, V, D = (ERROR_SIZES[k] for k in "NTVD")
+    fw, bw = "word_embedding_forward", "word_embedding_backward"
+    where = f"[0, {V})"
+    return (
+        error_input(fw, "W 1-D", {"W": full(V)}, "W", "2-D", "(V, D)", f"({V},)"),
+        error_input(fw, "float indices", {"x": full(N, T)}, "x", "integer", "float64"),
+        error_input(fw, "negative index", {"x": np.array([[0, -1, 2], [1, 2, 3]])}, "x", "value -1",
+                    "position (0, 1)", where, exception=IndexError),
+        error_input(fw, "index == V", {"x": np.array([[0, 1, 2], [3, 4, V]])}, "x", f"value {V}",
+                    "position (1, 2)", where, f"V={V}", exception=IndexError),
+        error_input(fw, "uint index too large", {"x": np.array([[0, 1, 2], [9, 4, 5]], np.uint32)},
+                    "x", "value 9", "position (1, 0)", where, exception=IndexError),
+        error_input(fw, "-inf in W", {"W": at("W", (V - 1, 0), -np.inf)}, "W", "finite", "-inf",
+                    f"({V - 1}, 0)"),
+        error_input(bw, "dout width", {"dout": full(N, T, D + 1)}, "dout",
+                    f"(N, T, D) = ({N}, {T}, {D})", f"got ({N}, {T}, {D + 1})"),
+    )
+
+
+def _affine_errors(temporal: bool) -> tuple:
+    N, T, D, M = (ERROR_SIZES[k] for k in "NTDM")
+    name = "temporal_affine" if temporal else "affine"
+    fw, bw = f"{name}_forward", f"{name}_backward"
+    lead = (N, T) if temporal else (N,)
+    errors = (
+        error_input(fw, "w rows", {"w": full(D + 1, M)}, "w", f"(D, M) = ({D}, {M})",
+                    f"got ({D + 1}, {M})", f"D={D} from x"),
+        error_input(fw, "b size", {"b": full(M + 1)}, "b", f"(M,) = ({M},)", f"got ({M + 1},)",
+                    f"M={M} from w"),
+        error_input(fw, "w float16", {"w": full(D, M, dtype=np.float16)}, "w", "float32 or float64",
+                    "float16"),
+        error_input(bw, "dout width", {"dout": full(*lead, M + 2)}, "dout",
+                    f"{'(N, T, M)' if temporal else '(N, M)'} = {(*lead, M)}",
+                    f"got {(*lead, M + 2)}"),
+    )
+    if not temporal:
+        errors += (
+            error_input(fw, "x 3-D", {"x": full(N, T, D)}, fw, "x", "2-D", "(N, D)",
+                        f"({N}, {T}, {D})"),
+            error_input(bw, "dout 3-D", {"dout": full(N, T, M)}, "dout", "2-D", "(N, M)",
+                        f"({N}, {T}, {M})"))
+    return errors
+
+
 register(Component(
     name="word_embedding",
-    functions=("word_embedding_forward", "word_embedding_backward"),
-    produced_by={"out": "word_embedding_forward", "dW": "word_embedding_backward"},
+    signature={"word_embedding_forward": (("x", "W"), ("out", "cache")),
+               "word_embedding_backward": (("dout", "cache"), ("dW",))},
     cases=_embedding_cases,
-    run_numpy=_numpy_embedding,
     torch_prepare=_torch_embedding,
     build=_build_embedding,
     fuzz=Fuzz("NTVD", _fuzz_embedding, {"indices": INDEX_PATTERNS}),
     bench=Bench(sizes=lambda grid: {k: grid[k] for k in "NTVD"}, note="nn.Embedding"),
+    errors=_embedding_errors(),
+    mistakes=(Mistake("indices assigned", (
+        "repeated word indices are counted once: dW[x] += dout does not accumulate "
+        "duplicates; use np.add.at(dW, x, dout)"), tensors=("dW",),
+        args={"indices": "x", "table": "W", "upstream": "out"}),),
     description="word embedding lookup vs nn.Embedding",
 ))
-register(Component(
-    name="temporal_affine",
-    functions=("temporal_affine_forward", "temporal_affine_backward"),
-    produced_by={"out": "temporal_affine_forward", "dx": "temporal_affine_backward",
-                 "dw": "temporal_affine_backward", "db": "temporal_affine_backward"},
-    cases=_affine_cases("temporal_affine", temporal=True),
-    run_numpy=_numpy_affine("temporal_affine_forward", "temporal_affine_backward"),
-    torch_prepare=_torch_affine,
-    build=_build_affine,
-    fuzz=Fuzz("NTDM", _fuzz_affine),
+
+
+def _register_affine(name: str, temporal: bool, dims: str, **more):
+    forward, backward = f"{name}_forward", f"{name}_backward"
+    register(Component(
+        name=name,
+        signature={forward: (("x", "w", "b"), ("out", "cache")),
+                   backward: (("dout", "cache"), ("dx", "dw", "db"))},
+        cases=_affine_cases(name, temporal),
+        torch_prepare=_torch_affine,
+        build=lambda draw, sizes: _build_affine(draw, {k: sizes[k] for k in dims}),
+        fuzz=Fuzz(dims, _fuzz_affine),
+        errors=_affine_errors(temporal),
+        **more,
+    ))
+
+
+_register_affine(
+    "temporal_affine", True, "NTDM",
     # the language model's output layer: H features to V scores at every timestep
     bench=Bench(sizes=lambda g: dict(N=g["N"], T=g["T"], D=g["H"], M=g["V"]),
                 flops=lambda s: 6 * s["N"] * s["T"] * s["D"] * s["M"], note="nn.Linear"),
-    description="affine map at every timestep vs nn.Linear",
-))
-register(Component(
-    name="affine",
-    functions=("affine_forward", "affine_backward"),
-    produced_by={"out": "affine_forward", "dx": "affine_backward",
-                 "dw": "affine_backward", "db": "affine_backward"},
-    cases=_affine_cases("affine", temporal=False),
-    run_numpy=_numpy_affine("affine_forward", "affine_backward"),
-    torch_prepare=_torch_affine,
-    build=_build_affine,
-    fuzz=Fuzz("NDM", _fuzz_affine),
-    description="affine map of 2-D inputs vs nn.Linear",
-))
+    description="affine map at every timestep vs nn.Linear")
+_register_affine("affine", False, "NDM", description="affine map of 2-D inputs vs nn.Linear")
 register(Component(
     name="sigmoid",
-    functions=("sigmoid",),
-    produced_by={"out": "sigmoid"},
+    signature={"sigmoid": (("x",), ("out",))},
     cases=_sigmoid_cases,
     run_numpy=lambda api, case: Run({"out": api.sigmoid(case.inputs["x"])}, {}),
     run_torch=_torch_sigmoid,
+    build=lambda draw, s: ({"x": draw.normal(s["N"], s["M"])}, {}),
+    errors=(error_input("sigmoid", "int", {"x": np.arange(3)}, "sigmoid", "x", "int64"),
+            error_input("sigmoid", "inf", {"x": np.array([0.0, np.inf])}, "sigmoid", "x", "finite",
+                        "inf", "(1,)")),
     fuzz=Fuzz("NM", _fuzz_sigmoid, {"scale": (1.0, 10.0, 100.0, 1e4)}),
     description="logistic sigmoid vs torch.sigmoid",
 ))

@@ -4,16 +4,21 @@ from __future__ import annotations
 import numpy as np
 
 from torch_ref.catalog.base import (
+    ERROR_SIZES,
     INDEX_PATTERNS,
     MASK_PATTERNS,
     Bench,
     Case,
     Component,
     Fuzz,
+    Mistake,
     Run,
     Sampler,
+    at,
     draw_indices,
     draw_mask,
+    error_input,
+    full,
     register,
 )
 
@@ -154,10 +159,49 @@ def _torch_mse(case):
     return Run({"loss": L.to_numpy(loss)}, {"dy_hat": L.to_numpy(y_hat.grad)})
 
 
+def _softmax_errors() -> tuple:
+    N, T, V = (ERROR_SIZES[k] for k in "NTV")
+    fn, where = "temporal_softmax_loss", f"[0, {V})"
+    return (
+        error_input(fn, "x 2-D", {"x": full(N, V)}, "x", "3-D", "(N, T, V)", f"({N}, {V})"),
+        error_input(fn, "x NaN", {"x": at("x", (0, 1, 2), np.nan)}, "x", "finite", "nan",
+                    "(0, 1, 2)"),
+        error_input(fn, "y shape", {"y": np.zeros((N, T + 1), int)}, "y", f"(N, T) = ({N}, {T})",
+                    f"got ({N}, {T + 1})"),
+        error_input(fn, "labels too large", {"y": np.array([[0, 1, V], [0, 0, 0]])}, "y",
+                    f"value {V}", "position (0, 2)", where, exception=IndexError),
+        error_input(fn, "labels negative", {"y": np.array([[0, 1, 2], [0, -3, 0]])}, "y",
+                    "value -3", "position (1, 1)", where, exception=IndexError),
+        error_input(fn, "labels float", {"y": full(N, T)}, "y", "integer", "float64"),
+        error_input(fn, "mask transposed", {"mask": np.ones((T, N), bool)}, "mask",
+                    f"(N, T) = ({N}, {T})", f"got ({T}, {N})"),
+        error_input(fn, "mask 1-D", {"mask": np.ones(N * T, bool)}, "mask", "2-D", "(N, T)",
+                    f"({N * T},)"),
+        error_input(fn, "mask not 0/1", {"mask": np.array([[1, 0, 2], [1, 1, 1]])}, "mask",
+                    "0 and 1", "2", "(0, 2)"),
+        error_input(fn, "mask of strings", {"mask": np.full((N, T), "y")}, "mask", "boolean",
+                    "<U1"),
+        # the helpers the loss is built on
+        *(error_input(helper, "0-d", {"x": np.float64(1.0)}, helper, "x", "(..., V)", "()")
+          for helper in ("softmax", "log_softmax")),
+    )
+
+
+def _mse_errors() -> tuple:
+    N, M = ERROR_SIZES["N"], ERROR_SIZES["M"]
+    return (
+        error_input("mse_loss", "shapes", {"y": full(N, M + 1)}, "mse_loss", "y", f"({N}, {M})",
+                    f"({N}, {M + 1})"),
+        error_input("mse_loss", "y float32", {"y": full(N, M, dtype=np.float32)}, "y", "float32",
+                    "y_hat", "float64"),
+        error_input("mse_loss", "NaN target", {"y": at("y", (1, 1), np.nan)}, "y", "finite", "nan",
+                    "(1, 1)"),
+    )
+
+
 register(Component(
     name="temporal_softmax_loss",
-    functions=("temporal_softmax_loss",),
-    produced_by={"loss": "temporal_softmax_loss", "dx": "temporal_softmax_loss"},
+    signature={"temporal_softmax_loss": (("x", "y", "mask"), ("loss", "dx"))},
     cases=_softmax_cases,
     run_numpy=_numpy_softmax,
     torch_prepare=_torch_softmax,
@@ -165,15 +209,20 @@ register(Component(
     fuzz=Fuzz("NTV", _fuzz_softmax, {"mask": MASK_PATTERNS, "float_mask": (False, True),
                                       "labels": INDEX_PATTERNS, "scale": (1.0, 10.0, 1e3)}),
     bench=Bench(sizes=lambda grid: {k: grid[k] for k in "NTV"}, note="F.cross_entropy"),
+    errors=_softmax_errors(),
+    mistakes=(Mistake("input ignored", "the mask is ignored in the {where}: masked timesteps "
+                      "must add nothing", on="any", args={"input": "mask"}),),
     description="masked softmax cross-entropy summed over time / N vs F.cross_entropy",
 ))
 register(Component(
     name="mse_loss",
-    functions=("mse_loss",),
-    produced_by={"loss": "mse_loss", "dy_hat": "mse_loss"},
+    signature={"mse_loss": (("y_hat", "y"), ("loss", "dy_hat"))},
     cases=_mse_cases,
     run_numpy=_numpy_mse,
     run_torch=_torch_mse,
+    build=lambda draw, s: ({"y_hat": draw.normal(s["N"], s["M"]),
+                            "y": draw.normal(s["N"], s["M"])}, {}),
+    errors=_mse_errors(),
     fuzz=Fuzz("NM", _fuzz_mse, {"scale": (1.0, 1e3), "equal_entries": (False, True)}),
     description="mean squared error vs F.mse_loss",
 ))

@@ -19,8 +19,12 @@ from torch_ref.catalog.base import (
     Component,
     ErrorInput,
     Fuzz,
+    Mistake,
     Run,
     Sampler,
+    at,
+    error_input,
+    full,
     register,
 )
 from torch_ref.layout import CELLS
@@ -102,19 +106,6 @@ def _recurrent_cases(name: str, cell: str, step: bool):
             yield Case(name, label, dtype, seed, inputs, upstream, dict(sizes),
                        special + ("non-zero h0 and biases",))
     return cases
-
-
-# ---- NumPy runs -------------------------------------------------------------------
-
-def _numpy_run(forward: str, backward: str, outputs: tuple, grads: tuple, **options):
-    """``run_numpy`` calling ``forward(*inputs, **options)`` then ``backward(*upstream,
-    cache)``; the outputs and gradients come back in the order named."""
-    def run(api, case: Case) -> Run:
-        *values, cache = getattr(api, forward)(*case.inputs.values(), **options)
-        returned = getattr(api, backward)(*(case.upstream[o] for o in outputs), cache)
-        return Run(dict(zip(outputs, values, strict=True)),
-                   dict(zip(grads, returned, strict=True)))
-    return run
 
 
 # ---- torch references -------------------------------------------------------------
@@ -242,42 +233,109 @@ def _errors(cell: str, step: bool, forward: str, backward: str) -> tuple:
     N, T, D, H = (ERROR_SIZES[k] for k in "NTDH")
     G = spec.width
     gate = f"{G}H" if G > 1 else "H"
+    state = "prev_h" if step else "h0"
+    x_shape, x_dims = ((N, D), "(N, D)") if step else ((N, T, D), "(N, T, D)")
+    from_h = f"H={H} from {state}"
 
-    def full(*shape, dtype=np.float64):
-        return np.full(shape, 0.5, dtype=dtype)
+    def last(shape):
+        return tuple(d - 1 for d in shape)
+
+    def error(label, overrides, *fragments, function=forward):
+        return error_input(function, label, overrides, *fragments)
     errors = [
-        ErrorInput(f"{forward} Wx gate width", forward, {"Wx": full(D, G * H + 1)}, ValueError,
-                   ("Wx", f"(D, {gate}) = ({D}, {G * H})", f"got ({D}, {G * H + 1})")),
-        ErrorInput(f"{forward} Wh rows", forward, {"Wh": full(H + 1, G * H)}, ValueError,
-                   ("Wh", f"(H, {gate}) = ({H}, {G * H})", f"got ({H + 1}, {G * H})")),
-        ErrorInput(f"{forward} Wh float32", forward, {"Wh": full(H, G * H, dtype=np.float32)},
-                   ValueError, ("Wh", "float32", "x", "float64")),
-        ErrorInput(f"{forward} x NaN", forward,
-                   {"x": _with_nan(full(*((N, D) if step else (N, T, D))))}, ValueError,
-                   ("x", "finite", "nan")),
+        error("x rank", {"x": full(*((N, T, D) if step else (N, D)))}, forward, "x",
+              f"{len(x_shape)}-D", x_dims, str((N, T, D) if step else (N, D))),
+        error("x int", {"x": np.ones(x_shape, dtype=np.int64)}, "x", "float32 or float64",
+              "int64"),
+        error("x NaN", {"x": at("x", last(x_shape), np.nan)}, "x", "finite", "nan",
+              str(last(x_shape))),
+        error(f"{state} batch", {state: full(N + 1, H)}, state, f"(N, H) = ({N}, {H})",
+              f"got ({N + 1}, {H})", f"N={N} from x"),
+        error(f"{state} float32", {state: full(N, H, dtype=np.float32)}, state, "float32", "x",
+              "float64"),
+        error("Wx input size", {"Wx": full(D + 1, G * H)}, "Wx", f"(D, {gate}) = ({D}, {G * H})",
+              f"got ({D + 1}, {G * H})", f"D={D} from x"),
+        error("Wx gate width", {"Wx": full(D, G * H + 1)}, "Wx", f"(D, {gate}) = ({D}, {G * H})",
+              f"got ({D}, {G * H + 1})", from_h),
+        error("Wh rows", {"Wh": full(H + 1, G * H)}, "Wh", f"(H, {gate}) = ({H}, {G * H})",
+              f"got ({H + 1}, {G * H})", from_h),
+        error("Wh gate width", {"Wh": full(H, G * H + 1)}, "Wh", f"(H, {gate}) = ({H}, {G * H})",
+              f"got ({H}, {G * H + 1})"),
+        error("Wh float32", {"Wh": full(H, G * H, dtype=np.float32)}, "Wh", "float32", "x",
+              "float64"),
+        error("Wh inf", {"Wh": at("Wh", (0, G * H - 1), np.inf)}, "Wh", "finite", "inf",
+              f"(0, {G * H - 1})"),
     ]
-    errors += [ErrorInput(f"{forward} {b} size", forward, {b: full(G * H - 1)}, ValueError,
-                          (b, f"({gate},) = ({G * H},)", f"got ({G * H - 1},)"))
-               for b in spec.biases]
-    upstream = "dnext_h" if step else "dh"
-    shape = (N, H - 1) if step else (N, T, H - 1)
-    errors.append(ErrorInput(f"{backward} {upstream} width", backward,
-                             {upstream: full(*shape)}, ValueError,
-                             (backward, upstream, f"got {shape}", f"from {forward}")))
+    for b in spec.biases:
+        errors += [error(f"{b} size", {b: full(G * H - 1)}, b, f"({gate},) = ({G * H},)",
+                         f"got ({G * H - 1},)", from_h),
+                   error(f"{b} 2-D", {b: full(1, G * H)}, b, "1-D", f"({gate},)",
+                         f"(1, {G * H})")]
+    if not step:
+        errors.append(error("empty time axis", {"x": full(N, 0, D)}, "x", "non-zero",
+                            f"({N}, 0, {D})"))
+    if step and spec.cell_state:
+        errors.append(error("prev_c width", {"prev_c": full(N, H + 2)}, "prev_c",
+                            f"(N, H) = ({N}, {H})", f"got ({N}, {H + 2})"))
+    upstream, up_shape = ("dnext_h", (N, H)) if step else ("dh", (N, T, H))
+    dims = "(N, H)" if step else "(N, T, H)"
+    errors += [
+        error(f"{upstream} width", {upstream: full(*up_shape[:-1], H - 1)}, backward, upstream,
+              f"got {(*up_shape[:-1], H - 1)}", f"from {forward}", function=backward),
+        error(f"{upstream} batch", {upstream: full(N + 1, *up_shape[1:])}, upstream,
+              f"{dims} = {up_shape}", f"got {(N + 1, *up_shape[1:])}", f"N={N} from {forward}",
+              function=backward),
+        error(f"{upstream} float32", {upstream: full(*up_shape, dtype=np.float32)}, upstream,
+              "float32", forward, "float64", function=backward),
+        error(f"{upstream} NaN", {upstream: full(*up_shape, at=last(up_shape))}, upstream,
+              "finite", "nan", str(last(up_shape)), function=backward),
+    ]
+    if not step:
+        errors.append(error("dh time", {"dh": full(N, T + 1, H)}, "dh",
+                            f"(N, T, H) = ({N}, {T}, {H})", f"got ({N}, {T + 1}, {H})",
+                            f"T={T} from {forward}", function=backward))
+    if step and spec.cell_state:
+        errors.append(error("dnext_c width", {"dnext_c": full(N, G * H)}, "dnext_c",
+                            f"(N, H) = ({N}, {H})", f"got ({N}, {G * H})", function=backward))
     return tuple(errors)
 
 
-def _with_nan(arr):
-    arr.flat[-1] = np.nan
-    return arr
-
-
-def _produced_by(forward: str, backward: str, outputs, grads) -> dict:
-    return {**{o: forward for o in outputs}, **{g: backward for g in grads}}
+def _mistakes(cell: str, step: bool) -> tuple:
+    """Known wrong answers of a recurrent component whose torch reference is the cell's
+    torch module: through time for a sequence, gate blocks read in another order."""
+    spec = CELLS[cell]
+    params = ("dWx", "dWh", *("d" + b for b in spec.biases))
+    found = []
+    if not step:
+        found.append(Mistake("hidden state detached", (
+            "no gradient flows back through the hidden state: the upstream gradient of step "
+            "t must be dh[:, t] + the dprev_h of step t+1")))
+        if spec.cell_state:
+            found.append(Mistake("cell state detached", (
+                "the cell-state gradient is not carried across time: dprev_c of step t+1 "
+                "must be the dnext_c of step t")))
+        sums = "the contributions of the timesteps must be summed (+=)"
+        found += [
+            Mistake("one timestep", f"{{tensor}} matches timestep 0 alone: {sums}, not assigned",
+                    tensors=params, args={"step": 0}),
+            Mistake("one timestep", f"{{tensor}} matches the last timestep alone: {sums} over "
+                    f"the whole loop", tensors=params, args={"step": -1}),
+            Mistake("timestep dropped", "misses the contribution of timestep 0: the backward "
+                    "time loop stops one step early", tensors=params, args={"step": 0}),
+            Mistake("timestep dropped", "misses the contribution of the last timestep: the "
+                    "backward time loop starts one step early", tensors=params,
+                    args={"step": -1})]
+    if spec.width > 1:
+        found.append(Mistake("gate order", (
+            f"matches the {spec.module} with its {spec.width}H blocks read as [{{believed}}]; "
+            f"the layout is [{', '.join(spec.gates)}] (torch's own order is "
+            f"{', '.join(spec.torch_gates)})"), on="outputs"))
+    return tuple(found)
 
 
 def _register_recurrent(name: str, cell: str, step: bool, reference, description: str,
-                        timed: bool = True, extra_errors: tuple = (), **options):
+                        timed: bool = True, extra_errors: tuple = (), mistakes: tuple = (),
+                        **options):
     spec = CELLS[cell]
     prefix = f"{cell}_step" if step else cell
     forward, backward = f"{prefix}_forward", f"{prefix}_backward"
@@ -288,12 +346,14 @@ def _register_recurrent(name: str, cell: str, step: bool, reference, description
              "dWx", "dWh", *("d" + b for b in spec.biases))
     gate_axes = {"dWx": 1, "dWh": 1, **{"d" + b: 0 for b in spec.biases}}
     dims = ("N", "D", "H") if step else ("N", "T", "D", "H")
+    state = ("prev_h", "prev_c") if step and spec.cell_state else (
+        ("prev_h",) if step else ("h0",))
+    arguments = ("x", *state, "Wx", "Wh", *spec.biases)
     register(Component(
         name=name,
-        functions=(forward, backward),
-        produced_by=_produced_by(forward, backward, outputs, grads),
+        signature={forward: (arguments, (*outputs, "cache")),
+                   backward: (tuple("d" + o for o in outputs) + ("cache",), grads)},
         cases=_recurrent_cases(name, cell, step),
-        run_numpy=_numpy_run(forward, backward, outputs, grads, **options),
         torch_prepare=reference,
         build=lambda draw, sizes: draw_recurrent(draw, cell, step, sizes),
         bench=Bench(sizes=lambda grid: {k: grid[k] for k in dims},
@@ -303,6 +363,9 @@ def _register_recurrent(name: str, cell: str, step: bool, reference, description
         fuzz=_fuzz_recurrent(cell, step),
         options=options,
         errors=_errors(cell, step, forward, backward) + extra_errors,
+        mistakes=mistakes,
+        calls={} if step else {forward: f"{cell}_step_forward",
+                               backward: f"{cell}_step_backward"},
         gate_axes=gate_axes if spec.width > 1 else {},
         cell=cell,
         description=description,
@@ -313,16 +376,18 @@ for _cell in CELLS:
     _module = CELLS[_cell].module
     _register_recurrent(f"{_cell}_step", _cell, True,
                         lambda case, c=_cell: _torch_module(case, c, step=True),
-                        f"one {_module} timestep vs nn.{_module}Cell")
+                        f"one {_module} timestep vs nn.{_module}Cell",
+                        mistakes=_mistakes(_cell, step=True))
     _register_recurrent(_cell, _cell, False,
                         lambda case, c=_cell: _torch_module(case, c, step=False),
                         f"{_module} over a sequence vs nn.{_module}"
-                        + (" (zero initial cell state)" if CELLS[_cell].cell_state else ""))
+                        + (" (zero initial cell state)" if CELLS[_cell].cell_state else ""),
+                        mistakes=_mistakes(_cell, step=False))
 
 
 def _flag_error(forward: str) -> ErrorInput:
-    return ErrorInput(f"{forward} reset_after not a bool", forward, {"reset_after": "yes"},
-                      ValueError, (forward, "reset_after", "True or False", "'yes'"))
+    return error_input(forward, "reset_after not a bool", {"reset_after": "yes"}, forward,
+                       "reset_after", "True or False", "'yes'")
 
 
 _register_recurrent("gru_step_reset_before", "gru", True,

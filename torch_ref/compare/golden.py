@@ -26,6 +26,7 @@ from typing import Callable
 import numpy as np
 
 from numpy_rnn.core import gradcheck
+from torch_ref.catalog import CATALOG
 from torch_ref.compare.engine import ERROR, FAIL, PASS
 
 GOLDEN_DIR = Path(__file__).resolve().parents[2] / "fixtures" / "golden"
@@ -115,35 +116,36 @@ def _softmax_loss_forward(api, inputs):
 def _sequence_loss(cell: str) -> Op:
     """TestRNN of the language-modeling document: the hidden states of ``cell`` are the
     scores of ``temporal_softmax_loss`` (a loss over the H outputs)."""
+    # the sequence's arguments, its input named as the document names it
+    args = ("features", *CATALOG[cell].signature[f"{cell}_forward"][0][1:])
+
     def run_forward(api, inputs):
         hidden = _named(f"{cell}_forward", ("h", "cache"), getattr(api, f"{cell}_forward")(
-            inputs["features"], inputs["h0"], inputs["Wx"], inputs["Wh"], inputs["b"]))
+            *(inputs[name] for name in args)))
         scores = {**inputs, "x": hidden["h"]}
         outputs, dh = _softmax_loss_forward(api, scores)
         return outputs, (dh, hidden["cache"])
 
     def run_backward(api, upstream, caches):
-        return _named(f"{cell}_backward", ("features", "h0", "Wx", "Wh", "b"),
-                      getattr(api, f"{cell}_backward")(*caches))
+        return _named(f"{cell}_backward", args, getattr(api, f"{cell}_backward")(*caches))
 
     return Op(run_forward, run_backward, ("loss",))
 
 
-_RNN_STEP = ("x", "prev_h", "Wx", "Wh", "b")
-_LSTM_STEP = ("x", "prev_h", "prev_c", "Wx", "Wh", "b")
-_SEQUENCE = ("x", "h0", "Wx", "Wh", "b")
+def _catalog_ops() -> dict:
+    """An op per functional catalog entry that is a forward/backward pair without options,
+    called as its signature says; gradients keyed by the input they are of."""
+    ops = {}
+    for c in CATALOG.values():
+        if c.scope == "functional" and not c.options and len(c.signature) == 2:
+            (forward, (args, returned)), (backward, (_, grads)) = c.signature.items()
+            ops[c.name] = _layer(forward, args, returned[:-1], backward,
+                                 tuple(g.removeprefix("d") for g in grads))
+    return ops
+
 
 OPS = {
-    "rnn_step": _layer("rnn_step_forward", _RNN_STEP, ("next_h",),
-                       "rnn_step_backward", _RNN_STEP),
-    "rnn": _layer("rnn_forward", _SEQUENCE, ("h",), "rnn_backward", _SEQUENCE),
-    "lstm_step": _layer("lstm_step_forward", _LSTM_STEP, ("next_h", "next_c"),
-                        "lstm_step_backward", _LSTM_STEP),
-    "lstm": _layer("lstm_forward", _SEQUENCE, ("h",), "lstm_backward", _SEQUENCE),
-    "word_embedding": _layer("word_embedding_forward", ("x", "W"), ("out",),
-                             "word_embedding_backward", ("W",)),
-    "temporal_affine": _layer("temporal_affine_forward", ("x", "w", "b"), ("out",),
-                              "temporal_affine_backward", ("x", "w", "b")),
+    **_catalog_ops(),
     # the loss returns its gradient with the loss: the "cache" is dx
     "temporal_softmax_loss": Op(_softmax_loss_forward, lambda api, up, dx: {"x": dx},
                                 ("loss",)),
@@ -309,9 +311,8 @@ def run_gradient_check(api, record, inputs):
     return rows
 
 
-# golden op -> catalog component with the same inputs
-_CATALOG_OP = ("rnn_step", "rnn", "lstm_step", "lstm", "word_embedding", "temporal_affine",
-               "temporal_softmax_loss")
+# golden ops that are catalog components with the same inputs
+_CATALOG_OP = tuple(op for op in OPS if op in CATALOG)
 # TestRNN: the loss of a recurrent component's hidden states, chained through two entries
 _SEQUENCE_LOSS_OP = {"rnn_sequence_loss": "rnn", "lstm_sequence_loss": "lstm"}
 
@@ -319,7 +320,7 @@ _SEQUENCE_LOSS_OP = {"rnn_sequence_loss": "rnn", "lstm_sequence_loss": "lstm"}
 def _torch_sequence_loss(record, inputs):
     """``Run`` of TestRNN with torch: the cell's torch run, the loss of its hidden states,
     and the cell's torch run again under that loss's gradient (outputs: ``loss``)."""
-    from torch_ref.catalog import CATALOG, Case, Run
+    from torch_ref.catalog import Case, Run
 
     cell, loss = CATALOG[_SEQUENCE_LOSS_OP[record["op"]]], CATALOG["temporal_softmax_loss"]
     seed, sizes = int(record.get("seed", 0)), dict(record.get("sizes", {}))
@@ -351,7 +352,7 @@ def torch_agreement(record, inputs, outputs, analytic) -> dict:
         import torch  # noqa: F401 - only to know whether the second opinion is possible
     except ImportError:
         return {}
-    from torch_ref.catalog import CATALOG, Case
+    from torch_ref.catalog import Case
     from torch_ref.compare.engine import array_errors, tolerance
 
     try:

@@ -7,11 +7,12 @@ arrays and its case) and tries, in order:
    1/N, 1/T, sign flipped ...), the transpose, LSTM gate blocks permuted or wrong
    in some blocks only, slices that are zero where the reference is not, a shift
    by one timestep;
-2. known wrong answers computed with torch for the same case: a recurrent
-   gradient that matches one timestep only or no backpropagation through time,
-   an LSTM read with its gate blocks in another order, an embedding gradient that
-   drops repeated indices, a loss that ignores its mask, a gradient that ignores
-   one of its upstream gradients.
+2. known wrong answers for the same case: the entry's own (``Component.mistakes``:
+   a recurrent gradient that matches one timestep only or no backpropagation
+   through time, a cell read with its gate blocks in another order, an embedding
+   gradient that drops repeated indices, a loss that ignores its mask), computed by
+   the :data:`PATTERNS` here, then a gradient that ignores one of its upstream
+   gradients, for any component.
 
 Hints are heuristics that explain a failure, never a reason for one; an empty
 string means nothing was recognised.
@@ -23,13 +24,12 @@ import itertools
 
 import numpy as np
 
+from torch_ref.catalog import CATALOG
 from torch_ref.layout import CELLS
 
-# sequence components with a per-timestep unrolled torch reference: one per cell
-_RECURRENT = {name: name for name in CELLS}
 # catalog functions likely to call another one: a failure there may be inherited
-LIKELY_CALLS = {f"{cell}_{part}": f"{cell}_step_{part}" for cell in CELLS
-                for part in ("forward", "backward")}
+LIKELY_CALLS = {outer: inner for component in CATALOG.values()
+                for outer, inner in component.calls.items()}
 
 
 def _close(a, b, scale=None) -> bool:
@@ -197,29 +197,24 @@ def _param_grad_names(cell: str) -> tuple:
 
 
 def _unroll(case, cell_name: str, detach_h: bool, detach_c: bool):
-    import torch
-
     from torch_ref import layout as L
 
     i = case.inputs
     T = i["x"].shape[1]
-    lstm = CELLS[cell_name].cell_state
     weights = [i[k] for k in ("Wx", "Wh", *CELLS[cell_name].biases)]
     cells = [L.make_recurrent(cell_name, *weights, step=True) for _ in range(T)]
     x, h0 = L.tensor(i["x"], True), L.tensor(i["h0"], True)
-    h, c = h0, torch.zeros_like(h0)
+    state = L.start_state(cells[0], h0)
     total = 0
     upstream = L.tensor(case.upstream["h"])
     for t, cell in enumerate(cells):
-        if lstm:
-            h, c = cell(x[:, t], (h, c))
-        else:
-            h = cell(x[:, t], h)
+        state = cell(x[:, t], state)
+        h = state[0] if isinstance(state, tuple) else state
         total = total + (h * upstream[:, t]).sum()
-        if detach_h:
-            h = h.detach()
-        if detach_c:
-            c = c.detach()
+        if isinstance(state, tuple):
+            state = (h.detach() if detach_h else h, state[1].detach() if detach_c else state[1])
+        elif detach_h:
+            state = h.detach()
     total.backward()
     per_step = [L.recurrent_grads(cell) for cell in cells]
     zeros = np.zeros_like(i["h0"])
@@ -230,33 +225,27 @@ def _unroll(case, cell_name: str, detach_h: bool, detach_c: bool):
     return grads, per_step
 
 
-def _recurrent_alternatives(case, tensor, cell):
-    T = case.inputs["x"].shape[1]
-    yield from _detached(case, tensor, cell)
-    names = _param_grad_names(cell)
-    if tensor not in names or T < 2:
-        return
-    _, per_step = _unrolled(case, cell)
-    k = names.index(tensor)
-    yield per_step[0][k], (f"{tensor} matches timestep 0 alone: the contributions of the "
-                           f"timesteps must be summed (+=), not assigned")
-    yield per_step[-1][k], (f"{tensor} matches the last timestep alone: the contributions of "
-                            f"the timesteps must be summed (+=) over the whole loop")
-    yield sum(s[k] for s in per_step[1:]), ("misses the contribution of timestep 0: the "
-                                            "backward time loop stops one step early")
-    yield sum(s[k] for s in per_step[:-1]), ("misses the contribution of the last timestep: "
-                                             "the backward time loop starts one step early")
+# ---- patterns: how a Mistake's wrong answer is computed ------------------------------
+# pattern(component, case, tensor, **args) yields (value, fields for the hint's words)
+
+def _detached(component, case, tensor, state="h"):
+    grads, _ = _unrolled(case, component.cell, detach_h=state == "h", detach_c=state == "c")
+    yield grads.get(tensor), {}
 
 
-def _detached(case, tensor, cell):
-    grads, _ = _unrolled(case, cell, detach_h=True)
-    yield grads.get(tensor), ("no gradient flows back through the hidden state: the "
-                              "upstream gradient of step t must be dh[:, t] + the dprev_h "
-                              "of step t+1")
-    if CELLS[cell].cell_state:
-        grads, _ = _unrolled(case, cell, detach_c=True)
-        yield grads.get(tensor), ("the cell-state gradient is not carried across time: "
-                                  "dprev_c of step t+1 must be the dnext_c of step t")
+def _one_timestep(component, case, tensor, step):
+    names = _param_grad_names(component.cell)
+    if tensor in names and case.inputs["x"].shape[1] > 1:
+        _, per_step = _unrolled(case, component.cell)
+        yield per_step[step][names.index(tensor)], {}
+
+
+def _timestep_dropped(component, case, tensor, step):
+    names = _param_grad_names(component.cell)
+    if tensor in names and case.inputs["x"].shape[1] > 1:
+        _, per_step = _unrolled(case, component.cell)
+        kept = per_step[1:] if step == 0 else per_step[:-1]
+        yield sum(s[names.index(tensor)] for s in kept), {}
 
 
 def _permuted_weights(case, perm, cell):
@@ -270,7 +259,7 @@ def _permuted_weights(case, perm, cell):
     return dataclasses.replace(case, inputs=inputs)
 
 
-def _gate_order_alternatives(component, case, tensor):
+def _gate_order(component, case, tensor):
     cell = CELLS[component.cell]
     G, gates = cell.width, cell.gates
     for perm in itertools.permutations(range(G)):
@@ -280,29 +269,35 @@ def _gate_order_alternatives(component, case, tensor):
         believed = [""] * G
         for gate, block in enumerate(perm):
             believed[block] = gates[gate]
-        yield run.get(tensor), (
-            f"matches the {cell.module} with its {G}H blocks read as [{', '.join(believed)}]; "
-            f"the layout is [{', '.join(gates)}] (torch's own order is "
-            f"{', '.join(cell.torch_gates)})")
+        yield run.get(tensor), {"believed": ", ".join(believed)}
 
 
-def _embedding_alternatives(case, tensor):
-    if tensor != "dW":
-        return
-    x, dout = case.inputs["x"], case.upstream["out"]
-    assigned = np.zeros_like(case.inputs["W"])
-    assigned[x] += dout  # what the mistake computes: each repeated index counted once
-    yield assigned, ("repeated word indices are counted once: dW[x] += dout does not "
-                     "accumulate duplicates; use np.add.at(dW, x, dout)")
+def _indices_assigned(component, case, tensor, indices, table, upstream):
+    """``table``'s gradient when each repeated index is counted once (``dW[x] += dout``)."""
+    assigned = np.zeros_like(case.inputs[table])
+    assigned[case.inputs[indices]] += case.upstream[upstream]
+    yield assigned, {}
 
 
-def _softmax_alternatives(component, case, tensor):
-    mask = case.inputs["mask"]
-    ones = dataclasses.replace(case, inputs={**case.inputs,
-                                             "mask": np.ones_like(np.asarray(mask))})
-    where = "loss" if tensor == "loss" else "gradient"
-    yield _torch_run(component, case, "mask ones", ones).get(tensor), (
-        f"the mask is ignored in the {where}: masked timesteps must add nothing")
+def _input_ignored(component, case, tensor, input):
+    """The torch run with ``input`` all ones (a mask that keeps everything)."""
+    if input in case.inputs:
+        ones = np.ones_like(np.asarray(case.inputs[input]))
+        run = _torch_run(component, case, ("ones", input),
+                         dataclasses.replace(case, inputs={**case.inputs, input: ones}))
+        yield run.get(tensor), {"where": "loss" if tensor == "loss" else "gradient"}
+
+
+PATTERNS = {
+    "hidden state detached": _detached,
+    "cell state detached": lambda component, case, tensor: _detached(component, case, tensor,
+                                                                     "c"),
+    "one timestep": _one_timestep,
+    "timestep dropped": _timestep_dropped,
+    "gate order": _gate_order,
+    "indices assigned": _indices_assigned,
+    "input ignored": _input_ignored,
+}
 
 
 def _upstream_alternatives(component, case, tensor):
@@ -329,16 +324,13 @@ def _upstream_alternatives(component, case, tensor):
 
 
 def _alternatives(component, case, tensor, is_output: bool):
-    name = component.name
-    if name in _RECURRENT and not is_output:
-        yield from _recurrent_alternatives(case, tensor, _RECURRENT[name])
-    if (component.gate_axes and name.removesuffix("_step") == component.cell and is_output
-            and not component.options):
-        yield from _gate_order_alternatives(component, case, tensor)
-    if name == "word_embedding":
-        yield from _embedding_alternatives(case, tensor)
-    if name == "temporal_softmax_loss" and "mask" in case.inputs:
-        yield from _softmax_alternatives(component, case, tensor)
+    """``(wrong value, hint)``: the entry's mistakes, then ignored upstream gradients."""
+    kind = "outputs" if is_output else "grads"
+    for mistake in component.mistakes:
+        if mistake.on in (kind, "any") and (not mistake.tensors or tensor in mistake.tensors):
+            for value, fields in PATTERNS[mistake.pattern](component, case, tensor,
+                                                           **mistake.args):
+                yield value, mistake.hint.format(tensor=tensor, **fields)
     if not is_output:
         yield from _upstream_alternatives(component, case, tensor)
 

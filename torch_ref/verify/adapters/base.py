@@ -31,34 +31,12 @@ import contextlib
 
 import numpy as np
 
+from torch_ref.catalog import functional_signatures
 from torch_ref.verify.loader import CallGuard, definition_of
 
-# functional name -> (argument names, returned names); one returned name: a bare value
-FUNCTIONAL = {
-    "rnn_step_forward": (("x", "prev_h", "Wx", "Wh", "b"), ("next_h", "cache")),
-    "rnn_step_backward": (("dnext_h", "cache"), ("dx", "dprev_h", "dWx", "dWh", "db")),
-    "rnn_forward": (("x", "h0", "Wx", "Wh", "b"), ("h", "cache")),
-    "rnn_backward": (("dh", "cache"), ("dx", "dh0", "dWx", "dWh", "db")),
-    "word_embedding_forward": (("x", "W"), ("out", "cache")),
-    "word_embedding_backward": (("dout", "cache"), ("dW",)),
-    "sigmoid": (("x",), ("out",)),
-    "lstm_step_forward": (("x", "prev_h", "prev_c", "Wx", "Wh", "b"),
-                          ("next_h", "next_c", "cache")),
-    "lstm_step_backward": (("dnext_h", "dnext_c", "cache"),
-                           ("dx", "dprev_h", "dprev_c", "dWx", "dWh", "db")),
-    "lstm_forward": (("x", "h0", "Wx", "Wh", "b"), ("h", "cache")),
-    "lstm_backward": (("dh", "cache"), ("dx", "dh0", "dWx", "dWh", "db")),
-    "gru_step_forward": (("x", "prev_h", "Wx", "Wh", "bx", "bh"), ("next_h", "cache")),
-    "gru_step_backward": (("dnext_h", "cache"), ("dx", "dprev_h", "dWx", "dWh", "dbx", "dbh")),
-    "gru_forward": (("x", "h0", "Wx", "Wh", "bx", "bh"), ("h", "cache")),
-    "gru_backward": (("dh", "cache"), ("dx", "dh0", "dWx", "dWh", "dbx", "dbh")),
-    "temporal_affine_forward": (("x", "w", "b"), ("out", "cache")),
-    "temporal_affine_backward": (("dout", "cache"), ("dx", "dw", "db")),
-    "temporal_softmax_loss": (("x", "y", "mask"), ("loss", "dx")),
-    "affine_forward": (("x", "w", "b"), ("out", "cache")),
-    "affine_backward": (("dout", "cache"), ("dx", "dw", "db")),
-    "mse_loss": (("y_hat", "y"), ("loss", "dy_hat")),
-}
+# functional name -> (argument names, returned names); one returned name: a bare value;
+# the catalog entries' signatures
+FUNCTIONAL = functional_signatures()
 
 
 class _Missing:
