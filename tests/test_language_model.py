@@ -75,18 +75,23 @@ def _lm_case(cell, seed=0, V=5, N=2, T=3, D=3, H=4, masked=True):
     return model, words, targets, mask
 
 
+def _assert_numerical_grads(model, loss, atol: float, label: str) -> None:
+    """Every gradient of ``loss() -> (loss, grads)`` against central differences over
+    ``model.params`` (rtol 1e-6, ``atol``)."""
+    grads = {k: v.copy() for k, v in loss()[1].items()}
+    for name, value in model.params.items():
+        num = eval_numerical_gradient(lambda _: loss()[0], value)
+        np.testing.assert_allclose(grads[name], num, rtol=1e-6, atol=atol,
+                                   err_msg=f"{label} {name}")
+
+
 class NumericalGradients(unittest.TestCase):
     @parameterized.expand([(cell, masked) for cell in ("rnn", "lstm") for masked in (True, False)])
     def test_language_model(self, cell, masked):
         model, words, targets, mask = _lm_case(cell, masked=masked)
-        _, grads = model.loss(words, targets, mask)
-        grads = {k: v.copy() for k, v in grads.items()}
-        for name, value in model.params.items():
-            num = eval_numerical_gradient(lambda _: model.loss(words, targets, mask)[0], value)
-            # central differences (h=1e-5) carry ~1e-10 absolute error, which is large
-            # relative to near-zero entries: compare elementwise with both tolerances
-            np.testing.assert_allclose(grads[name], num, rtol=1e-6, atol=1e-9,
-                                       err_msg=f"{cell} {name}")
+        # central differences (h=1e-5) carry ~1e-10 absolute error, which is large
+        # relative to near-zero entries: compare elementwise with both tolerances
+        _assert_numerical_grads(model, lambda: model.loss(words, targets, mask), 1e-9, cell)
 
     def test_language_model_h0(self):
         model, words, targets, mask = _lm_case("lstm", seed=3)
@@ -109,12 +114,7 @@ class NumericalGradients(unittest.TestCase):
         model.set_params({k: 0.5 * rng.standard_normal(v.shape) for k, v in model.params.items()})
         x, h0 = rng.standard_normal((2, 3, 4)), rng.standard_normal((2, 6))
         labels = rng.integers(0, 4, (2, 3))
-        _, grads = model.loss(x, h0, labels)
-        grads = {k: v.copy() for k, v in grads.items()}
-        for name, value in model.params.items():
-            num = eval_numerical_gradient(lambda _: model.loss(x, h0, labels)[0], value)
-            np.testing.assert_allclose(grads[name], num, rtol=1e-6, atol=1e-10,
-                                       err_msg=f"{cell} {name}")
+        _assert_numerical_grads(model, lambda: model.loss(x, h0, labels), 1e-10, cell)
 
 
 class ModelBehaviour(unittest.TestCase):

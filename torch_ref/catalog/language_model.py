@@ -271,6 +271,7 @@ def _gate_axes(cell: str) -> dict:
 # one entry per cell the NumPy model offers, so a new cell there is checked here too
 for _cell in MODEL_CELLS:
     _names = param_names(_cell)
+    _common = dict(gate_axes=_gate_axes(_cell), cell=_cell, scope="numpy_rnn")
     register(Component(
         name=f"language_model_{_cell}",
         functions=("LanguageModel",),
@@ -279,9 +280,7 @@ for _cell in MODEL_CELLS:
         cases=_model_cases(_cell),
         run_numpy=_run_numpy_model,
         run_torch=_run_torch_model,
-        gate_axes=_gate_axes(_cell),
-        cell=_cell,
-        scope="numpy_rnn",
+        **_common,
         description=f"language model ({_cell}) vs nn.Embedding -> nn.{CELLS[_cell].module} -> "
                     "nn.Linear: scores, masked loss, every parameter gradient",
     ))
@@ -294,9 +293,7 @@ for _cell in MODEL_CELLS:
             cases=_optimizer_cases(_opt, _cell),
             run_numpy=_run_numpy_optimizer,
             run_torch=_run_torch_optimizer,
-            gate_axes=_gate_axes(_cell),
-            cell=_cell,
-            scope="numpy_rnn",
+            **_common,
             description=f"{STEPS} steps of numpy_rnn.optim {_opt} on the {_cell} language "
                         f"model vs torch.optim.{_class} (with and without clip_grad_norm_)",
         ))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from torch_ref.catalog.base import Case, Component, Run, Sampler, register
+from torch_ref.catalog.recurrent import draw_weights
 
 PARAM_NAMES = ("W", "R", "bs", "V", "by")
 
@@ -32,14 +33,12 @@ def _cases(dtype: str, seed: int):
         draw = Sampler("seq2one", dtype, seed, label)
         T, D, H, M = s["T"], s["D"], s["H"], s["M"]
         lead = (T,) if label == "single" else (s["N"], T)
-        inputs = {
-            "x": draw.normal(*lead, D),
-            "W": draw.normal(D, H, scale=1.0 / np.sqrt(D)),
-            "R": draw.normal(H, H, scale=1.0 / np.sqrt(H)),
-            "bs": draw.normal(H, scale=0.5),
-            "V": draw.normal(H, M, scale=1.0 / np.sqrt(H)),
-            "by": draw.normal(M, scale=0.5),
-        }
+        x = draw.normal(*lead, D)
+        # the model's W, R, bs are an RNN's Wx, Wh, b
+        W, R, bs = draw_weights(draw, "rnn", D, H).values()
+        inputs = {"x": x, "W": W, "R": R, "bs": bs,
+                  "V": draw.normal(H, M, scale=1.0 / np.sqrt(H)),
+                  "by": draw.normal(M, scale=0.5)}
         upstream = {"y_hat": draw.normal(*lead[:-1], M)}
         yield Case("seq2one", label, dtype, seed, inputs, upstream, dict(s),
                    special + ("non-zero biases",))
