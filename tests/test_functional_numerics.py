@@ -1,9 +1,9 @@
 """Numerical gradient checks of every backward pass of numpy_rnn.functional (float64).
 
-Each component below says how to draw its inputs, how to run its forward and its
-backward, and which inputs are differentiated. One test compares every analytic
-gradient with central differences (numpy_rnn.core.gradcheck) and reports the
-documents' rel_error. Shapes include N=1, T=1, H=1 and D == H.
+Every functional catalog entry with a gradient, its inputs drawn by the entry's
+build and run as its signature says, at the sizes below (N=1, T=1, H=1, D == H):
+one test compares every analytic gradient with central differences
+(numpy_rnn.core.gradcheck) and reports the documents' rel_error.
 """
 import unittest
 from typing import Callable, NamedTuple
@@ -25,10 +25,11 @@ from torch_ref.tolerances import GRADCHECK
 TOLERANCE = GRADCHECK
 
 
-class Component(NamedTuple):
-    """inputs(rng, sizes) -> dict; forward(inputs) -> (outputs tuple, cache);
-    backward(upstream tuple, cache) -> dict input name -> gradient; wrt: inputs checked;
-    scalar: the single output is a loss (checked with eval_numerical_gradient)."""
+class Checked(NamedTuple):
+    """inputs(sizes) -> dict, drawn by the entry's build; forward(inputs) -> (outputs
+    tuple, cache); backward(upstream tuple, cache) -> dict input name -> gradient; wrt:
+    inputs checked; scalar: the single output is a loss (checked with
+    eval_numerical_gradient)."""
 
     inputs: Callable
     forward: Callable
@@ -37,105 +38,49 @@ class Component(NamedTuple):
     scalar: bool = False
 
 
-def _normal(rng, *shape, scale=1.0):
-    return scale * rng.standard_normal(shape)
-
-
-def _catalog_inputs(entry):
-    """inputs(rng, sizes) drawn by a catalog entry's ``build`` (its own seeded sampler:
-    ``rng`` is not used)."""
-    def make(rng, s):
-        return {**entry.sized_case("float64", s, label="gradcheck").inputs, **entry.options}
-    return make
-
-
-def _recurrent(entry):
-    """A recurrent catalog entry as a Component: every float input is checked."""
-    forward, backward = (getattr(F, fn) for fn in entry.functions)
-    outputs = [k for k, fn in entry.produced_by.items() if fn == entry.functions[0]]
-    wrt = tuple(k[1:] for k, fn in entry.produced_by.items() if fn == entry.functions[1])
-    fwd, bwd = _pair(forward, backward, len(outputs), wrt)
-    return Component(_catalog_inputs(entry), fwd, bwd, wrt)
-
-
 def _as_tuple(result) -> tuple:
     return result if isinstance(result, tuple) else (result,)
 
 
-def _pair(forward, backward, n_outputs, grad_names):
-    """Adapt a functional forward/backward pair to the Component interface."""
+def _checked(entry):
+    """A functional catalog entry as a :class:`Checked`, from its signature: a forward/backward
+    pair, or a loss returning its gradient with the loss (the "cache" is that gradient).
+    Every input the backward returns a gradient of is checked."""
+    (forward, (_, returned)), *rest = entry.signature.items()
+    if rest:
+        grads = rest[0][1][1]
+        n_outputs = len(returned) - 1  # the cache last
+    else:
+        grads, n_outputs = returned[1:], 1
+    wrt = tuple(g.removeprefix("d") for g in grads)
+
     def fwd(inputs):
-        result = forward(**inputs)
+        result = getattr(F, forward)(**inputs)
         return result[:n_outputs], result[n_outputs]
 
     def bwd(upstream, cache):
-        return dict(zip(grad_names, _as_tuple(backward(*upstream, cache)), strict=True))
-    return fwd, bwd
+        if not rest:
+            return {wrt[0]: cache}
+        return dict(zip(wrt, _as_tuple(getattr(F, rest[0][0])(*upstream, cache)), strict=True))
+
+    def inputs(sizes):
+        return {**entry.sized_case("float64", sizes, label="gradcheck").inputs, **entry.options}
+    return Checked(inputs, fwd, bwd, wrt, scalar=not rest)
 
 
-def _embedding_inputs(rng, s):
-    x = rng.integers(0, s["V"], (s["N"], s["T"]))
-    x.flat[-1] = x.flat[0]  # at least one repeated word
-    return {"x": x, "W": _normal(rng, s["V"], s["D"])}
+# every functional entry of the catalog with a gradient (each cell, one step and
+# sequences, variants; embedding, affine layers, losses)
+COMPONENTS = {name: _checked(entry) for name, entry in CATALOG.items()
+              if entry.scope == "functional" and entry.build is not None
+              and len(next(iter(entry.signature.values()))[1]) > 1}
 
-
-def _affine_inputs(temporal: bool):
-    def make(rng, s):
-        lead = (s["N"], s["T"]) if temporal else (s["N"],)
-        return {"x": _normal(rng, *lead, s["D"]), "w": _normal(rng, s["D"], s["M"]),
-                "b": _normal(rng, s["M"])}
-    return make
-
-
-def _softmax_inputs(mask_kind):
-    def make(rng, s):
-        N, T, V = s["N"], s["T"], s["V"]
-        mask = rng.random((N, T)) < 0.6
-        mask[0, 0] = True
-        if N > 1:
-            mask[-1] = False  # a fully masked sequence
-        return {"x": _normal(rng, N, T, V), "y": rng.integers(0, V, (N, T)),
-                "mask": mask.astype(mask_kind)}
-    return make
-
-
-def _loss(fn):
-    """A loss returns its gradient with the loss: the "cache" is that gradient."""
-    def fwd(inputs):
-        loss, grad = fn(**inputs)
-        return (loss,), grad
-    return fwd
-
-
-# every recurrent entry of the catalog (each cell, one step and sequences, variants)
-_RECURRENT = {name: _recurrent(entry) for name, entry in CATALOG.items()
-              if entry.scope == "functional" and entry.cell}
-_EMBED = _pair(F.word_embedding_forward, F.word_embedding_backward, 1, ("W",))
-_TAFFINE = _pair(F.temporal_affine_forward, F.temporal_affine_backward, 1, ("x", "w", "b"))
-_AFFINE = _pair(F.affine_forward, F.affine_backward, 1, ("x", "w", "b"))
-_SOFTMAX_FWD = _loss(F.temporal_softmax_loss)
-_MSE_FWD = _loss(F.mse_loss)
-
-COMPONENTS = {
-    **_RECURRENT,
-    "word_embedding": Component(_embedding_inputs, *_EMBED, ("W",)),
-    "temporal_affine": Component(_affine_inputs(True), *_TAFFINE, ("x", "w", "b")),
-    "affine": Component(_affine_inputs(False), *_AFFINE, ("x", "w", "b")),
-    "temporal_softmax_loss": Component(_softmax_inputs(bool), _SOFTMAX_FWD,
-                                       lambda up, g: {"x": g}, ("x",), scalar=True),
-    "temporal_softmax_loss float mask": Component(_softmax_inputs(np.float64), _SOFTMAX_FWD,
-                                                  lambda up, g: {"x": g}, ("x",), scalar=True),
-    "mse_loss": Component(lambda rng, s: {"y_hat": _normal(rng, s["N"], s["M"]),
-                                          "y": _normal(rng, s["N"], s["M"])},
-                          _MSE_FWD, lambda up, g: {"y_hat": g}, ("y_hat",), scalar=True),
-}
 
 _SEQ = {"ordinary": dict(N=3, T=4, D=5, H=6), "N=1": dict(N=1, T=3, D=4, H=5),
         "T=1": dict(N=2, T=1, D=4, H=5), "H=1": dict(N=2, T=3, D=4, H=1),
         "D==H": dict(N=2, T=3, D=4, H=4)}
 _STEP = {k: v for k, v in _SEQ.items() if k != "T=1"}
 _SHAPES = {
-    **{name: _STEP if "_step" in name else _SEQ for name in _RECURRENT},
+    **{name: _STEP if "_step" in name else _SEQ for name in COMPONENTS if CATALOG[name].cell},
     "word_embedding": {"ordinary": dict(N=2, T=4, V=5, D=3), "N=1": dict(N=1, T=3, V=4, D=2),
                        "T=1": dict(N=3, T=1, V=6, D=2), "V=1": dict(N=2, T=2, V=1, D=3)},
     "temporal_affine": {"ordinary": dict(N=2, T=3, D=4, M=5), "N=1 T=1": dict(N=1, T=1, D=3, M=2),
@@ -144,7 +89,6 @@ _SHAPES = {
                "M=1": dict(N=4, D=3, M=1)},
     "temporal_softmax_loss": {"ordinary": dict(N=3, T=4, V=5), "N=1": dict(N=1, T=3, V=4),
                               "T=1": dict(N=3, T=1, V=4), "V=1": dict(N=2, T=2, V=1)},
-    "temporal_softmax_loss float mask": {"ordinary": dict(N=4, T=3, V=6)},
     "mse_loss": {"ordinary": dict(N=4, M=3), "N=1 M=1": dict(N=1, M=1)},
 }
 
@@ -169,7 +113,7 @@ class NumericalGradients(unittest.TestCase):
     def test_backward_matches_central_differences(self, _, name, sizes):
         component = COMPONENTS[name]
         rng = np.random.default_rng(231)
-        inputs = component.inputs(rng, sizes)
+        inputs = component.inputs(sizes)
         outputs, cache = component.forward(inputs)
         upstream = tuple(rng.standard_normal(np.shape(out)) for out in outputs)
         analytic = component.backward(upstream, cache)
@@ -214,7 +158,7 @@ class SequenceIsStepOverTime(unittest.TestCase):
                            for kind in ("rnn", "lstm") for label, sizes in _SEQ.items()])
     def test_sequence_equals_chained_steps(self, _, kind, sizes):
         rng = np.random.default_rng(7)
-        inputs = _catalog_inputs(CATALOG[kind])(rng, sizes)
+        inputs = COMPONENTS[kind].inputs(sizes)
         forward, backward = (F.lstm_forward, F.lstm_backward) if kind == "lstm" else (
             F.rnn_forward, F.rnn_backward)
         h, cache = forward(**inputs)
