@@ -146,6 +146,13 @@ def from_torch_order(cell: Cell, array, hidden_size: int, axis: int = 0) -> np.n
     return np.take(array, _gate_permutation(hidden_size, cell.torch_gates, cell.gates), axis)
 
 
+def reorder_gates(cell: Cell, array, hidden_size: int, order, axis: int = -1) -> np.ndarray:
+    """``cell``'s gate blocks of ``array`` taken in ``order`` (indices into ``cell.gates``)
+    along ``axis``: the weights as code that packs the gates in another order reads them."""
+    target = [cell.gates[k] for k in order]
+    return np.take(array, _gate_permutation(hidden_size, cell.gates, target), axis)
+
+
 def lstm_to_torch_order(array, hidden_size: int, axis: int = 0) -> np.ndarray:
     """Reorder gate blocks ``i, f, o, g`` -> ``i, f, g, o`` along ``axis``."""
     return to_torch_order(CELLS["lstm"], array, hidden_size, axis)

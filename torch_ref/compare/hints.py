@@ -249,13 +249,12 @@ def _timestep_dropped(component, case, tensor, step):
 
 
 def _permuted_weights(case, perm, cell):
+    from torch_ref import layout as L
+
     H = case.inputs["Wh"].shape[0]
-    index = np.concatenate([np.arange(p * H, (p + 1) * H) for p in perm])
     inputs = dict(case.inputs)
-    inputs["Wx"] = case.inputs["Wx"][:, index]
-    inputs["Wh"] = case.inputs["Wh"][:, index]
-    for b in cell.biases:
-        inputs[b] = case.inputs[b][index]
+    for name in ("Wx", "Wh", *cell.biases):
+        inputs[name] = L.reorder_gates(cell, case.inputs[name], H, perm)
     return dataclasses.replace(case, inputs=inputs)
 
 
