@@ -238,7 +238,7 @@ class Component:
     fuzz:         :class:`Fuzz`, or None when the component is not fuzzed.
     options:      keyword arguments of the forward function (``reset_after=False``).
     errors:       :class:`ErrorInput` cases (bad input -> exception and message).
-    mistakes:     :class:`Mistake` s, known wrong answers with their hints, tried in order.
+    mistakes:     known wrong answers with their hints (:class:`Mistake`), tried in order.
     calls:        functional name -> another one it is likely to call (a sequence
                   function its step function): a failure there may be inherited.
     gate_axes:    tensor name -> axis holding gate blocks (size G*H).
