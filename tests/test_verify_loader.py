@@ -17,6 +17,7 @@ from torch_ref.verify.loader import (
     ModuleLoadError,
     describe_exception,
     dotted_name_of,
+    file_in_directory,
     load_module,
     unload,
 )
@@ -180,3 +181,26 @@ class Calls(unittest.TestCase):
         with CallGuard(None) as guard:
             self.assertEqual(guard.run("f", lambda: print("hello") or 3), 3)
         self.assertEqual(guard.output.getvalue(), "hello\n")
+
+
+class DirectoryTargets(_Files):
+    """A folder given as --module: its conventional file, else its only module or notebook."""
+
+    def test_a_conventional_file_comes_first(self):
+        self.write("work/other.py")
+        notebook = self.write("work/course.ipynb", "{}")
+        self.assertEqual(file_in_directory(str(self.root / "work"), ("course.ipynb",)),
+                         str(notebook))
+
+    @parameterized.expand([("module", "rnn.py"), ("notebook", "rnn.ipynb")])
+    def test_the_only_module_or_notebook_is_chosen(self, _, name):
+        self.write("work/__init__.py")
+        chosen = self.write(f"work/{name}")
+        self.assertEqual(file_in_directory(str(self.root / "work"), ("rnn_layers.py",)),
+                         str(chosen))
+
+    def test_several_candidates_are_listed(self):
+        self.write("work/a.py")
+        self.write("work/b.py")
+        with self.assertRaisesRegex(ModuleLoadError, r"holds a\.py, b\.py"):
+            file_in_directory(str(self.root / "work"), ("rnn_layers.py",))

@@ -285,6 +285,30 @@ def _check_not_shadowing(top: str, root: str) -> None:
         f"rename the package or the file")
 
 
+def file_in_directory(directory: str, conventional_files=()) -> str:
+    """The file of ``directory`` to check: the first of ``conventional_files`` there, else
+    its only ``.py`` module (``__init__.py`` aside), else its only notebook.
+
+    Raises :class:`ModuleLoadError` listing what it holds when none of these decides.
+    """
+    found = [os.path.join(directory, f) for f in conventional_files
+             if os.path.isfile(os.path.join(directory, f))]
+    if found:
+        return found[0]
+    entries = sorted(os.listdir(directory))
+    for suffix in (".py", ".ipynb"):
+        files = [f for f in entries if f.endswith(suffix) and f != "__init__.py"
+                 and os.path.isfile(os.path.join(directory, f))]
+        if len(files) == 1:
+            return os.path.join(directory, files[0])
+        if len(files) > 1:
+            break
+    holds = ", ".join(f for f in entries if f.endswith((".py", ".ipynb"))) or "no module"
+    raise ModuleLoadError(f"{directory} is a directory holding none of "
+                          f"{', '.join(conventional_files) or 'the expected files'} "
+                          f"(it holds {holds}); give the file to check")
+
+
 def load_module(target: str, path: str | None = None, guard: CallGuard | None = None,
                 conventional_files=()) -> LoadedModule:
     """Import the module under test.
@@ -297,13 +321,7 @@ def load_module(target: str, path: str | None = None, guard: CallGuard | None = 
     """
     guard = guard or CallGuard()
     if os.path.isdir(target) and path is None:
-        found = [os.path.join(target, f) for f in conventional_files
-                 if os.path.isfile(os.path.join(target, f))]
-        if not found:
-            raise ModuleLoadError(f"{target} is a directory and holds none of "
-                                  f"{', '.join(conventional_files) or 'the expected files'}; "
-                                  f"give the .py file")
-        target = found[0]
+        target = file_in_directory(target, conventional_files)
     if target.endswith(".py") or os.sep in target or os.path.isfile(target):
         if not os.path.isfile(target):
             raise ModuleLoadError(f"{target}: no such file")

@@ -24,6 +24,7 @@ from __future__ import annotations
 import contextlib
 import json
 import math
+import os
 import sys
 import time
 from dataclasses import dataclass, field
@@ -775,7 +776,13 @@ def verify_module(target: str, api: str = "auto", path: str | None = None, only=
     unknown or undecidable API or ``--only`` name and for a module that cannot be imported.
     """
     from torch_ref.verify import adapters, detect, handout, notebook
-    from torch_ref.verify.loader import CallGuard, ModuleLoadError, load_module, unload
+    from torch_ref.verify.loader import (
+        CallGuard,
+        ModuleLoadError,
+        file_in_directory,
+        load_module,
+        unload,
+    )
     from torch_ref.verify.shims import course_helpers
 
     known = adapters.available()
@@ -787,12 +794,15 @@ def verify_module(target: str, api: str = "auto", path: str | None = None, only=
     conventional = tuple(dict.fromkeys(f for c in candidates for f in c.conventional_files))
     with CallGuard(timeout) as guard, course_helpers([c.name for c in candidates]):
         try:
-            if notebook.is_notebook(target):
-                loaded = notebook.load_notebook(target, guard)
-            elif handout.is_handout(target) and path is None:
+            if handout.is_handout(target) and path is None:
                 loaded = handout.load_handout(target, guard)
             else:
-                loaded = load_module(target, path, guard, conventional)
+                chosen_file = (file_in_directory(target, conventional)
+                               if os.path.isdir(target) and path is None else target)
+                if notebook.is_notebook(chosen_file):
+                    loaded = notebook.load_notebook(chosen_file, guard)
+                else:
+                    loaded = load_module(chosen_file, path, guard, conventional)
         except ModuleLoadError as exc:
             raise UsageError(f"cannot import the module: {exc}") from None
         try:
