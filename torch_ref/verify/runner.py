@@ -844,6 +844,11 @@ def add_arguments(parser) -> None:
                         help="with --module, warnings (right values, hazardous code: "
                              "changing a caller's array, float32 in and float64 out, "
                              "floating-point flags, log-sum-exp-only cases) fail the run")
+    parser.add_argument("--in-process", action="store_true",
+                        help="run the module inside this process (trusted code only; by "
+                             "default it runs in a confined child process)")
+    parser.add_argument("--memory", type=float, default=4.0, metavar="GIB",
+                        help="memory limit of the module's process in GiB (default 4)")
     parser.add_argument("--checks", action="store_true",
                         help="also print the table of every comparison (one row per tensor)")
     parser.add_argument("--failures-only", action="store_true",
@@ -893,9 +898,21 @@ def run(args) -> int:
             return 2
         return _run_numpy_rnn(args, dtypes)
     try:
-        report, adapter = verify_module(args.module, args.api, args.path, args.only,
-                                        args.seed, dtypes, args.timeout,
-                                        strict=args.strict)
+        if args.in_process:
+            report, adapter = verify_module(args.module, args.api, args.path, args.only,
+                                            args.seed, dtypes, args.timeout,
+                                            strict=args.strict)
+        else:
+            from torch_ref.verify.isolation.remote import verify_isolated
+            from torch_ref.verify.isolation.sandbox import GiB, Limits
+
+            if args.memory <= 0:
+                raise UsageError("--memory must be positive")
+            limits = Limits(timeout=args.timeout, memory=int(args.memory * GiB))
+            report, adapter = verify_isolated(args.module, args.api, args.path, args.only,
+                                              args.seed, dtypes, limits,
+                                              hidden=_json_folder(args.json))
+            report.strict = args.strict
     except UsageError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -904,6 +921,11 @@ def run(args) -> int:
     if args.json and _write_json(args.json, report.as_dict()):
         return 2
     return 0 if report.ok else 1
+
+
+def _json_folder(path) -> tuple:
+    """The folder of the --json file: hidden from the module under test."""
+    return (os.path.dirname(os.path.abspath(path)),) if path else ()
 
 
 def _run_numpy_rnn(args, dtypes) -> int:

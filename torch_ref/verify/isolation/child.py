@@ -1,0 +1,419 @@
+"""The child: confines itself, loads the submission, serves functional-API calls.
+
+Started by :class:`~torch_ref.verify.isolation.sandbox.Sandbox` as
+``python -I -B -c ... CONFIG`` (a JSON object: control fds, temporary directory,
+user, limits, hidden trees). It imports what it needs (NumPy, the adapters and the
+loader; never the catalog, the torch references or ``numpy_rnn``), confines itself
+(:mod:`~torch_ref.verify.isolation.confine`), then answers requests:
+
+``load`` (import the module, build the adapter), ``call`` (one functional function),
+``findings``, ``forget``, ``returned``, ``reuse``, ``ban``. Before each call into
+user code it writes the user function's name to a progress pipe, which the parent
+reads when it checks its timers. Objects that cannot cross by value stay here behind handles.
+"""
+from __future__ import annotations
+
+import builtins
+import json
+import os
+import sys
+
+import numpy as np
+
+from torch_ref import catalog
+from torch_ref.verify import adapters
+from torch_ref.verify.adapters.base import FUNCTIONAL, ApiMismatch
+from torch_ref.verify.isolation import confine, protocol
+from torch_ref.verify.loader import (
+    CallGuard,
+    FunctionTimeout,
+    ModuleLoadError,
+    load_module,
+    user_location,
+)
+
+_MAX_HANDLES = 20000
+_MAX_TRACKED = 64
+_ADAPTERS: dict = {}  # found before confinement hides the package directory
+_GOLDEN: dict = {}
+
+
+def _load_golden() -> None:
+    """Import the document-cell runners without ``numpy_rnn``: they need its numerical
+    gradient helpers only, which are loaded from their file under stand-in packages
+    (removed again before the submission runs)."""
+    import importlib.util
+    import types
+
+    spec = importlib.util.find_spec("numpy_rnn")
+    if spec is None or not spec.submodule_search_locations:
+        return
+    path = os.path.join(list(spec.submodule_search_locations)[0], "core", "gradcheck.py")
+    stand_ins = {"numpy_rnn": types.ModuleType("numpy_rnn"),
+                 "numpy_rnn.core": types.ModuleType("numpy_rnn.core")}
+    for module in stand_ins.values():
+        module.__path__ = []
+    # the cells need the status names only; the real engine would import torch
+    engine = types.ModuleType("torch_ref.compare.engine")
+    engine.PASS, engine.FAIL, engine.ERROR = "PASS", "FAIL", "ERROR"
+    stand_ins["torch_ref.compare.engine"] = engine
+    sys.modules.update(stand_ins)
+    try:
+        gradcheck_spec = importlib.util.spec_from_file_location("numpy_rnn.core.gradcheck",
+                                                                path)
+        gradcheck = importlib.util.module_from_spec(gradcheck_spec)
+        sys.modules["numpy_rnn.core.gradcheck"] = gradcheck
+        gradcheck_spec.loader.exec_module(gradcheck)
+        stand_ins["numpy_rnn.core"].gradcheck = gradcheck
+        from torch_ref.compare import golden
+
+        _GOLDEN["module"] = golden
+    except Exception:  # noqa: BLE001 - without them, document cells run from the grader
+        _GOLDEN["module"] = None
+    finally:
+        for name in (*stand_ins, "numpy_rnn.core.gradcheck"):
+            sys.modules.pop(name, None)
+
+
+class _Output:
+    """Where the user's printing goes: straight to fd 1 (a pipe the parent caps)."""
+
+    def write(self, text):
+        data = str(text).encode("utf-8", "replace")
+        view = memoryview(data)
+        while view:
+            try:
+                view = view[os.write(1, view):]
+            except InterruptedError:
+                continue
+            except OSError:
+                break
+        return len(text)
+
+    def flush(self):
+        pass
+
+    def getvalue(self):
+        return ""
+
+
+class _Channel:
+    def __init__(self, fd_in: int, fd_out: int, fd_progress: int):
+        self.fd_in, self.fd_out, self.fd_progress = fd_in, fd_out, fd_progress
+        self.buffer = bytearray()
+        self.calls = 0
+        os.set_blocking(fd_progress, False)
+
+    def progress(self, name: str) -> None:
+        """Say which user function starts now (read by the parent when it checks
+        its timers; never blocks: when the pipe is full the note is dropped)."""
+        self.calls += 1
+        try:
+            os.write(self.fd_progress, f"{self.calls} {name}\n".encode())
+        except OSError:
+            pass
+
+    def send(self, header: dict, blobs=()) -> None:
+        view = memoryview(protocol.pack(header, blobs))
+        while view:
+            try:
+                view = view[os.write(self.fd_out, view):]
+            except InterruptedError:
+                continue
+
+    def receive(self):
+        while True:
+            frame = protocol.unpack(self.buffer)
+            if frame is not None:
+                return frame
+            try:
+                chunk = os.read(self.fd_in, 1 << 20)
+            except InterruptedError:
+                continue
+            if not chunk:
+                os._exit(0)  # the grader is gone
+            self.buffer += chunk
+
+
+class _Guard(CallGuard):
+    """The loader's guard, announcing each call and refusing banned functions."""
+
+    def __init__(self, timeout, channel: _Channel, banned: dict):
+        super().__init__(timeout)
+        self.channel, self.banned = channel, dict(banned)
+        self.output = _Output()
+
+    def run(self, name, fn, /, *args, **kwargs):
+        if self.current is None:
+            self.channel.progress(name)
+        if name in self.banned and name not in self.hung:
+            refused = FunctionTimeout(f"{name} {self.banned[name]} in an earlier call; "
+                                      f"not called again")
+            refused.verify_function, refused.verify_location = name, ""
+            self.last_error = refused
+            raise refused
+        return super().run(name, fn, *args, **kwargs)
+
+
+def _exception_facts(exc: BaseException, guard) -> dict:
+    """What the parent needs to rebuild ``exc`` for its report (all plain data)."""
+    def text(value, limit=4000):
+        try:
+            return str(value)[:limit]
+        except BaseException:  # noqa: BLE001 - a hostile __str__
+            return "?"
+
+    facts = {"type": text(type(exc).__name__, 100), "message": text(exc),
+             "function": getattr(exc, "verify_function", None),
+             "guarded": exc is getattr(guard, "last_error", None), "kind": "other"}
+    if not isinstance(facts["function"], str):
+        facts["function"] = None
+    try:
+        facts["location"] = text(user_location(exc), 1000)
+    except BaseException:  # noqa: BLE001
+        facts["location"] = "?"
+    if isinstance(exc, FunctionTimeout):
+        facts["kind"] = "timeout"
+    elif isinstance(exc, FloatingPointError):
+        facts["kind"] = "fpe"
+    elif isinstance(exc, ApiMismatch):
+        facts["kind"] = "api"
+    elif isinstance(exc, SystemExit):
+        facts["kind"] = "exit"
+        facts["code"] = exc.code if type(exc.code) in (int, str, type(None)) else text(exc.code)
+    elif isinstance(exc, MemoryError) and not facts["message"]:
+        facts["message"] = "ran out of memory (the sandbox's memory limit)"
+    elif type(exc) is getattr(builtins, facts["type"], None):
+        facts["kind"] = "builtin"
+    return facts
+
+
+def _errstate(header) -> dict:
+    """The caller's floating-point error handling (``np.errstate`` arguments)."""
+    given = header.get("errstate", {})
+    return {k: v for k, v in given.items() if k in ("over", "invalid", "divide", "under")
+            and v in ("ignore", "warn", "raise", "call", "print", "log")} \
+        if isinstance(given, dict) else {}
+
+
+class Server:
+    """The state of one child: the adapter, its API object, handles, tracked arrays."""
+
+    def __init__(self, channel: _Channel, confinement: str, blocker):
+        self.channel, self.confinement, self.blocker = channel, confinement, blocker
+        self.adapter = self.api = self.guard = None
+        self.handles: dict = {}
+        self.tracked: dict = {}
+        self._next = 0
+        self._reuse = None
+
+    # ---- values ------------------------------------------------------------------
+
+    def _handle(self, obj):
+        if len(self.handles) >= _MAX_HANDLES:
+            self.handles.clear()
+        self._next += 1
+        self.handles[self._next] = obj
+        try:
+            name = type(obj).__name__
+            name = name if isinstance(name, str) else "object"
+        except BaseException:  # noqa: BLE001
+            name = "object"
+        return self._next, name[:100]
+
+    def _resolve(self, ident, _name):
+        if ident not in self.handles:
+            raise protocol.ProtocolError(f"no object {ident} here (forgotten)")
+        return self.handles[ident]
+
+    def _track(self, token, array):
+        # arguments of the last calls only: a run of many calls (a numerical gradient)
+        # must not compare thousands of old arguments after each call
+        while len(self.tracked) >= _MAX_TRACKED:
+            del self.tracked[next(iter(self.tracked))]
+        self.tracked[token] = (array, array.tobytes())
+
+    def _encode(self, value):
+        encoder = protocol.Encoder(self._handle, containers=1)
+        return encoder.encode(value), encoder.blobs
+
+    def _changed(self, encoder) -> list:
+        """``[token, tree]`` of every tracked argument changed since it was last seen."""
+        changed = []
+        for token, (array, before) in self.tracked.items():
+            now = array.tobytes()
+            if now != before:
+                self.tracked[token] = (array, now)
+                changed.append([token, encoder.encode(array)])
+        return changed
+
+    # ---- requests ------------------------------------------------------------------
+
+    def serve(self) -> None:
+        while True:
+            header, blobs = self.channel.receive()
+            op = header.get("op")
+            handler = getattr(self, f"op_{op}", None) if isinstance(op, str) else None
+            if handler is None:
+                self.channel.send({"ok": False, "protocol": f"unknown request {op!r}"})
+                continue
+            try:
+                reply, out = handler(header, blobs)
+            except protocol.ProtocolError as exc:
+                reply, out = {"ok": False, "protocol": str(exc)}, []
+            except BaseException as exc:  # noqa: BLE001 - the user's code may raise anything
+                reply = {"ok": False, "error": _exception_facts(exc, self.guard)}
+                encoder = protocol.Encoder(self._handle)
+                reply["changed"], out = self._changed(encoder), encoder.blobs
+            reply["hung"] = dict(self.guard.hung) if self.guard is not None else {}
+            reply["blocked"] = list(self.blocker.attempts) if self.blocker else []
+            self.channel.send(reply, out)
+
+    def op_load(self, header, _blobs):
+        if header.get("api") not in _ADAPTERS:
+            raise protocol.ProtocolError(f"unknown API {header.get('api')!r}")
+        adapter_class = _ADAPTERS[header["api"]]
+        self.guard = _Guard(header.get("timeout"), self.channel, header.get("banned", {}))
+        self.guard.hung.update(header.get("hung", {}))
+        try:
+            loaded = load_module(header["target"], header.get("path"), self.guard,
+                                 adapter_class.conventional_files)
+        except ModuleLoadError as exc:
+            return {"ok": False, "load_error": str(exc)}, []
+        self.adapter = adapter_class(loaded.module, self.guard)
+        present = {}
+        for user, _optional in self.adapter.user_functions():
+            found = bool(self.adapter.present(user))
+            present[user] = [found, "" if found else str(self.adapter.absence_note(user))]
+        runnable = {f: bool(self.adapter.runnable(f)) for f in self.adapter.BINDINGS}
+        self.api = self.adapter.api()
+        return {"ok": True, "present": present, "runnable": runnable,
+                "file": loaded.file, "confinement": self.confinement}, []
+
+    def op_call(self, header, blobs):
+        name = header["name"]
+        if name not in FUNCTIONAL or self.api is None:
+            raise protocol.ProtocolError(f"no functional function {name!r}")
+        if header.get("forget"):
+            self.api.forget()
+            self.handles.clear()
+            self.tracked.clear()
+        args = protocol.decode(header["args"], blobs, self._resolve, self._track)
+        with np.errstate(**_errstate(header)):
+            result = getattr(self.api, name)(*args)
+        encoder = protocol.Encoder(self._handle, containers=1)
+        tree = encoder.encode(result)
+        return {"ok": True, "value": tree, "changed": self._changed(encoder)}, encoder.blobs
+
+    def op_case(self, header, blobs):
+        """One catalog case: the component's NumPy run, in one round trip."""
+        component = catalog.CATALOG.get(header.get("component"))
+        if component is None or component.scope != "functional" or self.api is None:
+            raise protocol.ProtocolError(f"no component {header.get('component')!r}")
+        if header.get("forget"):
+            self.api.forget()
+            self.handles.clear()
+        self.tracked.clear()
+        fields = protocol.decode(header["case"], blobs, self._resolve)
+        if not isinstance(fields, dict):
+            raise protocol.ProtocolError("a case that is not a dict")
+        case = catalog.Case(component.name, str(fields["label"]), str(fields["dtype"]),
+                            int(fields["seed"]), dict(fields["inputs"]),
+                            dict(fields["upstream"]), dict(fields["sizes"]),
+                            tuple(fields["special"]), dict(fields["extra"]))
+        arrays = {("i", k): v for k, v in case.inputs.items()}
+        arrays.update({("u", k): v for k, v in case.upstream.items()})
+        before = {key: v.tobytes() for key, v in arrays.items() if isinstance(v, np.ndarray)}
+        self.api.take_findings()
+        err = _errstate(header)
+        reply = {"ok": True}
+        try:
+            with np.errstate(**err):
+                run = component.run_numpy(self.api, case)
+            tensors = {"outputs": dict(run.outputs), "grads": dict(run.grads)}
+        except BaseException as exc:  # noqa: BLE001 - the user's code may raise anything
+            reply = {"ok": False, "error": _exception_facts(exc, self.guard)}
+            tensors = {"returned": {f"{f}/{o}": self.api.returned(f, o)
+                                    for o, f in component.produced_by.items()}}
+        encoder = protocol.Encoder(self._handle, containers=0)
+        reply["tensors"] = {group: [[str(k), encoder.encode(v)] for k, v in values.items()]
+                            for group, values in tensors.items()}
+        reply["findings"] = [[str(f), str(a)] for f, a in self.api.take_findings()]
+        changed = []
+        for key, value in arrays.items():
+            if key in before and value.tobytes() != before[key]:
+                changed.append([key[0], key[1], encoder.encode(value)])
+        reply["changed_case"] = changed
+        return reply, encoder.blobs
+
+    def op_golden(self, header, _blobs):
+        """One document cell (the record comes from the grader: the child cannot read
+        the fixtures); the measured errors go back, the grader decides."""
+        if _GOLDEN.get("module") is None or self.api is None:
+            raise protocol.ProtocolError("document cells cannot run here")
+        record = header.get("record")
+        if not isinstance(record, dict):
+            raise protocol.ProtocolError("a record that is not a dict")
+        self.guard.last_error = None
+        results = _GOLDEN["module"].run_record(self.api, record)
+        last = self.guard.last_error
+        rows = [[str(r.check), float(r.error), float(r.threshold), str(r.status),
+                 str(r.message)] for r in results]
+        return {"ok": True, "rows": rows,
+                "last_error": _exception_facts(last, self.guard) if last else None}, []
+
+    def op_findings(self, _header, _blobs):
+        found = self.api.take_findings() if self.api is not None else []
+        return {"ok": True, "findings": [[str(f), str(a)] for f, a in found]}, []
+
+    def op_forget(self, _header, _blobs):
+        if self.api is not None:
+            self.api.forget()
+        self.handles.clear()
+        self.tracked.clear()
+        return {"ok": True}, []
+
+    def op_returned(self, header, _blobs):
+        value = self.api.returned(header["functional"], header["output"])
+        tree, out = self._encode(value)
+        return {"ok": True, "value": tree}, out
+
+    def op_reuse(self, header, _blobs):
+        if header.get("on"):
+            if self._reuse is None:
+                self._reuse = self.adapter.reusing()
+                self._reuse.__enter__()
+        elif self._reuse is not None:
+            reuse, self._reuse = self._reuse, None
+            reuse.__exit__(None, None, None)
+        return {"ok": True}, []
+
+    def op_ban(self, header, _blobs):
+        self.guard.banned.update({str(k): str(v) for k, v in header["banned"].items()})
+        return {"ok": True}, []
+
+
+def main(config_text: str) -> None:
+    config = json.loads(config_text)
+    channel = _Channel(config["fd_in"], config["fd_out"], config["fd_progress"])
+    sys.dont_write_bytecode = True
+    confine.set_limits(config.get("memory"), config.get("file_size"), config.get("processes"))
+    os.chdir(config["tmp"])
+    _ADAPTERS.update(adapters.available())
+    import numpy.random  # noqa: F401 - loaded lazily by NumPy; its files are read now
+    _load_golden()
+    notes = []
+    if config.get("uid") is not None:
+        confine.drop_privileges(config["uid"], config["gid"])
+        notes.append(f"user {config['uid']}")
+    confine.die_with_parent()
+    try:
+        notes.append(confine.landlock((config["tmp"], "/dev/null"), tuple(config["hidden"]),
+                                      tuple(config.get("readable", ()))))
+    except OSError as exc:
+        notes.append(f"no file system confinement ({exc})")
+    for entry in config.get("drop_paths", ()):
+        while entry in sys.path:
+            sys.path.remove(entry)
+    blocker = confine.block_imports()
+    Server(channel, "; ".join(notes), blocker).serve()

@@ -1,0 +1,194 @@
+"""What the child does to itself before it loads the submission.
+
+Everything here runs in the child while only the grader's code has run there:
+
+- resource limits: address space (``RLIMIT_AS``), size of any file written
+  (``RLIMIT_FSIZE``, with ``SIGXFSZ`` ignored so a write fails instead of killing),
+  processes of the sandbox user (``RLIMIT_NPROC``), no core files;
+- when started as root: an unprivileged user (``setgroups``/``setgid``/``setuid``), so
+  the module can neither signal the grader nor write its files;
+- Landlock (Linux 5.13+): reads everywhere but the reference implementation, the
+  grader's output folder and the other excluded trees; writes only in the child's
+  temporary directory; no TCP; no signals to processes outside the sandbox;
+- an import hook that refuses the reference packages by name.
+"""
+from __future__ import annotations
+
+import ctypes
+import os
+import resource
+import signal
+import sys
+
+# Landlock ABI constants (include/uapi/linux/landlock.h)
+_SYS_CREATE, _SYS_ADD_RULE, _SYS_RESTRICT = 444, 445, 446
+_CREATE_VERSION = 1
+_RULE_PATH_BENEATH = 1
+_FS_EXECUTE, _FS_WRITE_FILE, _FS_READ_FILE, _FS_READ_DIR = 1, 2, 4, 8
+_FS_ALL_V1 = (1 << 13) - 1
+_FS_REFER, _FS_TRUNCATE = 1 << 13, 1 << 14
+_NET_ALL = 3  # bind / connect TCP
+_SCOPE_ALL = 3  # abstract unix sockets, signals
+_PR_SET_NO_NEW_PRIVS, _PR_SET_PDEATHSIG = 38, 1
+
+# packages the module under test may not import (the reference and the checker)
+BLOCKED_PACKAGES = ("numpy_rnn", "torch_ref", "torch")
+
+
+class _Blocker:
+    """A meta-path finder refusing the reference packages; remembers who asked."""
+
+    def __init__(self, blocked, allowed):
+        self.blocked, self.allowed = tuple(blocked), set(allowed)
+        self.attempts: list = []
+
+    def find_spec(self, name, path=None, target=None):
+        top = name.split(".")[0]
+        if top in self.blocked and name not in self.allowed:
+            if name not in self.attempts:
+                self.attempts.append(name)
+            raise ImportError(f"{name} is part of the grader (its reference implementation "
+                              f"or the checker); the module under test cannot import it",
+                              name=name)
+        return None
+
+
+def set_limits(memory: int | None, file_size: int | None, processes: int | None) -> None:
+    """Resource limits of this process (bytes, bytes, count); None leaves one alone."""
+    limits = [(resource.RLIMIT_CORE, 0)]
+    if memory:
+        limits.append((resource.RLIMIT_AS, memory))
+    if file_size:
+        limits.append((resource.RLIMIT_FSIZE, file_size))
+    if processes and os.geteuid() == 0:  # per user: meaningful for the sandbox user only
+        limits.append((resource.RLIMIT_NPROC, processes))
+    for which, value in limits:
+        soft, hard = resource.getrlimit(which)
+        if hard != resource.RLIM_INFINITY:
+            value = min(value, hard)
+        resource.setrlimit(which, (value, value))
+    if hasattr(signal, "SIGXFSZ"):
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+
+
+def drop_privileges(uid: int, gid: int) -> None:
+    """Become ``uid``/``gid`` with no supplementary groups (root only)."""
+    os.setgroups([])
+    os.setgid(gid)
+    os.setuid(uid)
+    if os.getuid() != uid or os.geteuid() != uid:
+        raise OSError("could not switch to the sandbox user")
+
+
+def _libc():
+    return ctypes.CDLL(None, use_errno=True)
+
+
+def die_with_parent() -> None:
+    """SIGKILL when the grader ends (cleared by a change of user: call after)."""
+    _libc().prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+
+
+class _RulesetAttr(ctypes.Structure):
+    _fields_ = [("handled_access_fs", ctypes.c_uint64),
+                ("handled_access_net", ctypes.c_uint64),
+                ("scoped", ctypes.c_uint64)]
+
+
+class _PathBeneath(ctypes.Structure):
+    _pack_ = 1
+    _fields_ = [("allowed_access", ctypes.c_uint64), ("parent_fd", ctypes.c_int32)]
+
+
+def landlock_abi() -> int:
+    """The kernel's Landlock ABI version (0: not available)."""
+    try:
+        libc = _libc()
+        version = libc.syscall(_SYS_CREATE, None, ctypes.c_size_t(0),
+                               ctypes.c_uint32(_CREATE_VERSION))
+    except (OSError, AttributeError):
+        return 0
+    return max(int(version), 0)
+
+
+def _readable_except(root: str, excluded: tuple, add) -> None:
+    """``add(path)`` for ``root`` or, when an excluded tree lies inside it, for each of
+    its entries but the excluded ones (descending only along excluded paths)."""
+    inside = [e for e in excluded if e == root or e.startswith(root.rstrip("/") + "/")]
+    if root in excluded:
+        return
+    if not inside:
+        add(root)
+        return
+    try:
+        entries = sorted(os.listdir(root))
+    except OSError:
+        return
+    for entry in entries:
+        path = os.path.join(root, entry)
+        if os.path.islink(path):
+            continue  # the target is reached through its real path
+        if os.path.isdir(path):
+            _readable_except(path, excluded, add)
+        elif path not in excluded:
+            add(path)
+
+
+def landlock(writable: tuple, hidden: tuple, readable: tuple = ()) -> str:
+    """Confine this process: read all but ``hidden`` (plus ``readable`` inside them),
+    write only under ``writable``; no TCP, no signals out. Returns a description, or
+    raises ``OSError`` when the kernel refuses."""
+    abi = landlock_abi()
+    if abi < 1:
+        raise OSError("Landlock is not available in this kernel")
+    fs = _FS_ALL_V1 | (_FS_REFER if abi >= 2 else 0) | (_FS_TRUNCATE if abi >= 3 else 0)
+    attr = _RulesetAttr(fs, _NET_ALL if abi >= 4 else 0, _SCOPE_ALL if abi >= 6 else 0)
+    size = ctypes.sizeof(_RulesetAttr) if abi >= 6 else (16 if abi >= 4 else 8)
+    libc = _libc()
+    ruleset = libc.syscall(_SYS_CREATE, ctypes.byref(attr), ctypes.c_size_t(size),
+                           ctypes.c_uint32(0))
+    if ruleset < 0:
+        raise OSError(ctypes.get_errno(), "landlock_create_ruleset")
+    read = _FS_EXECUTE | _FS_READ_FILE | _FS_READ_DIR
+
+    def add(path, access=read):
+        try:
+            fd = os.open(path, os.O_PATH | os.O_CLOEXEC)
+        except OSError:
+            return
+        try:
+            if not os.path.isdir(path):
+                access &= _FS_EXECUTE | _FS_WRITE_FILE | _FS_READ_FILE | (
+                    _FS_TRUNCATE if abi >= 3 else 0)
+            rule = _PathBeneath(access & fs, fd)
+            if libc.syscall(_SYS_ADD_RULE, ruleset, _RULE_PATH_BENEATH,
+                            ctypes.byref(rule), ctypes.c_uint32(0)) < 0:
+                raise OSError(ctypes.get_errno(), f"landlock_add_rule {path}")
+        finally:
+            os.close(fd)
+
+    try:
+        hidden = tuple(sorted({os.path.realpath(h) for h in hidden if h}))
+        _readable_except("/", hidden, add)
+        for path in readable:
+            add(os.path.realpath(path))
+        for path in writable:
+            add(os.path.realpath(path), fs)
+        if libc.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
+            raise OSError(ctypes.get_errno(), "prctl(PR_SET_NO_NEW_PRIVS)")
+        if libc.syscall(_SYS_RESTRICT, ruleset, ctypes.c_uint32(0)) != 0:
+            raise OSError(ctypes.get_errno(), "landlock_restrict_self")
+    finally:
+        os.close(ruleset)
+    return f"Landlock ABI {abi}: writes only in its temporary directory" + (
+        ", no signals to the grader" if abi >= 6 else "")
+
+
+def block_imports(blocked=BLOCKED_PACKAGES) -> _Blocker:
+    """Refuse the reference packages (those already imported by the child stay)."""
+    for name in list(sys.modules):
+        if name.split(".")[0] in ("numpy_rnn", "torch"):
+            del sys.modules[name]
+    blocker = _Blocker(blocked, [n for n in sys.modules if n.split(".")[0] in blocked])
+    sys.meta_path.insert(0, blocker)
+    return blocker

@@ -1,0 +1,602 @@
+"""The adapter and functional API of a module that lives in a child process.
+
+:func:`verify_isolated` is :func:`torch_ref.verify.runner.verify_module` with the
+module in a :class:`~torch_ref.verify.isolation.sandbox.Sandbox`: the catalog, the
+torch references, the comparisons, the verdicts and the report stay in this
+process; every call of the functional API (``rnn_forward(x, h0, Wx, Wh, b)``) is
+sent to the child, which runs it through the real adapter on the real module.
+Arrays and plain values come back by value, anything else (caches, layers) as a
+:class:`RemoteHandle` that goes back to the child when passed to the next call.
+Arrays the child changes in place are written back into the caller's arrays, so
+in-place changes are reported as they are in one process.
+
+A call that kills or hangs the child is an ERROR of the user function it was in;
+that function is not called again (what needs it is then UNTESTED), and the run
+goes on in a fresh child.
+"""
+from __future__ import annotations
+
+import builtins
+import contextlib
+import io
+import os
+
+import numpy as np
+
+from torch_ref.verify.adapters.base import FUNCTIONAL, ApiMismatch
+from torch_ref.verify.isolation import protocol
+from torch_ref.verify.isolation.sandbox import ChildFailure, Limits, Sandbox, hidden_trees
+from torch_ref.verify.loader import FunctionTimeout, ModuleLoadError, dotted_name_of
+
+_HANDLE_TYPES: dict = {}
+
+
+class RemoteHandle:
+    """An object that stays in the child; its class is named after the object's type."""
+
+    __slots__ = ("ident", "sandbox_run")
+
+    def __init__(self, ident: int, sandbox_run: int):
+        self.ident, self.sandbox_run = ident, sandbox_run
+
+    def __repr__(self):
+        return f"<{type(self).__name__} in the sandbox>"
+
+
+def _handle_type(name: str) -> type:
+    name = name if name.isidentifier() else "object"
+    if name not in _HANDLE_TYPES:
+        if len(_HANDLE_TYPES) > 1000:
+            _HANDLE_TYPES.clear()
+        _HANDLE_TYPES[name] = type(name, (RemoteHandle,), {"__slots__": ()})
+    return _HANDLE_TYPES[name]
+
+
+class RemoteException(Exception):
+    """An exception raised in the child, rebuilt for the report (never re-run)."""
+
+
+def rebuild_exception(facts: dict) -> BaseException:
+    """An exception that the report describes as the child's original: same type
+    name, message, user function and ``file:line``."""
+    message = facts.get("message") if isinstance(facts.get("message"), str) else ""
+    function = facts.get("function") if isinstance(facts.get("function"), str) else None
+    kind, name = facts.get("kind"), facts.get("type")
+    name = name if isinstance(name, str) and name.isidentifier() else "Exception"
+    if kind == "timeout":
+        exc = FunctionTimeout(message)
+    elif kind == "fpe":
+        exc = FloatingPointError(message)
+    elif kind == "api":
+        exc = ApiMismatch(function or "?", message)
+    elif kind == "exit":
+        code = facts.get("code")
+        exc = SystemExit(code if type(code) in (int, str, type(None)) else None)
+    else:
+        builtin = getattr(builtins, name, None)
+        if kind == "builtin" and isinstance(builtin, type) and issubclass(
+                builtin, Exception) and builtin is not KeyError:
+            exc = builtin(message)
+        else:
+            if name not in _HANDLE_TYPES:
+                _HANDLE_TYPES[name] = type(name, (RemoteException,), {})
+            cls = _HANDLE_TYPES[name]
+            exc = cls(message) if isinstance(cls, type) and issubclass(
+                cls, RemoteException) else RemoteException(message)
+    if function is not None:
+        exc.verify_function = function
+    location = facts.get("location")
+    exc.verify_location = location if isinstance(location, str) and location != "?" else ""
+    return exc
+
+
+class _RemoteGuard:
+    """What the runner reads of an adapter's guard: the time limit, the output, the
+    last exception out of a user call."""
+
+    def __init__(self, timeout, sandbox: Sandbox):
+        self.timeout = timeout
+        self.sandbox = sandbox
+        self.last_error = None
+        self.hung: dict = {}
+
+    @property
+    def output(self):
+        return io.StringIO(self.sandbox.output.text())
+
+    def close(self):
+        pass
+
+
+class Remote:
+    """The module in its child: load, call, restart after a crash, bans."""
+
+    def __init__(self, target, api_name, path, limits: Limits, hidden, readable):
+        self.target, self.api_name, self.path = target, api_name, path
+        self.limits = limits
+        self.sandbox = Sandbox(limits, hidden, readable)
+        self.guard = _RemoteGuard(limits.timeout, self.sandbox)
+        self.banned: dict = {}   # user function -> why it is not called again
+        self.strikes: dict = {}  # user function -> crashes it caused
+        self.tracked: dict = {}
+        self.findings: list = []
+        self.reusing = False
+        self.dead_reason: str | None = None
+        self.blocked: list = []
+        self.info: dict = {}
+        self.last_case: dict = {"returned": {}, "findings": []}
+        self.forget_pending = False
+        self._next_token = 0
+
+    # ---- life cycle ---------------------------------------------------------------
+
+    def load(self) -> dict:
+        """Start a child and import the module; the child's description of it.
+        Raises :class:`ModuleLoadError`."""
+        self.sandbox.start()
+        header = {"op": "load", "target": self.target, "path": self.path,
+                  "api": self.api_name, "timeout": self.limits.timeout,
+                  "banned": self.banned, "hung": self.guard.hung}
+        try:
+            reply, _ = self.sandbox.request(header, calls_allowed=2)
+        except ChildFailure as exc:
+            name = os.path.basename(self.target)
+            if exc.reason.startswith("killed after"):
+                raise ModuleLoadError(f"importing {name} did not finish: {exc.reason}"
+                                      f" (code at module level that never ends?)") from None
+            raise ModuleLoadError(f"importing {name}: {exc.reason}") from None
+        self._note(reply)
+        if not reply.get("ok"):
+            self.sandbox.close()
+            facts = reply.get("error")
+            if isinstance(facts, dict):
+                from torch_ref.verify.loader import describe_exception
+
+                raise ModuleLoadError(f"loading it failed: "
+                                      f"{describe_exception(rebuild_exception(facts))}")
+            raise ModuleLoadError(str(reply.get("load_error") or reply.get("protocol")
+                                      or "the module could not be loaded"))
+        self.info = reply
+        if self.reusing:
+            self._ask({"op": "reuse", "on": True})
+        return reply
+
+    def close(self):
+        self.sandbox.close()
+
+    def _note(self, reply: dict) -> None:
+        hung = reply.get("hung")
+        if isinstance(hung, dict):
+            for name, seconds in hung.items():
+                if isinstance(name, str) and type(seconds) in (int, float):
+                    self.guard.hung[name] = seconds
+        blocked = reply.get("blocked")
+        if isinstance(blocked, list):
+            for name in blocked:
+                if isinstance(name, str) and name not in self.blocked:
+                    self.blocked.append(name)
+
+    def _ensure(self) -> None:
+        if self.dead_reason is not None:
+            raise ChildFailure(self.dead_reason, None, False)
+        if self.sandbox.alive():
+            return
+        if self.sandbox.started > self.limits.restarts:
+            self.dead_reason = (f"not run: the module's process had to be restarted "
+                                f"{self.limits.restarts} times")
+            raise ChildFailure(self.dead_reason, None, False)
+        try:
+            self.load()
+        except ModuleLoadError as exc:
+            self.dead_reason = f"not run: the module could not be loaded again ({exc})"
+            raise ChildFailure(self.dead_reason, None, False) from None
+        self.tracked.clear()
+
+    def _ask(self, header: dict, blobs=(), calls_allowed: int = 2):
+        reply, out = self.sandbox.request(header, blobs, calls_allowed)
+        self._note(reply)
+        if "protocol" in reply:
+            self.sandbox.close()
+            raise ChildFailure(f"sent a malformed reply ({reply['protocol']})", None)
+        return reply, out
+
+    # ---- values -------------------------------------------------------------------
+
+    def _token(self, array) -> int:
+        while len(self.tracked) >= 64:  # the child tracks as many (the latest)
+            del self.tracked[next(iter(self.tracked))]
+        self._next_token += 1
+        self.tracked[self._next_token] = array
+        return self._next_token
+
+    def _handle_of(self, value):
+        if isinstance(value, RemoteHandle):
+            if value.sandbox_run != self.sandbox.started:
+                raise ChildFailure("an object of the module's earlier process (restarted "
+                                   "since)", None, False)
+            return value.ident, type(value).__name__
+        raise TypeError(f"cannot send a {type(value).__name__} to the module's process")
+
+    def _decode(self, tree, blobs):
+        run = self.sandbox.started
+        return protocol.decode(tree, blobs, lambda i, n: _handle_type(n)(i, run))
+
+    def _write_back(self, changed, blobs) -> None:
+        if not isinstance(changed, list):
+            raise protocol.ProtocolError("a list of changed arrays that is not a list")
+        for item in changed:
+            if type(item) is not list or len(item) != 2 or type(item[0]) is not int:
+                raise protocol.ProtocolError("a changed array of the wrong form")
+            _copy_into(self.tracked.get(item[0]), self._decode(item[1], blobs))
+
+    # ---- the functional API -------------------------------------------------------
+
+    def call(self, functional: str, args: tuple):
+        """``functional(*args)`` in the child; its value, or the child's exception."""
+        users = self._users_of(functional)
+        refused = [u for u in users if self.strikes.get(u, 0) >= 2]
+        if refused:  # the child did not honour the ban: do not even ask
+            raise self._refusal(refused[0])
+        try:
+            self._ensure()
+            encoder = protocol.Encoder(self._handle_of, self._token)
+            tree = encoder.encode(tuple(args))
+            header = {"op": "call", "name": functional, "args": tree,
+                      "forget": self.forget_pending,
+                      "errstate": {k: v for k, v in np.geterr().items()}}
+            self.forget_pending = False
+            reply, blobs = self._ask(header, encoder.blobs, calls_allowed=16)
+            self._write_back(reply.get("changed", []), blobs)
+            if reply.get("ok"):
+                return self._decode(reply.get("value"), blobs)
+            facts = reply.get("error")
+            if not isinstance(facts, dict):
+                raise protocol.ProtocolError("a failure without its exception")
+        except protocol.ProtocolError as exc:
+            self.sandbox.close()
+            raise self._crashed(ChildFailure(f"sent a malformed reply ({exc})", None),
+                                users) from None
+        except ChildFailure as exc:
+            raise self._crashed(exc, users) from None
+        error = rebuild_exception(facts)
+        self.guard.last_error = error if facts.get("guarded") else None
+        raise error
+
+    def _users_of(self, functional: str) -> tuple:
+        return self.adapter_users.get(functional, (functional,))
+
+    def _refusal(self, user: str):
+        error = FunctionTimeout(f"{user} {self.banned.get(user, 'crashed')} in an earlier "
+                                f"call; not called again")
+        error.verify_function, error.verify_location = user, ""
+        self.guard.last_error = error
+        return error
+
+    def _crashed(self, failure: ChildFailure, users) -> BaseException:
+        function = failure.function or (users[0] if users else None)
+        if failure.fatal_to_function and function is not None:
+            self.banned.setdefault(function, failure.reason)
+            self.strikes[function] = self.strikes.get(function, 0) + 1
+        error = FunctionTimeout(failure.reason if not failure.fatal_to_function
+                                else f"{function}: {failure.reason}; not called again")
+        error.verify_function = function
+        error.verify_location = ""
+        self.guard.last_error = error
+        return error
+
+    def case(self, component, case):
+        """``component.run_numpy`` on ``case`` in the child: a :class:`Run`, or the
+        exception of the run (then :attr:`last_case` holds what was returned)."""
+        from torch_ref.catalog import Run
+
+        users = tuple(u for f in component.functions for u in self._users_of(f))
+        refused = [u for u in users if self.strikes.get(u, 0) >= 2]
+        self.last_case = {"returned": {}, "findings": []}
+        if refused:
+            raise self._refusal(refused[0])
+        try:
+            self._ensure()
+            encoder = protocol.Encoder(self._handle_of)
+            tree = encoder.encode({"label": case.label, "dtype": case.dtype,
+                                   "seed": case.seed, "inputs": dict(case.inputs),
+                                   "upstream": dict(case.upstream), "sizes": dict(case.sizes),
+                                   "special": tuple(case.special), "extra": dict(case.extra)})
+            header = {"op": "case", "component": component.name, "case": tree,
+                      "forget": self.forget_pending,
+                      "errstate": {k: v for k, v in np.geterr().items()}}
+            self.forget_pending = False
+            reply, blobs = self._ask(header, encoder.blobs, calls_allowed=32)
+            tensors = reply.get("tensors")
+            if not isinstance(tensors, dict):
+                raise protocol.ProtocolError("a case reply without its tensors")
+            groups = {}
+            for group in ("outputs", "grads", "returned"):
+                items = tensors.get(group, [])
+                if not isinstance(items, list):
+                    raise protocol.ProtocolError("tensors that are not a list")
+                groups[group] = {str(k): self._decode(v, blobs) for k, v in
+                                 (x for x in items if type(x) is list and len(x) == 2)}
+            found = reply.get("findings", [])
+            self.last_case = {"findings": [tuple(x) for x in found if type(x) is list
+                                           and len(x) == 2 and all(isinstance(v, str)
+                                                                   for v in x)],
+                              "returned": groups["returned"]}
+            for item in reply.get("changed_case", []):
+                if type(item) is not list or len(item) != 3 or item[0] not in ("i", "u"):
+                    raise protocol.ProtocolError("a changed array of the wrong form")
+                group = case.inputs if item[0] == "i" else case.upstream
+                _copy_into(group.get(item[1]), self._decode(item[2], blobs))
+            if reply.get("ok"):
+                return Run(groups["outputs"], groups["grads"])
+            facts = reply.get("error")
+            if not isinstance(facts, dict):
+                raise protocol.ProtocolError("a failure without its exception")
+        except protocol.ProtocolError as exc:
+            self.sandbox.close()
+            raise self._crashed(ChildFailure(f"sent a malformed reply ({exc})", None),
+                                users) from None
+        except ChildFailure as exc:
+            raise self._crashed(exc, users) from None
+        error = rebuild_exception(facts)
+        self.guard.last_error = error if facts.get("guarded") else None
+        raise error
+
+    def golden(self, record: dict) -> list:
+        """One document cell run in the child: :class:`GoldenResult` rows whose verdicts
+        are decided here, from the measured errors and the record's own thresholds."""
+        from torch_ref.compare.golden import GoldenResult
+
+        users = tuple(dict.fromkeys(u for us in self.adapter_users.values() for u in us))
+        head = dict(record=record["id"], document=record["document"], cell=record["cell"])
+        self.guard.last_error = None
+        try:
+            self._ensure()
+            reply, _ = self._ask({"op": "golden", "record": record}, calls_allowed=64)
+            if not reply.get("ok"):
+                facts = reply.get("error")
+                if not isinstance(facts, dict):
+                    raise protocol.ProtocolError("a failure without its exception")
+                error = rebuild_exception(facts)
+                self.guard.last_error = error if facts.get("guarded") else None
+                raise error
+            rows, last = reply.get("rows"), reply.get("last_error")
+            if not isinstance(rows, list):
+                raise protocol.ProtocolError("document results that are not a list")
+            if isinstance(last, dict):
+                self.guard.last_error = rebuild_exception(last)
+            thresholds = set(_numbers_named(record, "threshold"))
+            results = []
+            for row in rows:
+                if (type(row) is not list or len(row) != 5 or not isinstance(row[0], str)
+                        or type(row[1]) not in (int, float) or type(row[2]) not in (int, float)
+                        or not isinstance(row[4], str)):
+                    raise protocol.ProtocolError("a document result of the wrong form")
+                check, error, threshold, status, message = row
+                if row[0] == "*" or status == "ERROR":
+                    results.append(GoldenResult(**head, check=check, status="ERROR",
+                                                message=message))
+                    continue
+                if threshold not in thresholds:
+                    raise protocol.ProtocolError("a threshold the record does not hold")
+                results.append(GoldenResult(**head, check=check, error=float(error),
+                                            threshold=float(threshold),
+                                            status="PASS" if error < threshold else "FAIL",
+                                            message=message))
+            return results
+        except protocol.ProtocolError as exc:
+            self.sandbox.close()
+            raise self._crashed(ChildFailure(f"sent a malformed reply ({exc})", None),
+                                users[:1]) from None
+        except ChildFailure as exc:
+            raise self._crashed(exc, users[:1]) from None
+
+    def simple(self, header: dict):
+        """A request outside user calls (findings, forget, ...); None when the child is
+        gone (nothing to learn from a dead child)."""
+        try:
+            self._ensure()
+            return self._ask(header)
+        except (ChildFailure, protocol.ProtocolError):
+            self.sandbox.close()
+            return None
+
+
+def _numbers_named(tree, key: str):
+    """Every number stored under ``key`` anywhere in a JSON tree."""
+    if isinstance(tree, dict):
+        for k, v in tree.items():
+            if k == key and type(v) in (int, float):
+                yield v
+            else:
+                yield from _numbers_named(v, key)
+    elif isinstance(tree, list):
+        for v in tree:
+            yield from _numbers_named(v, key)
+
+
+def _copy_into(target, new) -> None:
+    """Write what the child's copy of an argument became into the caller's array."""
+    if not isinstance(new, np.ndarray):
+        raise protocol.ProtocolError("a changed array that is not an array")
+    if isinstance(target, np.ndarray) and target.shape == new.shape \
+            and target.flags.writeable:
+        with np.errstate(all="ignore"):
+            np.copyto(target, new, casting="unsafe")
+
+
+class RemoteApi:
+    """The functional-API object of a module in a child (see :meth:`Adapter.api`)."""
+
+    def __init__(self, remote: Remote, adapter):
+        self._remote, self.adapter = remote, adapter
+        self._in_case = False
+
+    def __getattr__(self, name):
+        if name not in FUNCTIONAL:
+            raise AttributeError(name)
+        remote = self._remote
+
+        def call(*args):
+            return remote.call(name, args)
+        call.__name__ = name
+        return call
+
+    @contextlib.contextmanager
+    def reusing(self):
+        self._remote.reusing = True
+        self._remote.simple({"op": "reuse", "on": True})
+        try:
+            yield
+        finally:
+            self._remote.reusing = False
+            if self._remote.sandbox.alive():
+                self._remote.simple({"op": "reuse", "on": False})
+
+    def run_component(self, component, case):
+        """The NumPy run of ``component`` on ``case``, done in the child."""
+        self._in_case = True
+        return self._remote.case(component, case)
+
+    def run_record(self, record: dict) -> list:
+        """A document cell, run in the child (see :func:`torch_ref.compare.golden`)."""
+        self._in_case = False
+        return self._remote.golden(record)
+
+    def take_findings(self) -> list:
+        if self._in_case:
+            found, self._remote.last_case["findings"] = self._remote.last_case["findings"], []
+            return found
+        answer = self._remote.simple({"op": "findings"}) if self._remote.sandbox.alive() \
+            else None
+        if answer is None:
+            return []
+        found = answer[0].get("findings")
+        if not isinstance(found, list):
+            return []
+        return [(f, a) for f, a in (tuple(x) for x in found if type(x) is list and len(x) == 2)
+                if isinstance(f, str) and isinstance(a, str)]
+
+    def forget(self) -> None:
+        """Start a new case (told to the child with the next request)."""
+        self._remote.tracked.clear()
+        self._remote.last_case = {"returned": {}, "findings": []}
+        self._remote.forget_pending = True
+        self._in_case = False
+
+    def returned(self, functional: str, output: str):
+        key = f"{functional}/{output}"
+        if key in self._remote.last_case["returned"]:
+            return self._remote.last_case["returned"][key]
+        if not self._remote.sandbox.alive():
+            return None
+        answer = self._remote.simple({"op": "returned", "functional": functional,
+                                      "output": output})
+        if answer is None or not answer[0].get("ok"):
+            return None
+        try:
+            return self._remote._decode(answer[0].get("value"), answer[1])
+        except protocol.ProtocolError:
+            return None
+
+    @property
+    def reuse_notes(self):
+        return self.adapter.reuse_notes
+
+
+class RemoteAdapterMixin:
+    """Overrides the parts of an adapter that look at the module: answered from what
+    the child reported when it loaded the module."""
+
+    def present(self, user_function: str) -> bool:
+        return bool(self.remote.info["present"].get(user_function, (False,))[0])
+
+    def absence_note(self, user_function: str) -> str:
+        note = self.remote.info["present"].get(user_function, (False, ""))[1]
+        return str(note) or super().absence_note(user_function)
+
+    def runnable(self, functional: str) -> bool:
+        return bool(self.remote.info["runnable"].get(functional, False))
+
+    def api(self):
+        return RemoteApi(self.remote, self)
+
+    def take_findings(self) -> list:
+        return []
+
+
+def _check_info(info: dict, adapter_class) -> dict:
+    """The child's load reply, checked: only the shapes the grader expects."""
+    present, runnable = info.get("present"), info.get("runnable")
+    if not isinstance(present, dict) or not isinstance(runnable, dict):
+        raise ModuleLoadError("the module's process answered the load in the wrong form")
+    info["present"] = {k: (bool(v[0]), str(v[1])[:500]) for k, v in present.items()
+                       if isinstance(k, str) and isinstance(v, list) and len(v) == 2}
+    info["runnable"] = {k: bool(v) for k, v in runnable.items() if isinstance(k, str)}
+    return info
+
+
+def remote_adapter(adapter_class, remote: Remote):
+    """An instance of ``adapter_class`` (subclassed) whose module lives in ``remote``."""
+    cls = type(f"Remote{adapter_class.__name__}", (RemoteAdapterMixin, adapter_class), {})
+    adapter = cls(None, remote.guard)
+    adapter.remote = remote
+    remote.adapter_users = {f: adapter.user_functions_of(f) for f in adapter.BINDINGS}
+    return adapter
+
+
+def submission_root(target: str, path: str | None, conventional_files=()) -> str:
+    """The directory the module is imported from (readable by the child)."""
+    if path is not None:
+        return os.path.abspath(path)
+    if os.path.isdir(target):
+        for name in conventional_files:
+            if os.path.isfile(os.path.join(target, name)):
+                target = os.path.join(target, name)
+                break
+        else:
+            return os.path.abspath(target)
+    if os.path.isfile(target):
+        try:
+            return dotted_name_of(target)[0]
+        except ModuleLoadError:
+            return os.path.dirname(os.path.abspath(target))
+    return os.path.abspath(os.getcwd())
+
+
+def verify_isolated(target: str, api: str = "cs231n", path: str | None = None, only=None,
+                    seed: int = 0, dtypes=("float64", "float32"), limits: Limits | None = None,
+                    reuse: bool = True, golden: bool = True, hidden=()):
+    """:func:`~torch_ref.verify.runner.verify_module` with the module in a child process.
+
+    limits: see :class:`Limits`; hidden: more trees the child may not read (the grader's
+    output folder). Returns ``(report, adapter)``; raises ``UsageError`` for an unknown
+    API or ``--only`` name and for a module that cannot be imported.
+    """
+    from torch_ref.verify import adapters
+    from torch_ref.verify.runner import UsageError, verify_adapter
+
+    limits = limits or Limits()
+    try:
+        adapter_class = adapters.get(api)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    if path is None and not os.path.exists(target) and not target.endswith(".py") \
+            and os.sep not in target:
+        path = os.getcwd()  # a dotted name, imported from the current directory
+    root = submission_root(target, path, adapter_class.conventional_files)
+    remote = Remote(os.path.abspath(target) if os.path.exists(target) else target, api,
+                    path if path is None else os.path.abspath(path), limits,
+                    hidden_trees(hidden), (root,))
+    try:
+        try:
+            info = _check_info(remote.load(), adapter_class)
+        except ModuleLoadError as exc:
+            raise UsageError(f"cannot import the module: {exc}") from None
+        remote.info = info
+        adapter = remote_adapter(adapter_class, remote)
+        report = verify_adapter(adapter, only, seed, dtypes, reuse, golden, target=target)
+    finally:
+        remote.close()
+    report.blocked_imports = tuple(remote.blocked)
+    report.confinement = str(remote.info.get("confinement", "")) if remote.info else ""
+    return report, adapter
