@@ -181,7 +181,8 @@ class Encoder:
                 return {"T" if isinstance(value, tuple) else "L": items}
         elif kind is dict:
             if depth < self.containers and len(value) <= _MAX_ITEMS \
-                    and self._items < _MAX_ITEMS and all(type(k) in (str, int) for k in dict.keys(value)):
+                    and self._items < _MAX_ITEMS \
+                    and all(type(k) in (str, int) for k in dict.keys(value)):
                 return {"D": [[self.encode(k, depth + 1), self.encode(v, depth + 1)]
                               for k, v in dict.items(value)]}
         ident, name = self.handle(value)

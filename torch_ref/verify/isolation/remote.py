@@ -111,10 +111,11 @@ class _RemoteGuard:
 class Remote:
     """The module in its child: load, call, restart after a crash, bans."""
 
-    def __init__(self, target, api_name, path, limits: Limits, hidden, readable):
+    def __init__(self, target, api_name, path, limits: Limits, hidden, root):
         self.target, self.api_name, self.path = target, api_name, path
         self.limits = limits
-        self.sandbox = Sandbox(limits, hidden, readable)
+        self.root = root
+        self.sandbox = Sandbox(limits, hidden, root)
         self.guard = _RemoteGuard(limits.timeout, self.sandbox)
         self.banned: dict = {}   # user function -> why it is not called again
         self.strikes: dict = {}  # user function -> crashes it caused
@@ -134,7 +135,12 @@ class Remote:
         """Start a child and import the module; the child's description of it.
         Raises :class:`ModuleLoadError`."""
         self.sandbox.start()
-        header = {"op": "load", "target": self.target, "path": self.path,
+        target, path = self.target, self.path
+        if path is not None:
+            path = self.sandbox.copy
+        elif os.path.isabs(target):
+            target = os.path.join(self.sandbox.copy, os.path.relpath(target, self.root))
+        header = {"op": "load", "target": target, "path": path,
                   "api": self.api_name, "timeout": self.limits.timeout,
                   "banned": self.banned, "hung": self.guard.hung}
         try:
@@ -153,9 +159,10 @@ class Remote:
                 from torch_ref.verify.loader import describe_exception
 
                 raise ModuleLoadError(f"loading it failed: "
-                                      f"{describe_exception(rebuild_exception(facts))}")
-            raise ModuleLoadError(str(reply.get("load_error") or reply.get("protocol")
-                                      or "the module could not be loaded"))
+                                      f"{describe_exception(self.rebuild(facts))}")
+            raise ModuleLoadError(self.unmap(str(reply.get("load_error")
+                                                 or reply.get("protocol")
+                                                 or "the module could not be loaded")))
         self.info = reply
         if self.reusing:
             self._ask({"op": "reuse", "on": True})
@@ -163,6 +170,16 @@ class Remote:
 
     def close(self):
         self.sandbox.close()
+
+    def unmap(self, text: str) -> str:
+        """``text`` with the child's copy of the submission named as the original."""
+        copy = self.sandbox.copy
+        return text.replace(copy, self.root) if copy and isinstance(text, str) else text
+
+    def rebuild(self, facts: dict) -> BaseException:
+        """:func:`rebuild_exception`, with the submission's own paths."""
+        facts = {k: self.unmap(v) if isinstance(v, str) else v for k, v in facts.items()}
+        return rebuild_exception(facts)
 
     def _note(self, reply: dict) -> None:
         hung = reply.get("hung")
@@ -258,7 +275,7 @@ class Remote:
                                 users) from None
         except ChildFailure as exc:
             raise self._crashed(exc, users) from None
-        error = rebuild_exception(facts)
+        error = self.rebuild(facts)
         self.guard.last_error = error if facts.get("guarded") else None
         raise error
 
@@ -337,7 +354,7 @@ class Remote:
                                 users) from None
         except ChildFailure as exc:
             raise self._crashed(exc, users) from None
-        error = rebuild_exception(facts)
+        error = self.rebuild(facts)
         self.guard.last_error = error if facts.get("guarded") else None
         raise error
 
@@ -356,14 +373,14 @@ class Remote:
                 facts = reply.get("error")
                 if not isinstance(facts, dict):
                     raise protocol.ProtocolError("a failure without its exception")
-                error = rebuild_exception(facts)
+                error = self.rebuild(facts)
                 self.guard.last_error = error if facts.get("guarded") else None
                 raise error
             rows, last = reply.get("rows"), reply.get("last_error")
             if not isinstance(rows, list):
                 raise protocol.ProtocolError("document results that are not a list")
             if isinstance(last, dict):
-                self.guard.last_error = rebuild_exception(last)
+                self.guard.last_error = self.rebuild(last)
             thresholds = set(_numbers_named(record, "threshold"))
             results = []
             for row in rows:
@@ -372,6 +389,7 @@ class Remote:
                         or not isinstance(row[4], str)):
                     raise protocol.ProtocolError("a document result of the wrong form")
                 check, error, threshold, status, message = row
+                message = self.unmap(message)
                 if row[0] == "*" or status == "ERROR":
                     results.append(GoldenResult(**head, check=check, status="ERROR",
                                                 message=message))
@@ -524,12 +542,13 @@ class RemoteAdapterMixin:
         return []
 
 
-def _check_info(info: dict, adapter_class) -> dict:
+def _check_info(info: dict, remote: Remote) -> dict:
     """The child's load reply, checked: only the shapes the grader expects."""
     present, runnable = info.get("present"), info.get("runnable")
     if not isinstance(present, dict) or not isinstance(runnable, dict):
         raise ModuleLoadError("the module's process answered the load in the wrong form")
-    info["present"] = {k: (bool(v[0]), str(v[1])[:500]) for k, v in present.items()
+    info["present"] = {k: (bool(v[0]), remote.unmap(str(v[1])[:500]))
+                       for k, v in present.items()
                        if isinstance(k, str) and isinstance(v, list) and len(v) == 2}
     info["runnable"] = {k: bool(v) for k, v in runnable.items() if isinstance(k, str)}
     return info
@@ -544,23 +563,34 @@ def remote_adapter(adapter_class, remote: Remote):
     return adapter
 
 
-def submission_root(target: str, path: str | None, conventional_files=()) -> str:
-    """The directory the module is imported from (readable by the child)."""
-    if path is not None:
-        return os.path.abspath(path)
-    if os.path.isdir(target):
-        for name in conventional_files:
-            if os.path.isfile(os.path.join(target, name)):
-                target = os.path.join(target, name)
-                break
-        else:
-            return os.path.abspath(target)
-    if os.path.isfile(target):
+def resolve_target(target: str, path: str | None, conventional_files=()) -> tuple:
+    """``(target, root)``: the module file (or dotted name) and the directory it is
+    imported from, as :func:`~torch_ref.verify.loader.load_module` finds them.
+    Raises :class:`ModuleLoadError` as it does."""
+    if os.path.isdir(target) and path is None:
+        found = [os.path.join(target, f) for f in conventional_files
+                 if os.path.isfile(os.path.join(target, f))]
+        if not found:
+            raise ModuleLoadError(f"{target} is a directory and holds none of "
+                                  f"{', '.join(conventional_files) or 'the expected files'}; "
+                                  f"give the .py file")
+        target = found[0]
+    if target.endswith(".py") or os.sep in target or os.path.isfile(target):
+        if not os.path.isfile(target):
+            raise ModuleLoadError(f"{target}: no such file")
+        if path is not None:
+            raise ModuleLoadError("--path goes with a dotted module name, not with a file")
+        target = os.path.abspath(target)
         try:
-            return dotted_name_of(target)[0]
+            return target, dotted_name_of(target)[0]
         except ModuleLoadError:
-            return os.path.dirname(os.path.abspath(target))
-    return os.path.abspath(os.getcwd())
+            return target, os.path.dirname(target)
+    if not all(part.isidentifier() for part in target.split(".")):
+        raise ModuleLoadError(f"{target!r} is neither a file nor a dotted module name")
+    root = os.path.abspath(path if path is not None else os.getcwd())
+    if not os.path.isdir(root):
+        raise ModuleLoadError(f"--path {path}: no such directory")
+    return target, root
 
 
 def verify_isolated(target: str, api: str = "cs231n", path: str | None = None, only=None,
@@ -576,25 +606,24 @@ def verify_isolated(target: str, api: str = "cs231n", path: str | None = None, o
     from torch_ref.verify.runner import UsageError, verify_adapter
 
     limits = limits or Limits()
+    original = target
     try:
         adapter_class = adapters.get(api)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
-    if path is None and not os.path.exists(target) and not target.endswith(".py") \
-            and os.sep not in target:
-        path = os.getcwd()  # a dotted name, imported from the current directory
-    root = submission_root(target, path, adapter_class.conventional_files)
-    remote = Remote(os.path.abspath(target) if os.path.exists(target) else target, api,
-                    path if path is None else os.path.abspath(path), limits,
-                    hidden_trees(hidden), (root,))
+    try:
+        target, root = resolve_target(target, path, adapter_class.conventional_files)
+    except ModuleLoadError as exc:
+        raise UsageError(f"cannot import the module: {exc}") from None
+    dotted = not os.path.isabs(target)
+    remote = Remote(target, api, root if dotted else None, limits, hidden_trees(hidden), root)
     try:
         try:
-            info = _check_info(remote.load(), adapter_class)
+            remote.info = _check_info(remote.load(), remote)
         except ModuleLoadError as exc:
             raise UsageError(f"cannot import the module: {exc}") from None
-        remote.info = info
         adapter = remote_adapter(adapter_class, remote)
-        report = verify_adapter(adapter, only, seed, dtypes, reuse, golden, target=target)
+        report = verify_adapter(adapter, only, seed, dtypes, reuse, golden, target=original)
     finally:
         remote.close()
     report.blocked_imports = tuple(remote.blocked)

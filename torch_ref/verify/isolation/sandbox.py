@@ -228,16 +228,56 @@ def hidden_trees(extra=()) -> tuple:
     return tuple(os.path.abspath(h) for h in (*hidden, *extra) if h)
 
 
+_SKIP_DIRS = {".git", "__pycache__", ".venv", "venv", "env", "node_modules", "site-packages",
+              ".ipynb_checkpoints", ".mypy_cache", ".pytest_cache"}
+_COPY_FILE_LIMIT = 8 << 20
+_COPY_TOTAL_LIMIT = 64 << 20
+_COPY_COUNT_LIMIT = 4000
+
+
+def copy_submission(source: str, destination: str, owner=None) -> None:
+    """Copy the submission's tree (what the module can import: Python files and small
+    data files; no caches, environments or version control) for the child, owned by
+    ``owner`` (uid, gid) when given. The original is never written to."""
+    total = count = 0
+    source = os.path.abspath(source)
+    for here, dirs, files in os.walk(source):
+        depth = os.path.relpath(here, source).count(os.sep)
+        dirs[:] = sorted(d for d in dirs if d not in _SKIP_DIRS and not d.startswith(".")
+                         and depth < 8)
+        target = os.path.join(destination, os.path.relpath(here, source))
+        os.makedirs(target, exist_ok=True)
+        for name in sorted(files):
+            path = os.path.join(here, name)
+            if name.endswith((".pyc", ".pyo")) or os.path.islink(path) \
+                    or not os.path.isfile(path):
+                continue
+            size = os.path.getsize(path)
+            if size > _COPY_FILE_LIMIT or total + size > _COPY_TOTAL_LIMIT \
+                    or count >= _COPY_COUNT_LIMIT:
+                continue
+            shutil.copyfile(path, os.path.join(target, name))
+            total, count = total + size, count + 1
+    if owner is not None:
+        for here, dirs, files in os.walk(destination):
+            for name in (*dirs, *files):
+                os.chown(os.path.join(here, name), *owner)
+        os.chown(destination, *owner)
+
+
 class Sandbox:
     """One child process at a time; :meth:`request` sends one request.
 
-    hidden: trees the child may not read (see :func:`hidden_trees`); readable: trees
-    inside them it may read after all (the submission).
+    hidden: trees the child may not read (see :func:`hidden_trees`); submission: the
+    directory the module is imported from, copied into the child's temporary directory
+    (:attr:`copy`) at each start: the child reads that copy, never the original.
     """
 
-    def __init__(self, limits: Limits, hidden=(), readable=()):
+    def __init__(self, limits: Limits, hidden=(), submission: str | None = None):
         self.limits = limits
-        self.hidden, self.readable = tuple(hidden), tuple(readable)
+        self.hidden = tuple(hidden)
+        self.submission = submission
+        self.copy = None
         self.output = _CappedOutput(limits.output)
         self.process = None
         self.started = 0
@@ -250,8 +290,12 @@ class Sandbox:
         self.started += 1
         self.tmp = tempfile.mkdtemp(prefix="torch_ref-sandbox-")
         self.slot = _UserSlot() if os.geteuid() == 0 else None
-        if self.slot is not None:
-            os.chown(self.tmp, self.slot.uid, self.slot.gid)
+        owner = (self.slot.uid, self.slot.gid) if self.slot is not None else None
+        if self.submission is not None:
+            self.copy = os.path.join(self.tmp, "submission")
+            copy_submission(self.submission, self.copy, owner)
+        if owner is not None:
+            os.chown(self.tmp, *owner)
         to_child_r, self._to_child = os.pipe()
         self._from_child, from_child_w = os.pipe()
         out_r, out_w = os.pipe()
@@ -266,7 +310,7 @@ class Sandbox:
                   "gid": self.slot.gid if self.slot else None,
                   "memory": self.limits.memory, "file_size": self.limits.file_size,
                   "processes": self.limits.processes, "hidden": list(self.hidden),
-                  "readable": list(self.readable), "drop_paths": [root]}
+                  "drop_paths": [root]}
         env = {"PATH": "/usr/bin:/bin", "HOME": self.tmp, "TMPDIR": self.tmp,
                "LANG": "C.UTF-8", "PYTHONDONTWRITEBYTECODE": "1", "PYTHONHASHSEED": "0",
                "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
