@@ -20,6 +20,7 @@ import builtins
 import contextlib
 import io
 import os
+import time
 
 import numpy as np
 
@@ -127,6 +128,7 @@ class Remote:
         self.info: dict = {}
         self.last_case: dict = {"returned": {}, "findings": []}
         self.forget_pending = False
+        self.deadline = None if limits.budget is None else time.monotonic() + limits.budget
         self._next_token = 0
 
     # ---- life cycle ---------------------------------------------------------------
@@ -144,7 +146,7 @@ class Remote:
                   "api": self.api_name, "timeout": self.limits.timeout,
                   "banned": self.banned, "hung": self.guard.hung}
         try:
-            reply, _ = self.sandbox.request(header, calls_allowed=2)
+            reply, _ = self.sandbox.request(header, calls_allowed=2, deadline=self.deadline)
         except ChildFailure as exc:
             name = os.path.basename(self.target)
             if exc.reason.startswith("killed after"):
@@ -194,6 +196,11 @@ class Remote:
                     self.blocked.append(name)
 
     def _ensure(self) -> None:
+        if self.dead_reason is None and self.deadline is not None \
+                and time.monotonic() > self.deadline:
+            self.sandbox.close()
+            self.dead_reason = f"not run: the module used up its time budget of " \
+                               f"{self.limits.budget:g} s"
         if self.dead_reason is not None:
             raise ChildFailure(self.dead_reason, None, False)
         if self.sandbox.alive():
@@ -210,7 +217,7 @@ class Remote:
         self.tracked.clear()
 
     def _ask(self, header: dict, blobs=(), calls_allowed: int = 2):
-        reply, out = self.sandbox.request(header, blobs, calls_allowed)
+        reply, out = self.sandbox.request(header, blobs, calls_allowed, self.deadline)
         self._note(reply)
         if "protocol" in reply:
             self.sandbox.close()

@@ -43,7 +43,7 @@ class Limits:
     file it may write, in bytes; processes: processes and threads of the sandbox user;
     restarts: fresh children after crashes before giving up; cpu_slot: which of the
     allowed CPUs the grader and its child share (None: the current one; False: no
-    pinning).
+    pinning); budget: seconds for the whole module (None: no limit).
     """
 
     timeout: float | None = 30.0
@@ -54,6 +54,7 @@ class Limits:
     processes: int = 64
     restarts: int = 8
     cpu_slot: int | None | bool = None
+    budget: float | None = None
 
     @property
     def cpu_limit(self):
@@ -397,7 +398,7 @@ class Sandbox:
 
     # ---- requests ------------------------------------------------------------------
 
-    def request(self, header: dict, blobs=(), calls_allowed: int = 16):
+    def request(self, header: dict, blobs=(), calls_allowed: int = 16, deadline=None):
         """Send one request; ``(reply header, blobs)``. Raises :class:`ChildFailure`
         (the child is then killed) when it dies, hangs or misbehaves."""
         if not self.alive():
@@ -405,7 +406,8 @@ class Sandbox:
         current = [None]
         self._progress_at_start = self._latest_call()
         try:
-            return self._exchange(protocol.pack(header, blobs), calls_allowed, current)
+            return self._exchange(protocol.pack(header, blobs), calls_allowed, current,
+                                  deadline)
         except ChildFailure:
             self.close()
             raise
@@ -434,7 +436,7 @@ class Sandbox:
                 break
         return self._progress_seen
 
-    def _exchange(self, frame: bytes, calls_allowed: int, current):
+    def _exchange(self, frame: bytes, calls_allowed: int, current, deadline=None):
         limit = self.limits.timeout
         cpu_limit = self.limits.cpu_limit
         start = time.monotonic()
@@ -455,6 +457,9 @@ class Sandbox:
                     self._fail(f"killed after {limit:g} s", current[0])
                 if whole is not None and now - start > whole:
                     self._fail(f"killed after {now - start:.0f} s in one request", current[0])
+                if deadline is not None and now > deadline:
+                    self._fail(f"killed: the module used up its time budget of "
+                               f"{self.limits.budget:g} s", current[0])
                 if cpu_limit is not None:
                     used = _cpu_seconds(self.process.pid) - cpu_start
                     if used > cpu_limit + 0.5:
