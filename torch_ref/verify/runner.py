@@ -342,6 +342,33 @@ class Report:
         failed = sum(not self._good(f.status) for f in self.functions)
         return passed, warned, failed
 
+    def problems(self) -> dict:
+        """``{function: text}`` for every function that did not pass (the report's
+        detail of it)."""
+        return {f.name: describe_function(f) for f in self.functions
+                if f.status not in (PASS, SKIPPED)}
+
+    def to_json(self, **kwargs) -> str:
+        """:meth:`as_dict` as JSON text (``json.dumps`` keyword arguments)."""
+        return json.dumps(self.as_dict(), **kwargs)
+
+    def _repr_html_(self) -> str:
+        """A table of the functions and their statuses, for Jupyter."""
+        from html import escape
+
+        colours = {PASS: "#1a7f37", FAIL: "#cf222e", ERROR: "#cf222e", MISSING: "#9a6700",
+                   UNTESTED: "#9a6700"}
+        rows = "".join(
+            f"<tr><td><code>{escape(f.name)}</code></td>"
+            f"<td style='color:{colours.get(f.status, '#57606a')}'><b>{escape(f.status)}"
+            f"</b></td><td>{f.passed}/{len(f.checks)}</td><td style='text-align:left'>"
+            f"<pre style='margin:0'>{escape(_short_problem(f, 200))}</pre></td></tr>"
+            for f in self.functions)
+        passed, failed = self.counts()
+        return (f"<p><b>{escape(self.target)}</b> (--api {escape(self.api)}): {passed} "
+                f"passed, {failed} failed</p><table><tr><th>function</th><th>status</th>"
+                f"<th>checks passed</th><th>problem</th></tr>{rows}</table>")
+
     def as_dict(self) -> dict:
         passed, warned, failed = self.counts()
         by_status = {}
