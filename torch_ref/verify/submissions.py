@@ -2,8 +2,8 @@
 
 A submission is a ``.py`` file, a folder of one student's files, or an archive of
 them (``.zip``, ``.tar``, ``.tar.gz``/``.tgz``, ``.tar.bz2``, ``.tar.xz``). A folder
-holding none of the API's files but sub-folders or archives (a class folder) stands
-for each of its entries. Archives are extracted safely: no absolute paths, no ``..``, no links
+holding none of the API's files but sub-folders, archives or several ``.py`` files
+(a class folder) stands for each of its entries. Archives are extracted safely: no absolute paths, no ``..``, no links
 or devices, at most :data:`MAX_MEMBERS` members and :data:`MAX_EXTRACTED` bytes.
 """
 from __future__ import annotations
@@ -49,15 +49,15 @@ def _safe_name(text: str) -> str:
 
 
 def _holds_module(folder: str, conventional_files) -> bool:
-    """One student's folder: it holds the API's file, or Python files and nothing that
-    looks like another submission (a sub-folder or an archive)."""
+    """One student's folder: it holds the API's file, or one Python file and nothing
+    that looks like another submission (a sub-folder or an archive)."""
     if any(os.path.isfile(os.path.join(folder, f)) for f in conventional_files):
         return True
     entries = [os.path.join(folder, e) for e in os.listdir(folder) if not e.startswith(".")]
     if any(os.path.isdir(e) and not os.path.basename(e).startswith("__") or is_archive(e)
            for e in entries):
         return False
-    return any(e.endswith(".py") for e in entries)
+    return sum(e.endswith(".py") for e in entries) == 1
 
 
 def collect(paths, conventional_files=()) -> list:
