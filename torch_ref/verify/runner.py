@@ -945,6 +945,10 @@ def run(args) -> int:
         return 2
     print(format_report(report, adapter, show_checks=args.checks,
                         failures_only=args.failures_only))
+    blocked = getattr(report, "blocked_imports", ())
+    if blocked:
+        print(f"note: the module tried to import the grader's own packages (refused): "
+              f"{', '.join(blocked)}")
     if args.json and _write_json(args.json, report.as_dict()):
         return 2
     return 0 if report.ok else 1
