@@ -3,8 +3,9 @@
 A submission is a ``.py`` file, a folder of one student's files, or an archive of
 them (``.zip``, ``.tar``, ``.tar.gz``/``.tgz``, ``.tar.bz2``, ``.tar.xz``). A folder
 holding none of the API's files but sub-folders, archives or several ``.py`` files
-(a class folder) stands for each of its entries. Archives are extracted safely: no absolute paths, no ``..``, no links
-or devices, at most :data:`MAX_MEMBERS` members and :data:`MAX_EXTRACTED` bytes.
+(a class folder) stands for each of its entries. Archives are extracted safely: no
+absolute paths, no ``..``, no links or devices, at most :data:`MAX_MEMBERS` members
+and :data:`MAX_EXTRACTED` bytes.
 """
 from __future__ import annotations
 

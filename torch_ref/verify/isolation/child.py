@@ -408,7 +408,8 @@ def main(config_text: str) -> None:
         notes.append(f"user {config['uid']}")
     confine.die_with_parent()
     try:
-        notes.append(confine.landlock((config["tmp"], "/dev/null"), tuple(config["hidden"])))
+        notes.append(confine.landlock((config["tmp"], "/dev/null"), tuple(config["hidden"]),
+                                      roots=config.get("readable_roots")))
     except OSError as exc:
         notes.append(f"no file system confinement ({exc})")
     for entry in config.get("drop_paths", ()):

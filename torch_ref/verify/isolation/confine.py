@@ -134,10 +134,19 @@ def _readable_except(root: str, excluded: tuple, add) -> None:
             add(path)
 
 
-def landlock(writable: tuple, hidden: tuple, readable: tuple = ()) -> str:
+def readable_roots(hidden: tuple) -> list:
+    """The trees to allow reading so that everything but ``hidden`` is readable."""
+    roots: list = []
+    hidden = tuple(sorted({os.path.realpath(h) for h in hidden if h}))
+    _readable_except("/", hidden, roots.append)
+    return roots
+
+
+def landlock(writable: tuple, hidden: tuple, readable: tuple = (), roots=None) -> str:
     """Confine this process: read all but ``hidden`` (plus ``readable`` inside them),
-    write only under ``writable``; no TCP, no signals out. Returns a description, or
-    raises ``OSError`` when the kernel refuses."""
+    write only under ``writable``; no TCP, no signals out. ``roots``: the result of
+    :func:`readable_roots` for ``hidden`` when already known. Returns a description,
+    or raises ``OSError`` when the kernel refuses."""
     abi = landlock_abi()
     if abi < 1:
         raise OSError("Landlock is not available in this kernel")
@@ -168,8 +177,8 @@ def landlock(writable: tuple, hidden: tuple, readable: tuple = ()) -> str:
             os.close(fd)
 
     try:
-        hidden = tuple(sorted({os.path.realpath(h) for h in hidden if h}))
-        _readable_except("/", hidden, add)
+        for path in roots if roots is not None else readable_roots(hidden):
+            add(path)
         for path in readable:
             add(os.path.realpath(path))
         for path in writable:

@@ -20,6 +20,7 @@ import builtins
 import contextlib
 import io
 import os
+import threading
 import time
 
 import numpy as np
@@ -600,6 +601,15 @@ def resolve_target(target: str, path: str | None, conventional_files=()) -> tupl
     return target, root
 
 
+def _import_references() -> None:
+    try:
+        import torch_ref.catalog  # noqa: F401
+        import torch_ref.compare.engine  # noqa: F401
+        import torch_ref.layout  # noqa: F401
+    except Exception:  # noqa: BLE001 - imported (and reported) again where needed
+        pass
+
+
 def verify_isolated(target: str, api: str = "cs231n", path: str | None = None, only=None,
                     seed: int = 0, dtypes=("float64", "float32"), limits: Limits | None = None,
                     reuse: bool = True, golden: bool = True, hidden=()):
@@ -622,6 +632,8 @@ def verify_isolated(target: str, api: str = "cs231n", path: str | None = None, o
         target, root = resolve_target(target, path, adapter_class.conventional_files)
     except ModuleLoadError as exc:
         raise UsageError(f"cannot import the module: {exc}") from None
+    # the references need torch: import it while the child starts and loads the module
+    threading.Thread(target=_import_references, daemon=True).start()
     dotted = not os.path.isabs(target)
     remote = Remote(target, api, root if dotted else None, limits, hidden_trees(hidden), root)
     try:

@@ -266,6 +266,18 @@ def copy_submission(source: str, destination: str, owner=None) -> None:
         os.chown(destination, *owner)
 
 
+_ROOTS: dict = {}
+
+
+def _readable_roots(hidden: tuple) -> list:
+    """:func:`confine.readable_roots`, computed once per set of hidden trees."""
+    from torch_ref.verify.isolation import confine
+
+    if hidden not in _ROOTS:
+        _ROOTS[hidden] = confine.readable_roots(hidden)
+    return _ROOTS[hidden]
+
+
 class Sandbox:
     """One child process at a time; :meth:`request` sends one request.
 
@@ -311,6 +323,7 @@ class Sandbox:
                   "gid": self.slot.gid if self.slot else None,
                   "memory": self.limits.memory, "file_size": self.limits.file_size,
                   "processes": self.limits.processes, "hidden": list(self.hidden),
+                  "readable_roots": _readable_roots(self.hidden),
                   "drop_paths": [root]}
         env = {"PATH": "/usr/bin:/bin", "HOME": self.tmp, "TMPDIR": self.tmp,
                "LANG": "C.UTF-8", "PYTHONDONTWRITEBYTECODE": "1", "PYTHONHASHSEED": "0",
