@@ -36,6 +36,7 @@ _MAX_HANDLES = 20000
 _MAX_TRACKED = 64
 _ADAPTERS: dict = {}  # found before confinement hides the package directory
 _GOLDEN: dict = {}
+_MEMORY: dict = {}
 
 
 def _load_golden() -> None:
@@ -181,8 +182,12 @@ def _exception_facts(exc: BaseException, guard) -> dict:
     elif isinstance(exc, SystemExit):
         facts["kind"] = "exit"
         facts["code"] = exc.code if type(exc.code) in (int, str, type(None)) else text(exc.code)
-    elif isinstance(exc, MemoryError) and not facts["message"]:
-        facts["message"] = "ran out of memory (the sandbox's memory limit)"
+    elif isinstance(exc, MemoryError):
+        limit = _MEMORY.get("limit")
+        facts["message"] = (f"exceeded {limit / (1 << 30):g} GiB of memory, the limit"
+                            if limit else "ran out of memory") + (
+            f" ({facts['message']})" if facts["message"] else "")
+        facts["kind"] = "builtin"
     elif type(exc) is getattr(builtins, facts["type"], None):
         facts["kind"] = "builtin"
     return facts
@@ -398,6 +403,7 @@ def main(config_text: str) -> None:
     channel = _Channel(config["fd_in"], config["fd_out"], config["fd_progress"])
     sys.dont_write_bytecode = True
     confine.set_limits(config.get("memory"), config.get("file_size"), config.get("processes"))
+    _MEMORY["limit"] = config.get("memory")
     os.chdir(config["tmp"])
     _ADAPTERS.update(adapters.available())
     import numpy.random  # noqa: F401 - loaded lazily by NumPy; its files are read now

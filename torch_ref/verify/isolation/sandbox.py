@@ -31,6 +31,7 @@ from torch_ref.verify.isolation import protocol
 GiB = 1 << 30
 _UID_RANGE = range(64000, 64512)
 _TICK = 0.05
+_STARTUP = 120.0  # seconds a child may take to start before it runs any user code
 
 
 @dataclass(frozen=True)
@@ -342,6 +343,7 @@ class Sandbox:
         os.set_blocking(self._to_child, False)
         self._share_cpu()
         self._buffer = bytearray()
+        self._booted = False
         self._drainer = threading.Thread(target=_drain, args=(out_r, self.output),
                                          daemon=True)
         self._drainer.start()
@@ -453,7 +455,8 @@ class Sandbox:
         limit = self.limits.timeout
         cpu_limit = self.limits.cpu_limit
         start = time.monotonic()
-        whole = None if limit is None else (limit + 1) * calls_allowed + 5
+        whole = None if limit is None else (limit + 1) * calls_allowed + 5 + (
+            0 if self._booted else _STARTUP)
         seen = self._latest_call()
         call_start, cpu_start = start, _cpu_seconds(self.process.pid)
         pending = memoryview(frame)
@@ -466,14 +469,19 @@ class Sandbox:
                 if latest != seen:
                     seen, current[0] = latest, latest[1]
                     call_start, cpu_start = now, _cpu_seconds(self.process.pid)
-                if limit is not None and now - call_start > limit + 0.5:
-                    self._fail(f"killed after {limit:g} s", current[0])
+                # until the child has started and announced a call, its own start-up
+                # (Python, NumPy) is not the module's time
+                starting = not self._booted and current[0] is None
+                if limit is not None and now - call_start > (
+                        _STARTUP if starting else limit + 0.5):
+                    self._fail(f"killed after {limit:g} s" if not starting else
+                               f"did not start within {_STARTUP:g} s", current[0])
                 if whole is not None and now - start > whole:
                     self._fail(f"killed after {now - start:.0f} s in one request", current[0])
                 if deadline is not None and now > deadline:
                     self._fail(f"killed: the module used up its time budget of "
                                f"{self.limits.budget:g} s", current[0])
-                if cpu_limit is not None:
+                if cpu_limit is not None and not starting:
                     used = _cpu_seconds(self.process.pid) - cpu_start
                     if used > cpu_limit + 0.5:
                         self._fail(f"killed after using {cpu_limit:g} s of CPU", current[0])
@@ -500,6 +508,7 @@ class Sandbox:
                 if frame_in is not None:
                     if self._buffer:
                         raise protocol.ProtocolError("more than one reply")
+                    self._booted = True
                     return frame_in
 
     def _fail(self, reason: str, function):
