@@ -100,13 +100,21 @@ ATTACKS = {
         "import atexit\natexit.register(print, '14 passed, 0 failed')\n", "", None, 1, "FAIL"),
     "forges the --json file and kills the grader": ("""
         import json, os, signal
-        try:
-            _args = open(f"/proc/{os.getppid()}/cmdline", "rb").read().split(b"\\0")
-            with open(_args[_args.index(b"--json") + 1].decode(), "w") as _fh:
-                json.dump({"functions": [{"name": "rnn_step_forward", "status": "PASS"}]},
-                          _fh)
-        except Exception:
-            pass
+        _passing = {"functions": [{"name": "rnn_step_forward", "status": "PASS"}],
+                    "score": 14, "tests": [{"name": "rnn_step_forward", "score": 1,
+                                            "max_score": 1, "status": "passed"}]}
+        for _pid in [p for p in os.listdir("/proc") if p.isdigit()]:
+            try:  # the grader's command line names the files it will write
+                _args = open(f"/proc/{_pid}/cmdline", "rb").read().split(b"\\0")
+            except Exception:
+                continue
+            for _option, _name in ((b"--json", ""), (b"--out", "results.json")):
+                try:
+                    _path = _args[_args.index(_option) + 1].decode()
+                    with open(os.path.join(_path, _name) if _name else _path, "w") as _fh:
+                        json.dump(_passing, _fh)
+                except Exception:
+                    pass
         for _target in (os.getppid(), os.getpgid(os.getppid()), -1):
             try:
                 os.kill(_target, signal.SIGKILL)
@@ -211,6 +219,15 @@ ATTACKS = {
         if _protocol is not None:
             _protocol.Encoder.encode = lambda self, value, depth=0: {"f": 0.0}
         """, "", None, 1, "ERROR"),
+    "tries to become root again": ("""
+        import os
+        for _try in (lambda: os.setuid(0), lambda: os.setgid(0),
+                     lambda: open("/etc/pwned.txt", "w"), lambda: os.chmod("/etc", 0o777)):
+            try:
+                _try()
+            except OSError:
+                pass
+        """, "", None, 1, "FAIL"),
     "writes files and bytecode": ("""
         import os
         for _where in (".", os.path.dirname(os.path.abspath(__file__)), "/tmp", "/"):
@@ -257,6 +274,7 @@ def test_a_hostile_submission_cannot_change_its_verdict(attack, tmp_path, pytest
     # nothing written next to the submission (no bytecode), nothing left running
     assert set(os.listdir(submission)) == before
     assert not (tmp_path / "pwned.txt").exists() and not Path("/pwned.txt").exists()
+    assert not Path("/etc/pwned.txt").exists()
     assert leaked_processes() == []
 
 
@@ -307,6 +325,7 @@ def test_grade_keeps_every_submission_to_itself(tmp_path):
     results = json.loads((out / "forge" / "results.json").read_text())
     step = next(t for t in results["tests"] if t["name"] == "rnn_step_forward")
     assert step["status"] == "failed" and step["score"] == 0
+    assert not (out / "results.json").exists()  # only written for a single submission
     assert seconds < 600
 
 

@@ -409,14 +409,20 @@ def main(config_text: str) -> None:
     import numpy.random  # noqa: F401 - loaded lazily by NumPy; its files are read now
     _load_golden()
     notes = []
-    if config.get("uid") is not None:
-        confine.drop_privileges(config["uid"], config["gid"])
+    switch = config.get("uid") is not None
+    can_confine = confine.landlock_abi() >= 1
+    if switch:
+        # reading stays possible where the sandbox user has no permission (a Python
+        # under /root) only while Landlock decides what can be read
+        confine.drop_privileges(config["uid"], config["gid"], keep_reading=can_confine)
         notes.append(f"user {config['uid']}")
     confine.die_with_parent()
     try:
         notes.append(confine.landlock((config["tmp"], "/dev/null"), tuple(config["hidden"]),
                                       roots=config.get("readable_roots")))
     except OSError as exc:
+        if switch:
+            confine.set_capabilities()
         notes.append(f"no file system confinement ({exc})")
     for entry in config.get("drop_paths", ()):
         while entry in sys.path:

@@ -71,13 +71,46 @@ def set_limits(memory: int | None, file_size: int | None, processes: int | None)
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
 
 
-def drop_privileges(uid: int, gid: int) -> None:
-    """Become ``uid``/``gid`` with no supplementary groups (root only)."""
+_PR_SET_KEEPCAPS = 8
+_CAP_VERSION_3 = 0x20080522
+CAP_DAC_READ_SEARCH = 2
+
+
+class _CapHeader(ctypes.Structure):
+    _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
+
+
+class _CapData(ctypes.Structure):
+    _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32),
+                ("inheritable", ctypes.c_uint32)]
+
+
+def set_capabilities(*caps: int) -> None:
+    """Keep exactly ``caps`` (effective and permitted); none when empty."""
+    mask = 0
+    for cap in caps:
+        mask |= 1 << cap
+    data = (_CapData * 2)((mask & 0xFFFFFFFF, mask & 0xFFFFFFFF, 0), (mask >> 32, mask >> 32, 0))
+    if _libc().capset(ctypes.byref(_CapHeader(_CAP_VERSION_3, 0)), data) != 0:
+        raise OSError(ctypes.get_errno(), "capset")
+
+
+def drop_privileges(uid: int, gid: int, keep_reading: bool = False) -> None:
+    """Become ``uid``/``gid`` with no supplementary groups (root only).
+
+    keep_reading: keep only ``CAP_DAC_READ_SEARCH``, so that the Python installation
+    stays readable where it is not world-readable (under ``/root``); Landlock then
+    decides what may be read, and :func:`set_capabilities` drops it if Landlock
+    cannot be had.
+    """
+    if keep_reading:
+        _libc().prctl(_PR_SET_KEEPCAPS, 1, 0, 0, 0)
     os.setgroups([])
     os.setgid(gid)
     os.setuid(uid)
     if os.getuid() != uid or os.geteuid() != uid:
         raise OSError("could not switch to the sandbox user")
+    set_capabilities(*((CAP_DAC_READ_SEARCH,) if keep_reading else ()))
 
 
 def _libc():
