@@ -6,7 +6,9 @@ Everything here runs in the child while only the grader's code has run there:
   (``RLIMIT_FSIZE``, with ``SIGXFSZ`` ignored so a write fails instead of killing),
   processes of the sandbox user (``RLIMIT_NPROC``), no core files;
 - when started as root: an unprivileged user (``setgroups``/``setgid``/``setuid``), so
-  the module can neither signal the grader nor write its files;
+  the module can neither signal the grader nor write its files; it keeps only
+  ``CAP_DAC_READ_SEARCH`` (a Python installed under ``/root`` must stay readable),
+  and only when Landlock is there to say what it may read;
 - Landlock (Linux 5.13+): reads everywhere but the reference implementation, the
   grader's output folder and the other excluded trees; writes only in the child's
   temporary directory; no TCP; no signals to processes outside the sandbox;
@@ -118,8 +120,12 @@ def _libc():
 
 
 def die_with_parent() -> None:
-    """SIGKILL when the grader ends (cleared by a change of user: call after)."""
-    _libc().prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    """SIGKILL when the grader ends (cleared by a change of user: call after).
+    Linux only; elsewhere the grader's kill at the end is what stops the child."""
+    try:
+        _libc().prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except (AttributeError, OSError):
+        pass
 
 
 class _RulesetAttr(ctypes.Structure):
