@@ -334,3 +334,21 @@ def _csv(path):
 
     with open(path, newline="") as fh:
         return list(csv.DictReader(fh))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("api", list(mutants.MODULES))
+def test_isolated_verdicts_are_the_in_process_ones(api, tmp_path, pytestconfig):
+    """Every mutant and hazard of ``api``: the same status for every function whether the
+    module runs in this process or in a child."""
+    if not _slow_enabled(pytestconfig):
+        pytest.skip("slow: run with -m slow or NUMPY_RNN_SLOW_TESTS=1")
+    from torch_ref.verify.isolation.remote import verify_isolated
+    from torch_ref.verify.runner import verify_module
+
+    for k, mutant in enumerate(m for m in mutants.ALL if m.api == api):
+        path = str(mutants.build(mutant, tmp_path / str(k)))
+        here, _ = verify_module(path, api)
+        there, _ = verify_isolated(path, api)
+        assert ({f.name: f.status for f in there.functions}
+                == {f.name: f.status for f in here.functions}), mutant.test_name

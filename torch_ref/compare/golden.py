@@ -303,12 +303,16 @@ def run_gradient_check(api, record, inputs):
                 agreement = torch_agreement(record, inputs, outputs, analytic)
             verdict = agreement.get(grad)
             if verdict is not None and verdict[0]:
-                note = (f"the document's central difference measures {error:.3e} here, over "
-                        f"its bound {threshold:g}, but the gradient agrees with torch "
-                        f"autograd (max rel err {verdict[1]:.1e}): rounding noise of the "
-                        f"finite difference, not a wrong gradient")
+                note = agreement_note(error, threshold, verdict)
         rows.append(("d" + grad, error, threshold, message, note))
     return rows
+
+
+def agreement_note(error: float, threshold: float, verdict: tuple) -> str:
+    """Why a gradient over the document's bound passes: torch agrees with it."""
+    return (f"the document's central difference measures {error:.3e} here, over its bound "
+            f"{threshold:g}, but the gradient agrees with torch autograd (max rel err "
+            f"{verdict[1]:.1e}): rounding noise of the finite difference, not a wrong gradient")
 
 
 # golden ops that are catalog components with the same inputs

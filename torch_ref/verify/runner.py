@@ -938,8 +938,8 @@ def run(args) -> int:
             limits = Limits(timeout=args.timeout, memory=int(args.memory * GiB))
             report, adapter = verify_isolated(args.module, args.api, args.path, args.only,
                                               args.seed, dtypes, limits,
-                                              hidden=_json_folder(args.json))
-            report.strict = args.strict
+                                              hidden=_json_folder(args.json),
+                                              strict=args.strict)
     except UsageError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

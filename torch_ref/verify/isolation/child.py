@@ -68,6 +68,13 @@ def _load_golden() -> None:
         stand_ins["numpy_rnn.core"].gradcheck = gradcheck
         from torch_ref.compare import golden
 
+        def ask_the_grader(record, inputs, outputs, analytic):
+            # no torch here: the arguments go back, the grader runs torch on them
+            _GOLDEN.setdefault("asked", []).append((dict(inputs), dict(outputs),
+                                                    dict(analytic)))
+            return {}
+
+        golden.torch_agreement = ask_the_grader
         _GOLDEN["module"] = golden
     except Exception:  # noqa: BLE001 - without them, document cells run from the grader
         _GOLDEN["module"] = None
@@ -169,6 +176,11 @@ def _exception_facts(exc: BaseException, guard) -> dict:
              "guarded": exc is getattr(guard, "last_error", None), "kind": "other"}
     if not isinstance(facts["function"], str):
         facts["function"] = None
+    name = getattr(exc, "name", None) if isinstance(exc, (NameError, AttributeError)) else None
+    if isinstance(name, str):
+        facts["name"] = name[:200]
+    if getattr(exc, "returned_none", False) is True:
+        facts["returned_none"] = True
     try:
         facts["location"] = text(user_location(exc), 1000)
     except BaseException:  # noqa: BLE001
@@ -193,12 +205,37 @@ def _exception_facts(exc: BaseException, guard) -> dict:
     return facts
 
 
-def _errstate(header) -> dict:
-    """The caller's floating-point error handling (``np.errstate`` arguments)."""
+class _Flags:
+    """Floating-point flags raised in a run whose caller records them (``call`` mode):
+    the first of each kind, with the user function and the user's ``file:line``."""
+
+    def __init__(self, guard):
+        self.guard, self.seen = guard, {}
+
+    def __call__(self, kind, flag):
+        if kind not in self.seen:
+            import traceback
+
+            from torch_ref.verify.loader import user_location_of_stack
+
+            self.seen[kind] = (getattr(self.guard, "current", None) or "",
+                               user_location_of_stack(traceback.extract_stack()[:-1]))
+
+    def as_list(self) -> list:
+        return [[str(k), str(f), str(w)] for k, (f, w) in self.seen.items()]
+
+
+def _errstate(header, flags) -> dict:
+    """The caller's floating-point error handling (``np.errstate`` arguments); its
+    ``call`` mode records into ``flags``."""
     given = header.get("errstate", {})
-    return {k: v for k, v in given.items() if k in ("over", "invalid", "divide", "under")
-            and v in ("ignore", "warn", "raise", "call", "print", "log")} \
-        if isinstance(given, dict) else {}
+    if not isinstance(given, dict):
+        return {}
+    modes = {k: v for k, v in given.items() if k in ("over", "invalid", "divide", "under")
+             and v in ("ignore", "warn", "raise", "call", "print", "log")}
+    if "call" in modes.values():
+        modes["call"] = flags
+    return modes
 
 
 class Server:
@@ -304,11 +341,13 @@ class Server:
             self.handles.clear()
             self.tracked.clear()
         args = protocol.decode(header["args"], blobs, self._resolve, self._track)
-        with np.errstate(**_errstate(header)):
+        flags = _Flags(self.guard)
+        with np.errstate(**_errstate(header, flags)):
             result = getattr(self.api, name)(*args)
         encoder = protocol.Encoder(self._handle, containers=1)
         tree = encoder.encode(result)
-        return {"ok": True, "value": tree, "changed": self._changed(encoder)}, encoder.blobs
+        return {"ok": True, "value": tree, "changed": self._changed(encoder),
+                "flags": flags.as_list()}, encoder.blobs
 
     def op_case(self, header, blobs):
         """One catalog case: the component's NumPy run, in one round trip."""
@@ -330,19 +369,31 @@ class Server:
         arrays.update({("u", k): v for k, v in case.upstream.items()})
         before = {key: v.tobytes() for key, v in arrays.items() if isinstance(v, np.ndarray)}
         self.api.take_findings()
-        err = _errstate(header)
+        take_variants = getattr(self.api, "take_variants", None)
+        if take_variants is not None:
+            take_variants()
+        flags = _Flags(self.guard)
         reply = {"ok": True}
         try:
-            with np.errstate(**err):
+            with np.errstate(**_errstate(header, flags)):
                 run = component.run_numpy(self.api, case)
             tensors = {"outputs": dict(run.outputs), "grads": dict(run.grads)}
         except BaseException as exc:  # noqa: BLE001 - the user's code may raise anything
             reply = {"ok": False, "error": _exception_facts(exc, self.guard)}
             tensors = {"returned": {f"{f}/{o}": self.api.returned(f, o)
                                     for o, f in component.produced_by.items()}}
+            returned_none = getattr(self.api, "returned_none", None)
+            if returned_none is not None:
+                reply["returned_none"] = [f"{f}/{o}" for o, f in component.produced_by.items()
+                                          if returned_none(f, o)]
         encoder = protocol.Encoder(self._handle, containers=0)
         reply["tensors"] = {group: [[str(k), encoder.encode(v)] for k, v in values.items()]
                             for group, values in tensors.items()}
+        reply["flags"] = flags.as_list()
+        reply["variants"] = [
+            [str(option), str(name), str(function), encoder.encode(value), float(factor)]
+            for option, name, function, value, factor in (
+                take_variants() if take_variants is not None else [])]
         reply["findings"] = [[str(f), str(a)] for f, a in self.api.take_findings()]
         changed = []
         for key, value in arrays.items():
@@ -360,12 +411,17 @@ class Server:
         if not isinstance(record, dict):
             raise protocol.ProtocolError("a record that is not a dict")
         self.guard.last_error = None
+        _GOLDEN["asked"] = []
         results = _GOLDEN["module"].run_record(self.api, record)
         last = self.guard.last_error
         rows = [[str(r.check), float(r.error), float(r.threshold), str(r.status),
                  str(r.message)] for r in results]
-        return {"ok": True, "rows": rows,
-                "last_error": _exception_facts(last, self.guard) if last else None}, []
+        encoder = protocol.Encoder(self._handle, containers=2)
+        # what torch's second opinion needs; the grader asks torch itself
+        asked = [encoder.encode(list(args)) for args in _GOLDEN["asked"][:1]]
+        return {"ok": True, "rows": rows, "agreement": asked,
+                "last_error": _exception_facts(last, self.guard) if last else None}, \
+            encoder.blobs
 
     def op_findings(self, _header, _blobs):
         found = self.api.take_findings() if self.api is not None else []

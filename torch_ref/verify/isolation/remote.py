@@ -87,6 +87,10 @@ def rebuild_exception(facts: dict) -> BaseException:
                 cls, RemoteException) else RemoteException(message)
     if function is not None:
         exc.verify_function = function
+    if isinstance(facts.get("name"), str) and isinstance(exc, (NameError, AttributeError)):
+        exc.name = facts["name"]
+    if facts.get("returned_none") is True:
+        exc.returned_none = True
     location = facts.get("location")
     exc.verify_location = location if isinstance(location, str) and location != "?" else ""
     return exc
@@ -127,7 +131,8 @@ class Remote:
         self.dead_reason: str | None = None
         self.blocked: list = []
         self.info: dict = {}
-        self.last_case: dict = {"returned": {}, "findings": []}
+        self.last_case: dict = {"returned": {}, "findings": [], "variants": [],
+                                "returned_none": set()}
         self.forget_pending = False
         self.deadline = None if limits.budget is None else time.monotonic() + limits.budget
         self._next_token = 0
@@ -272,6 +277,7 @@ class Remote:
             self.forget_pending = False
             reply, blobs = self._ask(header, encoder.blobs, calls_allowed=16)
             self._write_back(reply.get("changed", []), blobs)
+            _replay_flags(reply.get("flags", []), self.unmap)
             if reply.get("ok"):
                 return self._decode(reply.get("value"), blobs)
             facts = reply.get("error")
@@ -316,7 +322,8 @@ class Remote:
 
         users = tuple(u for f in component.functions for u in self._users_of(f))
         refused = [u for u in users if self.strikes.get(u, 0) >= 2]
-        self.last_case = {"returned": {}, "findings": []}
+        self.last_case = {"returned": {}, "findings": [], "variants": [],
+                          "returned_none": set()}
         if refused:
             raise self._refusal(refused[0])
         try:
@@ -342,10 +349,22 @@ class Remote:
                 groups[group] = {str(k): self._decode(v, blobs) for k, v in
                                  (x for x in items if type(x) is list and len(x) == 2)}
             found = reply.get("findings", [])
+            none = reply.get("returned_none", [])
+            variants = []
+            for item in reply.get("variants", []):
+                if (type(item) is not list or len(item) != 5
+                        or not all(isinstance(v, str) for v in item[:3])
+                        or type(item[4]) not in (int, float)):
+                    raise protocol.ProtocolError("a variant of the wrong form")
+                variants.append((item[0], item[1], item[2], self._decode(item[3], blobs),
+                                 float(item[4])))
             self.last_case = {"findings": [tuple(x) for x in found if type(x) is list
                                            and len(x) == 2 and all(isinstance(v, str)
                                                                    for v in x)],
-                              "returned": groups["returned"]}
+                              "returned": groups["returned"], "variants": variants,
+                              "returned_none": {k for k in none if isinstance(k, str)}
+                              if isinstance(none, list) else set()}
+            _replay_flags(reply.get("flags", []), self.unmap)
             for item in reply.get("changed_case", []):
                 if type(item) is not list or len(item) != 3 or item[0] not in ("i", "u"):
                     raise protocol.ProtocolError("a changed array of the wrong form")
@@ -369,6 +388,7 @@ class Remote:
     def golden(self, record: dict) -> list:
         """One document cell run in the child: :class:`GoldenResult` rows whose verdicts
         are decided here, from the measured errors and the record's own thresholds."""
+        from torch_ref.compare import golden
         from torch_ref.compare.golden import GoldenResult
 
         users = tuple(dict.fromkeys(u for us in self.adapter_users.values() for u in us))
@@ -376,7 +396,7 @@ class Remote:
         self.guard.last_error = None
         try:
             self._ensure()
-            reply, _ = self._ask({"op": "golden", "record": record}, calls_allowed=64)
+            reply, blobs = self._ask({"op": "golden", "record": record}, calls_allowed=64)
             if not reply.get("ok"):
                 facts = reply.get("error")
                 if not isinstance(facts, dict):
@@ -390,6 +410,10 @@ class Remote:
             if isinstance(last, dict):
                 self.guard.last_error = self.rebuild(last)
             thresholds = set(_numbers_named(record, "threshold"))
+            asked = reply.get("agreement", [])
+            if not isinstance(asked, list):
+                raise protocol.ProtocolError("a second-opinion request of the wrong form")
+            agreement = None
             results = []
             for row in rows:
                 if (type(row) is not list or len(row) != 5 or not isinstance(row[0], str)
@@ -404,10 +428,17 @@ class Remote:
                     continue
                 if threshold not in thresholds:
                     raise protocol.ProtocolError("a threshold the record does not hold")
+                note = ""
+                if not error < threshold and not message and asked:
+                    if agreement is None:
+                        agreement = self._agreement(record, asked[0], blobs)
+                    verdict = agreement.get(check[1:]) if check.startswith("d") else None
+                    if verdict is not None and verdict[0]:
+                        note = golden.agreement_note(error, threshold, verdict)
                 results.append(GoldenResult(**head, check=check, error=float(error),
                                             threshold=float(threshold),
-                                            status="PASS" if error < threshold else "FAIL",
-                                            message=message))
+                                            status="PASS" if error < threshold or note
+                                            else "FAIL", message=message, note=note))
             return results
         except protocol.ProtocolError as exc:
             self.sandbox.close()
@@ -415,6 +446,17 @@ class Remote:
                                 users[:1]) from None
         except ChildFailure as exc:
             raise self._crashed(exc, users[:1]) from None
+
+    def _agreement(self, record, tree, blobs) -> dict:
+        """Torch's second opinion (:func:`torch_ref.compare.golden.torch_agreement`) on
+        the inputs, outputs and gradients of the child's run of a document cell."""
+        from torch_ref.compare import golden
+
+        args = self._decode(tree, blobs)
+        if (not isinstance(args, list) or len(args) != 3
+                or not all(isinstance(a, dict) for a in args)):
+            raise protocol.ProtocolError("a second-opinion request of the wrong form")
+        return golden.torch_agreement(record, *args)
 
     def simple(self, header: dict):
         """A request outside user calls (findings, forget, ...); None when the child is
@@ -438,6 +480,29 @@ def _numbers_named(tree, key: str):
     elif isinstance(tree, list):
         for v in tree:
             yield from _numbers_named(v, key)
+
+
+def _replay_flags(flags, unmap) -> None:
+    """Tell the caller's floating-point recorder (``np.errstate(call=...)``) about the
+    flags the child's run raised."""
+    recorder = np.geterrcall()
+    if recorder is None or not isinstance(flags, list):
+        return
+    for item in flags:
+        if type(item) is not list or len(item) != 3 or not all(isinstance(v, str)
+                                                                 for v in item):
+            raise protocol.ProtocolError("a floating-point flag of the wrong form")
+        kind, function, where = item
+        if kind not in ("divide by zero", "overflow", "underflow", "invalid value"):
+            continue
+        seen = getattr(recorder, "flags", None)
+        if isinstance(seen, dict):
+            if kind not in seen:
+                current = getattr(recorder, "current", None)
+                seen[kind] = (function or (current() if callable(current) else ""),
+                              unmap(where))
+        elif callable(recorder):
+            recorder(kind, 0)
 
 
 def _copy_into(target, new) -> None:
@@ -505,9 +570,18 @@ class RemoteApi:
     def forget(self) -> None:
         """Start a new case (told to the child with the next request)."""
         self._remote.tracked.clear()
-        self._remote.last_case = {"returned": {}, "findings": []}
+        self._remote.last_case = {"returned": {}, "findings": [], "variants": [],
+                                  "returned_none": set()}
         self._remote.forget_pending = True
         self._in_case = False
+
+    def take_variants(self) -> list:
+        """What the last case's calls with another option of the API returned."""
+        found, self._remote.last_case["variants"] = self._remote.last_case["variants"], []
+        return found
+
+    def returned_none(self, functional: str, output: str) -> bool:
+        return f"{functional}/{output}" in self._remote.last_case["returned_none"]
 
     def returned(self, functional: str, output: str):
         key = f"{functional}/{output}"
@@ -612,12 +686,13 @@ def _import_references() -> None:
 
 def verify_isolated(target: str, api: str = "cs231n", path: str | None = None, only=None,
                     seed: int = 0, dtypes=("float64", "float32"), limits: Limits | None = None,
-                    reuse: bool = True, golden: bool = True, hidden=()):
+                    reuse: bool = True, golden: bool = True, hidden=(), strict: bool = False):
     """:func:`~torch_ref.verify.runner.verify_module` with the module in a child process.
 
     limits: see :class:`Limits`; hidden: more trees the child may not read (the grader's
-    output folder). Returns ``(report, adapter)``; raises ``UsageError`` for an unknown
-    API or ``--only`` name and for a module that cannot be imported.
+    output folder); strict: warnings fail (``--strict``). Returns ``(report, adapter)``;
+    raises ``UsageError`` for an unknown API or ``--only`` name and for a module that
+    cannot be imported.
     """
     from torch_ref.verify import adapters
     from torch_ref.verify.runner import UsageError, verify_adapter
@@ -642,7 +717,8 @@ def verify_isolated(target: str, api: str = "cs231n", path: str | None = None, o
         except ModuleLoadError as exc:
             raise UsageError(f"cannot import the module: {exc}") from None
         adapter = remote_adapter(adapter_class, remote)
-        report = verify_adapter(adapter, only, seed, dtypes, reuse, golden, target=original)
+        report = verify_adapter(adapter, only, seed, dtypes, reuse, golden, target=original,
+                                strict=strict)
     finally:
         remote.close()
     report.blocked_imports = tuple(remote.blocked)
