@@ -12,6 +12,7 @@ submission and ``--gradescope``, ``DIR/results.json`` is Gradescope's file.
 Submissions are graded by ``-j`` worker processes; a submission whose grading fails
 for any reason gets a report saying so, and the others are not affected. A rerun
 skips submissions whose ``report.json`` is complete (``--regrade`` grades them again).
+A WARN (right values from hazardous code) earns its points unless ``--strict``.
 Exit status: 0 every submission graded and passing, 1 otherwise, 2 usage error.
 """
 from __future__ import annotations
@@ -66,6 +67,8 @@ def add_arguments(parser) -> None:
                         help="time for one whole submission (default 900)")
     parser.add_argument("--seed", type=int, default=0,
                         help="first of the three seeds each case is drawn with (default 0)")
+    parser.add_argument("--strict", action="store_true",
+                        help="warnings (right values from hazardous code) earn no points")
     parser.add_argument("--regrade", action="store_true",
                         help="grade again submissions that already have a report")
 
@@ -77,7 +80,7 @@ class GradeOptions:
         self.api, self.out = args.api, os.path.abspath(args.out)
         self.timeout, self.memory, self.budget = args.timeout, args.memory, args.budget
         self.seed, self.gradescope = args.seed, args.gradescope
-        self.regrade = args.regrade
+        self.regrade, self.strict = args.regrade, args.strict
         self.rubric, self.functions = rubric, functions
 
 
@@ -121,8 +124,8 @@ def run(args) -> int:
     print(text)
     print(f"\nwrote {os.path.join(out, 'gradebook.csv')}, summary.txt"
           + (", summary.png" if plotted else "") + f" and {len(entries)} report folder(s)")
-    return 0 if all(e["total"] == e["max_total"] and not e.get("note")
-                    and all(s in ("PASS", "n/a") for s in e["statuses"].values())
+    good = ("PASS", "n/a") if args.strict else ("PASS", "WARN", "n/a")
+    return 0 if all(not e.get("note") and all(s in good for s in e["statuses"].values())
                     for e in entries) else 1
 
 
@@ -211,7 +214,8 @@ def _finished(options, sub):
     if options.gradescope and not os.path.isfile(os.path.join(_folder(options, sub),
                                                               "results.json")):
         return None
-    entry.update(score(entry["statuses"], options.functions, options.rubric))
+    entry.update(score(entry["statuses"], options.functions, options.rubric,
+                       options.strict))
     return entry
 
 
@@ -238,7 +242,8 @@ def grade_one(sub: Submission, options: GradeOptions) -> dict:
                     budget=options.budget, cpu_slot=_WORKER.get("slot"))
     try:
         report, adapter = verify_isolated(module, options.api, seed=options.seed,
-                                          limits=limits, hidden=(options.out,))
+                                          limits=limits, hidden=(options.out,),
+                                          strict=options.strict)
     except UsageError as exc:
         return _failed_entry(sub, options, str(exc))
     statuses = {f.name: f.status for f in report.functions}
@@ -249,7 +254,7 @@ def grade_one(sub: Submission, options: GradeOptions) -> dict:
              "module": os.path.relpath(module, os.path.dirname(sub.source)),
              "statuses": statuses, "hints": hints, "note": "",
              "elapsed_s": round(time.perf_counter() - start, 2)}
-    entry.update(score(statuses, options.functions, options.rubric))
+    entry.update(score(statuses, options.functions, options.rubric, options.strict))
     text = format_report(report, adapter)
     entry["summary"] = text.splitlines()[-1]
     details = {f.name: describe_function(f) if f.status not in ("PASS", "n/a") else f.status

@@ -17,7 +17,7 @@ import os
 from collections import Counter
 from dataclasses import dataclass, field
 
-PASS, SKIPPED = "PASS", "n/a"
+PASS, WARN, SKIPPED = "PASS", "WARN", "n/a"
 
 
 class RubricError(ValueError):
@@ -83,7 +83,12 @@ def load_rubric(path: str | None, functions) -> Rubric:
     return Rubric(dict(points), float(default), f"rubric {path}")
 
 
-def score(statuses: dict, functions, rubric: Rubric) -> dict:
+def earns(status: str, strict: bool = False) -> bool:
+    """Whether a function with ``status`` earns its points."""
+    return status == PASS or (status == WARN and not strict)
+
+
+def score(statuses: dict, functions, rubric: Rubric, strict: bool = False) -> dict:
     """``{"points": {function: earned}, "max": {function: worth}, "total", "max_total"}``
     for ``statuses`` (function -> status) of the API's ``functions``."""
     earned, worth = {}, {}
@@ -91,7 +96,7 @@ def score(statuses: dict, functions, rubric: Rubric) -> dict:
         status = statuses.get(name, "ERROR")
         value = rubric.worth(name, optional and status == SKIPPED)
         worth[name] = value
-        earned[name] = value if status == PASS else 0.0
+        earned[name] = value if earns(status, strict) else 0.0
     return {"points": earned, "max": worth, "total": sum(earned.values()),
             "max_total": sum(worth.values())}
 
@@ -109,7 +114,9 @@ def gradescope_results(entry: dict, details: dict) -> dict:
             continue
         tests.append({"name": name, "number": str(number),
                       "score": entry["points"].get(name, 0.0), "max_score": worth,
-                      "status": "passed" if status == PASS else "failed",
+                      "status": "passed" if entry["points"].get(name, 0.0) == worth
+                      and status not in ("FAIL", "ERROR", "MISSING", "UNTESTED")
+                      else "failed",
                       "output": details.get(name) or status,
                       "visibility": "visible"})
     output = entry.get("summary", "")
@@ -145,7 +152,7 @@ def class_summary(entries: list, functions) -> dict:
     hints = Counter()
     for entry in entries:
         for name, status in entry["statuses"].items():
-            if status not in (PASS, SKIPPED) and name in failing:
+            if status not in (PASS, WARN, SKIPPED) and name in failing:
                 failing[name][status] += 1
         for hint in set(entry.get("hints", ())):
             hints[hint] += 1
