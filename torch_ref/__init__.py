@@ -11,7 +11,7 @@ shows as a table in Jupyter.
 """
 
 
-def verify_module(module, api: str = "cs231n", **options):
+def verify_module(module, api: str = "auto", **options):
     """Check a hand-written module (a module object, or the path of its file) in this
     process; its :class:`~torch_ref.verify.runner.Report`.
 

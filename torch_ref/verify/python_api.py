@@ -11,7 +11,7 @@ import os
 _OPTIONS = ("only", "seed", "dtypes", "timeout", "reuse", "golden", "path")
 
 
-def verify_module(module, api: str = "cs231n", **options):
+def verify_module(module, api: str = "auto", **options):
     """The :class:`~torch_ref.verify.runner.Report` of ``module``.
 
     module: a module object (or any object with the API's functions and classes as
@@ -29,7 +29,7 @@ def verify_module(module, api: str = "cs231n", **options):
         raise ValueError(f"verify_module: unknown option(s) {', '.join(unknown)}; "
                          f"choose from: {', '.join(_OPTIONS)}")
     try:
-        adapter_class = adapters.get(api)
+        adapter_class = None if api == "auto" else adapters.get(api)
     except ValueError as exc:
         raise ValueError(f"verify_module: api: {exc}") from None
     if isinstance(module, (str, os.PathLike)):
@@ -38,6 +38,13 @@ def verify_module(module, api: str = "cs231n", **options):
         if options.pop("path", None) is not None:
             raise ValueError("verify_module: path goes with a dotted module name")
         timeout = options.pop("timeout", DEFAULT_TIMEOUT)
+        if adapter_class is None:
+            from torch_ref.verify import detect
+
+            try:
+                adapter_class = detect.choose(module, adapters.available())
+            except detect.Undecided as exc:
+                raise ValueError(f"verify_module: {exc}") from None
         with CallGuard(timeout) as guard:
             adapter = adapter_class(module, guard)
             try:

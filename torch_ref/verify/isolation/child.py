@@ -21,7 +21,7 @@ import sys
 import numpy as np
 
 from torch_ref import catalog
-from torch_ref.verify import adapters
+from torch_ref.verify import adapters, detect, handout, notebook
 from torch_ref.verify.adapters.base import FUNCTIONAL, ApiMismatch
 from torch_ref.verify.isolation import confine, protocol
 from torch_ref.verify.loader import (
@@ -31,6 +31,7 @@ from torch_ref.verify.loader import (
     load_module,
     user_location,
 )
+from torch_ref.verify.shims import course_helpers
 
 _MAX_HANDLES = 20000
 _MAX_TRACKED = 64
@@ -248,6 +249,7 @@ class Server:
         self.tracked: dict = {}
         self._next = 0
         self._reuse = None
+        self._helpers = None
 
     # ---- values ------------------------------------------------------------------
 
@@ -312,16 +314,33 @@ class Server:
             self.channel.send(reply, out)
 
     def op_load(self, header, _blobs):
-        if header.get("api") not in _ADAPTERS:
-            raise protocol.ProtocolError(f"unknown API {header.get('api')!r}")
-        adapter_class = _ADAPTERS[header["api"]]
+        """Import the module as ``verify --module`` does (a notebook, a handout root, a
+        file or a dotted name, with the course helpers), and choose its API."""
+        api = header.get("api")
+        if api != "auto" and api not in _ADAPTERS:
+            raise protocol.ProtocolError(f"unknown API {api!r}")
+        chosen = None if api == "auto" else _ADAPTERS[api]
+        candidates = [chosen] if chosen else list(_ADAPTERS.values())
+        conventional = tuple(dict.fromkeys(f for c in candidates for f in c.conventional_files))
+        if self._helpers is None:  # for the life of this process
+            self._helpers = course_helpers([c.name for c in candidates])
+            self._helpers.__enter__()
         self.guard = _Guard(header.get("timeout"), self.channel, header.get("banned", {}))
         self.guard.hung.update(header.get("hung", {}))
+        target, path = header["target"], header.get("path")
         try:
-            loaded = load_module(header["target"], header.get("path"), self.guard,
-                                 adapter_class.conventional_files)
+            if notebook.is_notebook(target):
+                loaded = notebook.load_notebook(target, self.guard)
+            elif handout.is_handout(target) and path is None:
+                loaded = handout.load_handout(target, self.guard)
+            else:
+                loaded = load_module(target, path, self.guard, conventional)
         except ModuleLoadError as exc:
             return {"ok": False, "load_error": str(exc)}, []
+        try:
+            adapter_class = chosen or detect.choose(loaded.module, _ADAPTERS)
+        except detect.Undecided as exc:
+            return {"ok": False, "undecided": str(exc)}, []
         self.adapter = adapter_class(loaded.module, self.guard)
         present = {}
         for user, _optional in self.adapter.user_functions():
@@ -329,8 +348,9 @@ class Server:
             present[user] = [found, "" if found else str(self.adapter.absence_note(user))]
         runnable = {f: bool(self.adapter.runnable(f)) for f in self.adapter.BINDINGS}
         self.api = self.adapter.api()
-        return {"ok": True, "present": present, "runnable": runnable,
-                "file": loaded.file, "confinement": self.confinement}, []
+        return {"ok": True, "api": adapter_class.name, "present": present,
+                "runnable": runnable, "file": loaded.file,
+                "confinement": self.confinement}, []
 
     def op_call(self, header, blobs):
         name = header["name"]
@@ -475,6 +495,7 @@ def main(config_text: str) -> None:
     confine.die_with_parent()
     try:
         notes.append(confine.landlock((config["tmp"], "/dev/null"), tuple(config["hidden"]),
+                                      tuple(config.get("readable", ())),
                                       roots=config.get("readable_roots")))
     except OSError as exc:
         if switch:
@@ -483,5 +504,8 @@ def main(config_text: str) -> None:
     for entry in config.get("drop_paths", ()):
         while entry in sys.path:
             sys.path.remove(entry)
-    blocker = confine.block_imports()
+    blocked = confine.BLOCKED_PACKAGES
+    if config.get("allow_torch"):  # a course whose students compute in torch
+        blocked = tuple(b for b in blocked if b != "torch")
+    blocker = confine.block_imports(blocked)
     Server(channel, "; ".join(notes), blocker).serve()

@@ -235,7 +235,7 @@ def landlock(writable: tuple, hidden: tuple, readable: tuple = (), roots=None) -
 def block_imports(blocked=BLOCKED_PACKAGES) -> _Blocker:
     """Refuse the reference packages (those already imported by the child stay)."""
     for name in list(sys.modules):
-        if name.split(".")[0] in ("numpy_rnn", "torch"):
+        if name.split(".")[0] in ("numpy_rnn", "torch") and name.split(".")[0] in blocked:
             del sys.modules[name]
     blocker = _Blocker(blocked, [n for n in sys.modules if n.split(".")[0] in blocked])
     sys.meta_path.insert(0, blocker)

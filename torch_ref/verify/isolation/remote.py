@@ -117,11 +117,12 @@ class _RemoteGuard:
 class Remote:
     """The module in its child: load, call, restart after a crash, bans."""
 
-    def __init__(self, target, api_name, path, limits: Limits, hidden, root):
+    def __init__(self, target, api_name, path, limits: Limits, hidden, root,
+                 allow_torch: bool = False):
         self.target, self.api_name, self.path = target, api_name, path
         self.limits = limits
         self.root = root
-        self.sandbox = Sandbox(limits, hidden, root)
+        self.sandbox = Sandbox(limits, hidden, root, allow_torch)
         self.guard = _RemoteGuard(limits.timeout, self.sandbox)
         self.banned: dict = {}   # user function -> why it is not called again
         self.strikes: dict = {}  # user function -> crashes it caused
@@ -162,6 +163,8 @@ class Remote:
         self._note(reply)
         if not reply.get("ok"):
             self.sandbox.close()
+            if isinstance(reply.get("undecided"), str):
+                raise Undecided(reply["undecided"])
             facts = reply.get("error")
             if isinstance(facts, dict):
                 from torch_ref.verify.loader import describe_exception
@@ -171,6 +174,8 @@ class Remote:
             raise ModuleLoadError(self.unmap(str(reply.get("load_error")
                                                  or reply.get("protocol")
                                                  or "the module could not be loaded")))
+        if self.api_name == "auto" and isinstance(reply.get("api"), str):
+            self.api_name = reply["api"]  # a restarted child loads it as that API
         self.info = reply
         if self.reusing:
             self._ask({"op": "reuse", "on": True})
@@ -645,34 +650,49 @@ def remote_adapter(adapter_class, remote: Remote):
     return adapter
 
 
-def resolve_target(target: str, path: str | None, conventional_files=()) -> tuple:
-    """``(target, root)``: the module file (or dotted name) and the directory it is
-    imported from, as :func:`~torch_ref.verify.loader.load_module` finds them.
-    Raises :class:`ModuleLoadError` as it does."""
-    if os.path.isdir(target) and path is None:
-        found = [os.path.join(target, f) for f in conventional_files
-                 if os.path.isfile(os.path.join(target, f))]
-        if not found:
-            raise ModuleLoadError(f"{target} is a directory and holds none of "
-                                  f"{', '.join(conventional_files) or 'the expected files'}; "
-                                  f"give the .py file")
-        target = found[0]
-    if target.endswith(".py") or os.sep in target or os.path.isfile(target):
-        if not os.path.isfile(target):
-            raise ModuleLoadError(f"{target}: no such file")
-        if path is not None:
+class Undecided(Exception):
+    """The child could not tell which API the module is written to (``--api auto``)."""
+
+
+def resolve_target(target: str, path: str | None) -> tuple:
+    """``(target, root)``: the module (an absolute path, or a dotted name) and the
+    directory the child gets a copy of. The loaders in the child decide the rest
+    (conventional files, notebooks, handouts) with their own messages.
+    Raises :class:`ModuleLoadError` for what cannot be a module at all."""
+    if path is not None:
+        if (target.endswith(".py") or os.sep in target) and os.path.isfile(target):
             raise ModuleLoadError("--path goes with a dotted module name, not with a file")
+        if not os.path.isdir(path):
+            raise ModuleLoadError(f"--path {path}: no such directory")
+        return target, os.path.abspath(path)
+    if os.path.isdir(target):
         target = os.path.abspath(target)
-        try:
-            return target, dotted_name_of(target)[0]
-        except ModuleLoadError:
-            return target, os.path.dirname(target)
-    if not all(part.isidentifier() for part in target.split(".")):
-        raise ModuleLoadError(f"{target!r} is neither a file nor a dotted module name")
-    root = os.path.abspath(path if path is not None else os.getcwd())
-    if not os.path.isdir(root):
-        raise ModuleLoadError(f"--path {path}: no such directory")
-    return target, root
+        if os.path.isfile(os.path.join(target, "__init__.py")):
+            try:
+                return target, dotted_name_of(os.path.join(target, "__init__.py"))[0]
+            except ModuleLoadError:
+                pass
+        return target, target
+    if os.path.isfile(target):
+        target = os.path.abspath(target)
+        if target.endswith(".py"):
+            try:
+                return target, dotted_name_of(target)[0]
+            except ModuleLoadError:
+                pass
+        return target, os.path.dirname(target)
+    if target.endswith((".py", ".ipynb")) or os.sep in target:
+        raise ModuleLoadError(f"{target}: no such file")
+    return target, os.path.abspath(os.getcwd())  # a dotted name, from the current directory
+
+
+def _torch_apis() -> dict:
+    from torch_ref.verify import detect
+
+    return {name: True for name, twin in getattr(detect, "_TORCH_TWINS", {}).items() if twin}
+
+
+_TORCH_APIS = _torch_apis()
 
 
 def _import_references() -> None:
@@ -684,7 +704,7 @@ def _import_references() -> None:
         pass
 
 
-def verify_isolated(target: str, api: str = "cs231n", path: str | None = None, only=None,
+def verify_isolated(target: str, api: str = "auto", path: str | None = None, only=None,
                     seed: int = 0, dtypes=("float64", "float32"), limits: Limits | None = None,
                     reuse: bool = True, golden: bool = True, hidden=(), strict: bool = False):
     """:func:`~torch_ref.verify.runner.verify_module` with the module in a child process.
@@ -699,28 +719,46 @@ def verify_isolated(target: str, api: str = "cs231n", path: str | None = None, o
 
     limits = limits or Limits()
     original = target
+    if api != "auto":
+        try:
+            adapters.get(api)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
     try:
-        adapter_class = adapters.get(api)
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
-    try:
-        target, root = resolve_target(target, path, adapter_class.conventional_files)
+        target, root = resolve_target(target, path)
     except ModuleLoadError as exc:
         raise UsageError(f"cannot import the module: {exc}") from None
-    # the references need torch: import it while the child starts and loads the module
-    threading.Thread(target=_import_references, daemon=True).start()
     dotted = not os.path.isabs(target)
-    remote = Remote(target, api, root if dotted else None, limits, hidden_trees(hidden), root)
-    try:
+    # the courses whose students compute in torch may import it; for the others torch is
+    # the reference (an --api auto module that imports it is given it on a second try)
+    allow_torch = _TORCH_APIS.get(api, False)
+    threading.Thread(target=_import_references, daemon=True).start()
+    for attempt in range(2):
+        remote = Remote(target, api, root if dotted else path, limits,
+                        hidden_trees(hidden, torch=not allow_torch), root, allow_torch)
         try:
-            remote.info = _check_info(remote.load(), remote)
-        except ModuleLoadError as exc:
-            raise UsageError(f"cannot import the module: {exc}") from None
-        adapter = remote_adapter(adapter_class, remote)
-        report = verify_adapter(adapter, only, seed, dtypes, reuse, golden, target=original,
-                                strict=strict)
-    finally:
-        remote.close()
+            try:
+                remote.info = _check_info(remote.load(), remote)
+            except ModuleLoadError as exc:
+                if (attempt == 0 and not allow_torch and api in ("auto", *_TORCH_APIS)
+                        and any(b.split(".")[0] == "torch" for b in remote.blocked)):
+                    allow_torch = True
+                    remote.close()
+                    continue
+                raise UsageError(f"cannot import the module: {exc}") from None
+            except Undecided as exc:
+                raise UsageError(str(exc)) from None
+            adapter_class = adapters.get(remote.api_name)
+            if _TORCH_APIS.get(adapter_class.name) and not allow_torch and attempt == 0:
+                allow_torch = True  # detected as a torch course: load it again with torch
+                remote.close()
+                continue
+            adapter = remote_adapter(adapter_class, remote)
+            report = verify_adapter(adapter, only, seed, dtypes, reuse, golden,
+                                    target=original, strict=strict)
+            break
+        finally:
+            remote.close()
     report.blocked_imports = tuple(remote.blocked)
     report.confinement = str(remote.info.get("confinement", "")) if remote.info else ""
     return report, adapter

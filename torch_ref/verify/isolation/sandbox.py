@@ -212,13 +212,14 @@ def _package_root() -> str:
     return os.path.dirname(os.path.dirname(os.path.abspath(torch_ref.__file__)))
 
 
-def hidden_trees(extra=()) -> tuple:
-    """What the child may not read: the reference implementation, the checker, torch,
-    the golden fixtures (the project checkout when run from one) and ``extra``."""
+def hidden_trees(extra=(), torch: bool = True) -> tuple:
+    """What the child may not read: the reference implementation, the checker, torch
+    (unless ``torch`` is False), the golden fixtures (the project checkout when run from
+    one) and ``extra``."""
     import importlib.util
 
     hidden = []
-    for name in ("numpy_rnn", "torch_ref", "torch"):
+    for name in ("numpy_rnn", "torch_ref") + (("torch",) if torch else ()):
         spec = importlib.util.find_spec(name)
         if spec is not None and spec.submodule_search_locations:
             hidden.extend(spec.submodule_search_locations)
@@ -267,6 +268,13 @@ def copy_submission(source: str, destination: str, owner=None) -> None:
         os.chown(destination, *owner)
 
 
+def _shims_dir() -> str:
+    """The course helpers a submission may import (public course files)."""
+    from torch_ref.verify import shims
+
+    return os.path.dirname(os.path.abspath(shims.__file__))
+
+
 _ROOTS: dict = {}
 
 
@@ -287,8 +295,10 @@ class Sandbox:
     (:attr:`copy`) at each start: the child reads that copy, never the original.
     """
 
-    def __init__(self, limits: Limits, hidden=(), submission: str | None = None):
+    def __init__(self, limits: Limits, hidden=(), submission: str | None = None,
+                 allow_torch: bool = False):
         self.limits = limits
+        self.allow_torch = allow_torch
         self.hidden = tuple(hidden)
         self.submission = submission
         self.copy = None
@@ -325,6 +335,7 @@ class Sandbox:
                   "memory": self.limits.memory, "file_size": self.limits.file_size,
                   "processes": self.limits.processes, "hidden": list(self.hidden),
                   "readable_roots": _readable_roots(self.hidden),
+                  "readable": [_shims_dir()], "allow_torch": self.allow_torch,
                   "drop_paths": [root]}
         env = {"PATH": "/usr/bin:/bin", "HOME": self.tmp, "TMPDIR": self.tmp,
                "LANG": "C.UTF-8", "PYTHONDONTWRITEBYTECODE": "1", "PYTHONHASHSEED": "0",
