@@ -357,17 +357,17 @@ class Report:
         from html import escape
 
         colours = {PASS: "#1a7f37", FAIL: "#cf222e", ERROR: "#cf222e", MISSING: "#9a6700",
-                   UNTESTED: "#9a6700"}
+                   UNTESTED: "#9a6700", WARN: "#9a6700"}
         rows = "".join(
             f"<tr><td><code>{escape(f.name)}</code></td>"
             f"<td style='color:{colours.get(f.status, '#57606a')}'><b>{escape(f.status)}"
             f"</b></td><td>{f.passed}/{len(f.checks)}</td><td style='text-align:left'>"
             f"<pre style='margin:0'>{escape(_short_problem(f, 200))}</pre></td></tr>"
             for f in self.functions)
-        passed, failed = self.counts()
+        passed, warned, failed = self.counts()
         return (f"<p><b>{escape(self.target)}</b> (--api {escape(self.api)}): {passed} "
-                f"passed, {failed} failed</p><table><tr><th>function</th><th>status</th>"
-                f"<th>checks passed</th><th>problem</th></tr>{rows}</table>")
+                f"passed, {warned} warned, {failed} failed</p><table><tr><th>function</th>"
+                f"<th>status</th><th>checks passed</th><th>problem</th></tr>{rows}</table>")
 
     def as_dict(self) -> dict:
         passed, warned, failed = self.counts()
