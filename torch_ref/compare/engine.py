@@ -347,10 +347,7 @@ def check_case(component, api, case, reference=None, *, name_of=None,
     flags = _FlagRecorder(_current_function(api, component, name_of))
     try:
         with np.errstate(all="call", under="ignore", call=flags):
-            # an api in another process runs the whole case there (one round trip)
-            run_component = getattr(api, "run_component", None)
-            run = (run_component(component, guarded) if run_component is not None
-                   else component.run_numpy(api, guarded))
+            run = component.run_numpy(api, guarded)
     except KeyboardInterrupt:
         raise
     except BaseException as exc:  # report, never crash: the module under test may do anything

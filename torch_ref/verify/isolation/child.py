@@ -20,8 +20,6 @@ import sys
 
 import numpy as np
 
-from torch_ref import catalog
-from torch_ref.verify import adapters, detect, handout, notebook
 from torch_ref.verify.adapters.base import FUNCTIONAL, ApiMismatch
 from torch_ref.verify.isolation import confine, protocol
 from torch_ref.verify.loader import (
@@ -31,7 +29,6 @@ from torch_ref.verify.loader import (
     load_module,
     user_location,
 )
-from torch_ref.verify.shims import course_helpers
 
 _MAX_HANDLES = 20000
 _MAX_TRACKED = 64
@@ -40,47 +37,69 @@ _GOLDEN: dict = {}
 _MEMORY: dict = {}
 
 
-def _load_golden() -> None:
-    """Import the document-cell runners without ``numpy_rnn``: they need its numerical
-    gradient helpers only, which are loaded from their file under stand-in packages
-    (removed again before the submission runs)."""
+_MODULES: dict = {}
+
+
+class _NoTorch:
+    """Refuses ``torch`` while the grader's modules load here (they work without it)."""
+
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] == "torch":
+            raise ImportError("torch is not loaded in the sandbox", name=name)
+        return None
+
+
+def _load_grader_modules() -> None:
+    """Import the adapters, the loaders and the document-cell runners without the
+    reference: what they take from ``numpy_rnn`` (argument checks, numerical gradient
+    helpers) is loaded from its files under stand-in packages, ``torch`` is refused
+    (``torch_ref.layout`` works without it) and the comparison engine is a stand-in
+    holding the status names. The stand-ins are removed before the submission runs."""
     import importlib.util
     import types
 
     spec = importlib.util.find_spec("numpy_rnn")
-    if spec is None or not spec.submodule_search_locations:
-        return
-    path = os.path.join(list(spec.submodule_search_locations)[0], "core", "gradcheck.py")
+    core = os.path.join(list(spec.submodule_search_locations)[0], "core")
     stand_ins = {"numpy_rnn": types.ModuleType("numpy_rnn"),
                  "numpy_rnn.core": types.ModuleType("numpy_rnn.core")}
     for module in stand_ins.values():
         module.__path__ = []
-    # the cells need the status names only; the real engine would import torch
     engine = types.ModuleType("torch_ref.compare.engine")
-    engine.PASS, engine.FAIL, engine.ERROR = "PASS", "FAIL", "ERROR"
+    engine.PASS, engine.FAIL, engine.ERROR, engine.WARN = "PASS", "FAIL", "ERROR", "WARN"
     stand_ins["torch_ref.compare.engine"] = engine
     sys.modules.update(stand_ins)
+    refuse = _NoTorch()
+    sys.meta_path.insert(0, refuse)
     try:
-        gradcheck_spec = importlib.util.spec_from_file_location("numpy_rnn.core.gradcheck",
-                                                                path)
-        gradcheck = importlib.util.module_from_spec(gradcheck_spec)
-        sys.modules["numpy_rnn.core.gradcheck"] = gradcheck
-        gradcheck_spec.loader.exec_module(gradcheck)
-        stand_ins["numpy_rnn.core"].gradcheck = gradcheck
-        from torch_ref.compare import golden
+        for name in ("validation", "gradcheck"):
+            file_spec = importlib.util.spec_from_file_location(
+                f"numpy_rnn.core.{name}", os.path.join(core, f"{name}.py"))
+            module = importlib.util.module_from_spec(file_spec)
+            sys.modules[file_spec.name] = module
+            file_spec.loader.exec_module(module)
+            setattr(stand_ins["numpy_rnn.core"], name, module)
+        from torch_ref.verify import adapters, detect, handout, notebook
+        from torch_ref.verify.shims import course_helpers
 
-        def ask_the_grader(record, inputs, outputs, analytic):
-            # no torch here: the arguments go back, the grader runs torch on them
-            _GOLDEN.setdefault("asked", []).append((dict(inputs), dict(outputs),
-                                                    dict(analytic)))
-            return {}
+        _MODULES.update(detect=detect, handout=handout, notebook=notebook,
+                        course_helpers=course_helpers)
+        _ADAPTERS.update(adapters.available())
+        try:
+            from torch_ref.compare import golden
 
-        golden.torch_agreement = ask_the_grader
-        _GOLDEN["module"] = golden
-    except Exception:  # noqa: BLE001 - without them, document cells run from the grader
-        _GOLDEN["module"] = None
+            def ask_the_grader(record, inputs, outputs, analytic):
+                # no torch here: the arguments go back, the grader runs torch on them
+                _GOLDEN.setdefault("asked", []).append((dict(inputs), dict(outputs),
+                                                        dict(analytic)))
+                return {}
+
+            golden.torch_agreement = ask_the_grader
+            _GOLDEN["module"] = golden
+        except Exception:  # noqa: BLE001 - without them, document cells run from the grader
+            _GOLDEN["module"] = None
     finally:
-        for name in (*stand_ins, "numpy_rnn.core.gradcheck"):
+        sys.meta_path.remove(refuse)
+        for name in (*stand_ins, "numpy_rnn.core.validation", "numpy_rnn.core.gradcheck"):
             sys.modules.pop(name, None)
 
 
@@ -309,6 +328,11 @@ class Server:
                 reply = {"ok": False, "error": _exception_facts(exc, self.guard)}
                 encoder = protocol.Encoder(self._handle)
                 reply["changed"], out = self._changed(encoder), encoder.blobs
+                if self.api is not None and header.get("op") == "call":
+                    try:
+                        reply.update(self._taken(encoder))
+                    except BaseException:  # noqa: BLE001 - the user's objects may raise
+                        pass
             reply["hung"] = dict(self.guard.hung) if self.guard is not None else {}
             reply["blocked"] = list(self.blocker.attempts) if self.blocker else []
             self.channel.send(reply, out)
@@ -323,12 +347,13 @@ class Server:
         candidates = [chosen] if chosen else list(_ADAPTERS.values())
         conventional = tuple(dict.fromkeys(f for c in candidates for f in c.conventional_files))
         if self._helpers is None:  # for the life of this process
-            self._helpers = course_helpers([c.name for c in candidates])
+            self._helpers = _MODULES["course_helpers"]([c.name for c in candidates])
             self._helpers.__enter__()
         self.guard = _Guard(header.get("timeout"), self.channel, header.get("banned", {}))
         self.guard.hung.update(header.get("hung", {}))
         target, path = header["target"], header.get("path")
         try:
+            notebook, handout = _MODULES["notebook"], _MODULES["handout"]
             if notebook.is_notebook(target):
                 loaded = notebook.load_notebook(target, self.guard)
             elif handout.is_handout(target) and path is None:
@@ -337,6 +362,7 @@ class Server:
                 loaded = load_module(target, path, self.guard, conventional)
         except ModuleLoadError as exc:
             return {"ok": False, "load_error": str(exc)}, []
+        detect = _MODULES["detect"]
         try:
             adapter_class = chosen or detect.choose(loaded.module, _ADAPTERS)
         except detect.Undecided as exc:
@@ -361,66 +387,28 @@ class Server:
             self.handles.clear()
             self.tracked.clear()
         args = protocol.decode(header["args"], blobs, self._resolve, self._track)
+        kwargs = protocol.decode(header.get("kwargs", {"D": []}), blobs, self._resolve,
+                                 self._track)
+        if not isinstance(args, tuple) or not isinstance(kwargs, dict) or not all(
+                isinstance(k, str) for k in kwargs):
+            raise protocol.ProtocolError("call arguments of the wrong form")
         flags = _Flags(self.guard)
         with np.errstate(**_errstate(header, flags)):
-            result = getattr(self.api, name)(*args)
+            result = getattr(self.api, name)(*args, **kwargs)
         encoder = protocol.Encoder(self._handle, containers=1)
         tree = encoder.encode(result)
         return {"ok": True, "value": tree, "changed": self._changed(encoder),
-                "flags": flags.as_list()}, encoder.blobs
+                "flags": flags.as_list(), **self._taken(encoder)}, encoder.blobs
 
-    def op_case(self, header, blobs):
-        """One catalog case: the component's NumPy run, in one round trip."""
-        component = catalog.CATALOG.get(header.get("component"))
-        if component is None or component.scope != "functional" or self.api is None:
-            raise protocol.ProtocolError(f"no component {header.get('component')!r}")
-        if header.get("forget"):
-            self.api.forget()
-            self.handles.clear()
-        self.tracked.clear()
-        fields = protocol.decode(header["case"], blobs, self._resolve)
-        if not isinstance(fields, dict):
-            raise protocol.ProtocolError("a case that is not a dict")
-        case = catalog.Case(component.name, str(fields["label"]), str(fields["dtype"]),
-                            int(fields["seed"]), dict(fields["inputs"]),
-                            dict(fields["upstream"]), dict(fields["sizes"]),
-                            tuple(fields["special"]), dict(fields["extra"]))
-        arrays = {("i", k): v for k, v in case.inputs.items()}
-        arrays.update({("u", k): v for k, v in case.upstream.items()})
-        before = {key: v.tobytes() for key, v in arrays.items() if isinstance(v, np.ndarray)}
-        self.api.take_findings()
+    def _taken(self, encoder) -> dict:
+        """The findings and API variants of the calls so far (sent with every reply)."""
+        found = [[str(f), str(a)] for f, a in self.api.take_findings()]
         take_variants = getattr(self.api, "take_variants", None)
-        if take_variants is not None:
-            take_variants()
-        flags = _Flags(self.guard)
-        reply = {"ok": True}
-        try:
-            with np.errstate(**_errstate(header, flags)):
-                run = component.run_numpy(self.api, case)
-            tensors = {"outputs": dict(run.outputs), "grads": dict(run.grads)}
-        except BaseException as exc:  # noqa: BLE001 - the user's code may raise anything
-            reply = {"ok": False, "error": _exception_facts(exc, self.guard)}
-            tensors = {"returned": {f"{f}/{o}": self.api.returned(f, o)
-                                    for o, f in component.produced_by.items()}}
-            returned_none = getattr(self.api, "returned_none", None)
-            if returned_none is not None:
-                reply["returned_none"] = [f"{f}/{o}" for o, f in component.produced_by.items()
-                                          if returned_none(f, o)]
-        encoder = protocol.Encoder(self._handle, containers=0)
-        reply["tensors"] = {group: [[str(k), encoder.encode(v)] for k, v in values.items()]
-                            for group, values in tensors.items()}
-        reply["flags"] = flags.as_list()
-        reply["variants"] = [
+        variants = [
             [str(option), str(name), str(function), encoder.encode(value), float(factor)]
             for option, name, function, value, factor in (
                 take_variants() if take_variants is not None else [])]
-        reply["findings"] = [[str(f), str(a)] for f, a in self.api.take_findings()]
-        changed = []
-        for key, value in arrays.items():
-            if key in before and value.tobytes() != before[key]:
-                changed.append([key[0], key[1], encoder.encode(value)])
-        reply["changed_case"] = changed
-        return reply, encoder.blobs
+        return {"findings": found, "variants": variants}
 
     def op_golden(self, header, _blobs):
         """One document cell (the record comes from the grader: the child cannot read
@@ -432,7 +420,12 @@ class Server:
             raise protocol.ProtocolError("a record that is not a dict")
         self.guard.last_error = None
         _GOLDEN["asked"] = []
-        results = _GOLDEN["module"].run_record(self.api, record)
+        try:
+            results = _GOLDEN["module"].run_record(self.api, record)
+        finally:  # the cell's in-place findings and variants are not the next case's
+            self.api.take_findings()
+            if hasattr(self.api, "take_variants"):
+                self.api.take_variants()
         last = self.guard.last_error
         rows = [[str(r.check), float(r.error), float(r.threshold), str(r.status),
                  str(r.message)] for r in results]
@@ -459,6 +452,11 @@ class Server:
         tree, out = self._encode(value)
         return {"ok": True, "value": tree}, out
 
+    def op_returned_none(self, header, _blobs):
+        returned_none = getattr(self.api, "returned_none", None)
+        value = bool(returned_none and returned_none(header["functional"], header["output"]))
+        return {"ok": True, "value": value}, []
+
     def op_reuse(self, header, _blobs):
         if header.get("on"):
             if self._reuse is None:
@@ -481,9 +479,8 @@ def main(config_text: str) -> None:
     confine.set_limits(config.get("memory"), config.get("file_size"), config.get("processes"))
     _MEMORY["limit"] = config.get("memory")
     os.chdir(config["tmp"])
-    _ADAPTERS.update(adapters.available())
     import numpy.random  # noqa: F401 - loaded lazily by NumPy; its files are read now
-    _load_golden()
+    _load_grader_modules()
     notes = []
     switch = config.get("uid") is not None
     can_confine = confine.landlock_abi() >= 1

@@ -266,8 +266,9 @@ class Remote:
 
     # ---- the functional API -------------------------------------------------------
 
-    def call(self, functional: str, args: tuple):
-        """``functional(*args)`` in the child; its value, or the child's exception."""
+    def call(self, functional: str, args: tuple, kwargs=None):
+        """``functional(*args, **kwargs)`` in the child; its value, or the child's
+        exception."""
         users = self._users_of(functional)
         refused = [u for u in users if self.strikes.get(u, 0) >= 2]
         if refused:  # the child did not honour the ban: do not even ask
@@ -276,13 +277,15 @@ class Remote:
             self._ensure()
             encoder = protocol.Encoder(self._handle_of, self._token)
             tree = encoder.encode(tuple(args))
-            header = {"op": "call", "name": functional, "args": tree,
+            options = encoder.encode(dict(kwargs or {}))
+            header = {"op": "call", "name": functional, "args": tree, "kwargs": options,
                       "forget": self.forget_pending,
                       "errstate": {k: v for k, v in np.geterr().items()}}
             self.forget_pending = False
             reply, blobs = self._ask(header, encoder.blobs, calls_allowed=16)
             self._write_back(reply.get("changed", []), blobs)
             _replay_flags(reply.get("flags", []), self.unmap)
+            self._gather(reply, blobs)
             if reply.get("ok"):
                 return self._decode(reply.get("value"), blobs)
             facts = reply.get("error")
@@ -297,6 +300,21 @@ class Remote:
         error = self.rebuild(facts)
         self.guard.last_error = error if facts.get("guarded") else None
         raise error
+
+    def _gather(self, reply: dict, blobs) -> None:
+        """Keep the findings and API variants the child sent with a reply."""
+        found = reply.get("findings", [])
+        if not isinstance(found, list):
+            raise protocol.ProtocolError("findings that are not a list")
+        self.last_case["findings"] += [tuple(x) for x in found if type(x) is list
+                                       and len(x) == 2 and all(isinstance(v, str) for v in x)]
+        for item in reply.get("variants", []):
+            if (type(item) is not list or len(item) != 5
+                    or not all(isinstance(v, str) for v in item[:3])
+                    or type(item[4]) not in (int, float)):
+                raise protocol.ProtocolError("a variant of the wrong form")
+            self.last_case["variants"].append(
+                (item[0], item[1], item[2], self._decode(item[3], blobs), float(item[4])))
 
     def _users_of(self, functional: str) -> tuple:
         return self.adapter_users.get(functional, (functional,))
@@ -319,76 +337,6 @@ class Remote:
         error.verify_location = ""
         self.guard.last_error = error
         return error
-
-    def case(self, component, case):
-        """``component.run_numpy`` on ``case`` in the child: a :class:`Run`, or the
-        exception of the run (then :attr:`last_case` holds what was returned)."""
-        from torch_ref.catalog import Run
-
-        users = tuple(u for f in component.functions for u in self._users_of(f))
-        refused = [u for u in users if self.strikes.get(u, 0) >= 2]
-        self.last_case = {"returned": {}, "findings": [], "variants": [],
-                          "returned_none": set()}
-        if refused:
-            raise self._refusal(refused[0])
-        try:
-            self._ensure()
-            encoder = protocol.Encoder(self._handle_of)
-            tree = encoder.encode({"label": case.label, "dtype": case.dtype,
-                                   "seed": case.seed, "inputs": dict(case.inputs),
-                                   "upstream": dict(case.upstream), "sizes": dict(case.sizes),
-                                   "special": tuple(case.special), "extra": dict(case.extra)})
-            header = {"op": "case", "component": component.name, "case": tree,
-                      "forget": self.forget_pending,
-                      "errstate": {k: v for k, v in np.geterr().items()}}
-            self.forget_pending = False
-            reply, blobs = self._ask(header, encoder.blobs, calls_allowed=32)
-            tensors = reply.get("tensors")
-            if not isinstance(tensors, dict):
-                raise protocol.ProtocolError("a case reply without its tensors")
-            groups = {}
-            for group in ("outputs", "grads", "returned"):
-                items = tensors.get(group, [])
-                if not isinstance(items, list):
-                    raise protocol.ProtocolError("tensors that are not a list")
-                groups[group] = {str(k): self._decode(v, blobs) for k, v in
-                                 (x for x in items if type(x) is list and len(x) == 2)}
-            found = reply.get("findings", [])
-            none = reply.get("returned_none", [])
-            variants = []
-            for item in reply.get("variants", []):
-                if (type(item) is not list or len(item) != 5
-                        or not all(isinstance(v, str) for v in item[:3])
-                        or type(item[4]) not in (int, float)):
-                    raise protocol.ProtocolError("a variant of the wrong form")
-                variants.append((item[0], item[1], item[2], self._decode(item[3], blobs),
-                                 float(item[4])))
-            self.last_case = {"findings": [tuple(x) for x in found if type(x) is list
-                                           and len(x) == 2 and all(isinstance(v, str)
-                                                                   for v in x)],
-                              "returned": groups["returned"], "variants": variants,
-                              "returned_none": {k for k in none if isinstance(k, str)}
-                              if isinstance(none, list) else set()}
-            _replay_flags(reply.get("flags", []), self.unmap)
-            for item in reply.get("changed_case", []):
-                if type(item) is not list or len(item) != 3 or item[0] not in ("i", "u"):
-                    raise protocol.ProtocolError("a changed array of the wrong form")
-                group = case.inputs if item[0] == "i" else case.upstream
-                _copy_into(group.get(item[1]), self._decode(item[2], blobs))
-            if reply.get("ok"):
-                return Run(groups["outputs"], groups["grads"])
-            facts = reply.get("error")
-            if not isinstance(facts, dict):
-                raise protocol.ProtocolError("a failure without its exception")
-        except protocol.ProtocolError as exc:
-            self.sandbox.close()
-            raise self._crashed(ChildFailure(f"sent a malformed reply ({exc})", None),
-                                users) from None
-        except ChildFailure as exc:
-            raise self._crashed(exc, users) from None
-        error = self.rebuild(facts)
-        self.guard.last_error = error if facts.get("guarded") else None
-        raise error
 
     def golden(self, record: dict) -> list:
         """One document cell run in the child: :class:`GoldenResult` rows whose verdicts
@@ -525,15 +473,14 @@ class RemoteApi:
 
     def __init__(self, remote: Remote, adapter):
         self._remote, self.adapter = remote, adapter
-        self._in_case = False
 
     def __getattr__(self, name):
         if name not in FUNCTIONAL:
             raise AttributeError(name)
         remote = self._remote
 
-        def call(*args):
-            return remote.call(name, args)
+        def call(*args, **kwargs):
+            return remote.call(name, args, kwargs)
         call.__name__ = name
         return call
 
@@ -548,29 +495,10 @@ class RemoteApi:
             if self._remote.sandbox.alive():
                 self._remote.simple({"op": "reuse", "on": False})
 
-    def run_component(self, component, case):
-        """The NumPy run of ``component`` on ``case``, done in the child."""
-        self._in_case = True
-        return self._remote.case(component, case)
-
-    def run_record(self, record: dict) -> list:
-        """A document cell, run in the child (see :func:`torch_ref.compare.golden`)."""
-        self._in_case = False
-        return self._remote.golden(record)
-
     def take_findings(self) -> list:
-        if self._in_case:
-            found, self._remote.last_case["findings"] = self._remote.last_case["findings"], []
-            return found
-        answer = self._remote.simple({"op": "findings"}) if self._remote.sandbox.alive() \
-            else None
-        if answer is None:
-            return []
-        found = answer[0].get("findings")
-        if not isinstance(found, list):
-            return []
-        return [(f, a) for f, a in (tuple(x) for x in found if type(x) is list and len(x) == 2)
-                if isinstance(f, str) and isinstance(a, str)]
+        """Arguments the calls so far changed in place (sent back with each reply)."""
+        found, self._remote.last_case["findings"] = self._remote.last_case["findings"], []
+        return found
 
     def forget(self) -> None:
         """Start a new case (told to the child with the next request)."""
@@ -578,7 +506,6 @@ class RemoteApi:
         self._remote.last_case = {"returned": {}, "findings": [], "variants": [],
                                   "returned_none": set()}
         self._remote.forget_pending = True
-        self._in_case = False
 
     def take_variants(self) -> list:
         """What the last case's calls with another option of the API returned."""
@@ -586,12 +513,13 @@ class RemoteApi:
         return found
 
     def returned_none(self, functional: str, output: str) -> bool:
-        return f"{functional}/{output}" in self._remote.last_case["returned_none"]
+        if not self._remote.sandbox.alive():
+            return False
+        answer = self._remote.simple({"op": "returned_none", "functional": functional,
+                                      "output": output})
+        return bool(answer is not None and answer[0].get("value") is True)
 
     def returned(self, functional: str, output: str):
-        key = f"{functional}/{output}"
-        if key in self._remote.last_case["returned"]:
-            return self._remote.last_case["returned"][key]
         if not self._remote.sandbox.alive():
             return None
         answer = self._remote.simple({"op": "returned", "functional": functional,
