@@ -550,6 +550,16 @@ class RemoteAdapterMixin:
     def runnable(self, functional: str) -> bool:
         return bool(self.remote.info["runnable"].get(functional, False))
 
+    def user_class(self, class_name: str):
+        """A stand-in for a class the child found (any of its methods present), so that
+        what an adapter derives from which classes exist (optional functions) is
+        derived here, by the adapter's own rule, from what the child reported."""
+        present = self.remote.info["present"]
+        if any(name.split(".")[0] == class_name and found
+               for name, (found, _) in present.items()):
+            return type(class_name, (), {})
+        return None
+
     def api(self):
         return RemoteApi(self.remote, self)
 
