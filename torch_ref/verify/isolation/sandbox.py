@@ -268,6 +268,13 @@ def copy_submission(source: str, destination: str, owner=None) -> None:
         os.chown(destination, *owner)
 
 
+def _signatures() -> dict:
+    """The functional API's signatures (the child cannot load the catalog)."""
+    from torch_ref.catalog import functional_signatures
+
+    return {name: [list(sig[0]), list(sig[1])] for name, sig in functional_signatures().items()}
+
+
 def _shims_dir() -> str:
     """The course helpers a submission may import (public course files)."""
     from torch_ref.verify import shims
@@ -336,6 +343,7 @@ class Sandbox:
                   "processes": self.limits.processes, "hidden": list(self.hidden),
                   "readable_roots": _readable_roots(self.hidden),
                   "readable": [_shims_dir()], "allow_torch": self.allow_torch,
+                  "functional": _signatures(),
                   "drop_paths": [root]}
         env = {"PATH": "/usr/bin:/bin", "HOME": self.tmp, "TMPDIR": self.tmp,
                "LANG": "C.UTF-8", "PYTHONDONTWRITEBYTECODE": "1", "PYTHONHASHSEED": "0",
