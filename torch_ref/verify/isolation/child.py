@@ -357,12 +357,19 @@ class Server:
         target, path = header["target"], header.get("path")
         try:
             notebook, handout = _MODULES["notebook"], _MODULES["handout"]
-            if notebook.is_notebook(target):
-                loaded = notebook.load_notebook(target, self.guard)
-            elif handout.is_handout(target) and path is None:
+            if handout.is_handout(target) and path is None:
                 loaded = handout.load_handout(target, self.guard)
             else:
-                loaded = load_module(target, path, self.guard, conventional)
+                from torch_ref.verify import loader
+
+                chosen_file = target
+                if os.path.isdir(target) and path is None and hasattr(loader,
+                                                                      "file_in_directory"):
+                    chosen_file = loader.file_in_directory(target, conventional)
+                if notebook.is_notebook(chosen_file):
+                    loaded = notebook.load_notebook(chosen_file, self.guard)
+                else:
+                    loaded = load_module(chosen_file, path, self.guard, conventional)
         except ModuleLoadError as exc:
             return {"ok": False, "load_error": str(exc)}, []
         detect = _MODULES["detect"]
