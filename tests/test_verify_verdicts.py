@@ -154,6 +154,15 @@ class Loading(_TempModule):
         self.assertEqual(code, 1)
         self.assertIn("did you mean temporal_softmax_loss (a class", out)
 
+    def test_a_misspelt_name_is_suggested_once_with_the_submission_path(self):
+        path = self.variant("def rnn_step_backward(", "def rnn_step_backwards(")
+        code, out, _ = verify("--module", path, "--only", "rnn_step", "rnn")
+        self.assertEqual(code, 1)
+        self.assertIn(f"did you mean rnn_step_backwards (a function, {path}:", out)
+        details = [line for line in out.splitlines() if line.startswith("MISSING")]
+        self.assertEqual(sum("did you mean" in line for line in details), 1, out)
+        self.assertNotIn("sandbox", out)
+
     def test_not_a_python_file(self):
         code, _, err = verify("--module", mutants.REFERENCE_DIR.parent.parent / "README.md")
         self.assertEqual(code, 2)

@@ -158,14 +158,21 @@ class Adapter:
         import difflib
 
         wanted = name.split(".")[0]
+        # a name that already answers for another function of the API is no suggestion
+        taken = {user.split(".")[0] for user, _ in self.user_functions()} - {wanted}
         defined = {k: v for k, v in vars(self.module).items()
-                   if not k.startswith("_") and callable(v)
+                   if not k.startswith("_") and callable(v) and k not in taken
                    and getattr(v, "__module__", None) == self.module.__name__}
         lower = {k.lower(): k for k in defined}
         matches = difflib.get_close_matches(wanted.lower(), list(lower), n=1, cutoff=0.6)
         if not matches:
             return ""
         found = lower[matches[0]]
+        # suggested once: where it is closest (rnn_step_backwards: rnn_step_backward only)
+        names = {user.split(".")[0].lower() for user, _ in self.user_functions()}
+        if difflib.get_close_matches(found.lower(), list(names), n=1, cutoff=0) != [
+                wanted.lower()]:
+            return ""
         obj = defined[found]
         what = "a class" if isinstance(obj, type) else "a function"
         where = f", {defined_at(obj)}" if defined_at(obj) else ""

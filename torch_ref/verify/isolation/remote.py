@@ -154,6 +154,7 @@ class Remote:
                   "banned": self.banned, "hung": self.guard.hung}
         try:
             reply, _ = self.sandbox.request(header, calls_allowed=2, deadline=self.deadline)
+            reply = self.unmap_all(reply)
         except ChildFailure as exc:
             name = os.path.basename(self.target)
             if exc.reason.startswith("killed after"):
@@ -188,6 +189,16 @@ class Remote:
         """``text`` with the child's copy of the submission named as the original."""
         copy = self.sandbox.copy
         return text.replace(copy, self.root) if copy and isinstance(text, str) else text
+
+    def unmap_all(self, value):
+        """:meth:`unmap` on every string of a reply header (messages name files)."""
+        if isinstance(value, str):
+            return self.unmap(value)
+        if isinstance(value, dict):
+            return {k: self.unmap_all(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self.unmap_all(v) for v in value]
+        return value
 
     def rebuild(self, facts: dict) -> BaseException:
         """:func:`rebuild_exception`, with the submission's own paths."""
@@ -229,6 +240,7 @@ class Remote:
 
     def _ask(self, header: dict, blobs=(), calls_allowed: int = 2):
         reply, out = self.sandbox.request(header, blobs, calls_allowed, self.deadline)
+        reply = self.unmap_all(reply)
         self._note(reply)
         if "protocol" in reply:
             self.sandbox.close()
