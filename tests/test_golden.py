@@ -10,6 +10,7 @@ import tempfile
 import types
 import unittest
 from pathlib import Path
+from unittest import mock
 
 import numpy as np
 from parameterized import parameterized
@@ -321,8 +322,19 @@ class NumericalGradientsNeverOverrideTorch(unittest.TestCase):
         record = _with_thresholds(BY_ID[record_id], 1e-13)
         results = golden.run_record(F, record)
         self.assertTrue(all(r.status == PASS for r in results))
-        self.assertTrue(all("agrees with torch" in r.note for r in results))
+        by = "torch autograd" if _has_torch() else golden._REFINED
+        self.assertTrue(all(f"agrees with {by}" in r.note for r in results))
         self.assertTrue(all(r.error >= r.threshold for r in results))
+
+    @parameterized.expand([("hw3_lstm_backward",), ("lm_test_rnn_gradcheck",)])
+    def test_without_torch_a_finer_difference_is_the_second_opinion(self, record_id):
+        record = _with_thresholds(BY_ID[record_id], 1e-13)
+        with mock.patch.object(golden, "torch_agreement", return_value={}):
+            right = golden.run_record(F, record)
+            wrong = golden.run_record(_api(**{name: _scaled(getattr(F, name)) for name in (
+                "lstm_backward", "rnn_backward")}), record)
+        self.assertTrue(all(r.status == PASS and golden._REFINED in r.note for r in right))
+        self.assertTrue(all(r.status == FAIL and not r.note for r in wrong))
 
     def test_a_wrong_gradient_over_the_bound_still_fails(self):
         api = _api(lstm_backward=lambda dh, cache: tuple(
@@ -336,6 +348,19 @@ class NumericalGradientsNeverOverrideTorch(unittest.TestCase):
             results = golden.run_record(api, BY_ID[record_id])
             self.assertEqual({r.status for r in results}, {PASS}, record_id)
             self.assertFalse(any(r.note for r in results), record_id)
+
+
+def _has_torch() -> bool:
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def _scaled(backward, factor=1.0 + 1e-5):
+    """``backward`` with every gradient off by a relative ``factor - 1``."""
+    return lambda *args: tuple(g * factor for g in backward(*args))
 
 
 class FaithfulReplay(unittest.TestCase):
