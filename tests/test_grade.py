@@ -85,7 +85,12 @@ def test_gradebook_matches_verify_one_by_one(tmp_path):
     check_gradebook_and_gradescope(root, out, names)
     summary = (out / "summary.txt").read_text()
     assert "6 submission(s)" in summary and "Submissions failing each function" in summary
-    assert (out / "summary.png").stat().st_size > 1000
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:  # the chart needs the plot extra
+        assert not (out / "summary.png").exists()
+    else:
+        assert (out / "summary.png").stat().st_size > 1000
     # a rerun skips what is finished: the reports are not rewritten
     stamps = {n: (out / n / "report.json").stat().st_mtime_ns for n in names}
     assert grade(root, "--out", out, "-j", "2", "--gradescope") == 1
