@@ -1,0 +1,196 @@
+# Adapted from CS231n
+from .layers_with_weights import LayerWithWeights
+from copy import deepcopy
+from abc import abstractmethod
+import numpy as np
+
+
+def sigmoid(x):
+    pos_mask = (x >= 0)
+    neg_mask = (x < 0)
+    z = np.zeros_like(x)
+    z[pos_mask] = np.exp(-x[pos_mask])
+    z[neg_mask] = np.exp(x[neg_mask])
+    top = np.ones_like(x)
+    top[neg_mask] = z[neg_mask]
+    return top / (1 + z)
+
+
+class RNNLayer(LayerWithWeights):
+    """ Simple RNN Layer - only calculates hidden states """
+
+    def __init__(self, in_size, out_size):
+        """ RNN Layer constructor
+        Args:
+            in_size: input feature dimension - D
+            out_size: hidden state dimension - H
+        """
+        self.in_size = in_size
+        self.out_size = out_size
+        self.Wx = np.random.rand(in_size, out_size)
+        self.Wh = np.random.rand(out_size, out_size)
+        self.b = np.random.rand(out_size)
+        self.cache = None
+        self.grad = {'dx': None, 'dh0': None, 'dWx': None, 'dWh': None, 'db': None}
+
+    def forward_step(self, x, prev_h):
+        """ Forward pass for a single timestep
+        Args:
+            x: input, of shape (N, D)
+            prev_h: previous hidden state, of shape (N, H)
+        Returns:
+            next_h: next hidden state, of shape (N, H)
+            cache: Values necessary for backpropagation, tuple
+        """
+        next_h = np.tanh(np.dot(x, self.Wx) + np.dot(prev_h, self.Wh) + self.b)
+        cache = (x, prev_h, next_h)
+        return next_h, cache
+
+    def forward(self, x, h0):
+        """ Forward pass for the whole data sequence (of length T) of size minibatch N
+        Values necessary in backpropagation need to be kept in self.cache as a list
+        Args:
+            x: input, of shape (N, T, D)
+            h0: initial hidden state, of shape (N, H)
+        Returns:
+            h: hidden states of whole sequence, of shape (N, T, H)
+        """
+        N, T, D = x.shape
+        H = h0.shape[1]
+        h = np.empty((N, T, H))
+        cache = []
+        prev_h = h0
+        for t in np.arange(T):
+            next_h, cache_t = self.forward_step(x[:, t, :], prev_h)
+            cache.append(cache_t)
+            h[:, t, :] = next_h
+            prev_h = next_h
+        self.cache = cache.copy()
+        return h
+
+    def backward_step(self, dnext_h, cache):
+        """ Backward pass for a single timestep
+        Args:
+            dnext_h: gradient of loss with respect to
+                     hidden state, of shape (N, H)
+            cache: necessary values from last forward pass
+        Returns:
+            dx: gradients of input, of shape (N, D)
+            dprev_h: gradients of previous hidden state, of shape (N, H)
+            dWx: gradients of weights Wx, of shape (D, H)
+            dWh: gradients of weights Wh, of shape (H, H)
+            db: gradients of bias b, of shape (H,)
+        """
+        x, prev_h, next_h = cache
+        dtanh = dnext_h * (1 - np.power(next_h, 2))
+        dx = np.dot(dtanh, np.transpose(self.Wx))
+        dprev_h = np.dot(dtanh, np.transpose(self.Wh))
+        dWx = np.dot(np.transpose(x), dtanh)
+        dWh = np.dot(np.transpose(prev_h), dtanh)
+        db = np.sum(dtanh, axis=0)
+        return dx, dprev_h, dWx, dWh, db
+
+    def backward(self, dh):
+        """ Backward pass for whole sequence
+        Necessary data for backpropagation should be obtained from self.cache
+        Args:
+            dh: gradients of all hidden states, of shape (N, T, H)
+        Calculates gradients and saves them to the dictionary self.grad
+        """
+        N, T, H = dh.shape
+        D = self.cache[0][0].shape[1]
+        dx = np.zeros((N, T, D))
+        dWx = np.zeros((D, H))
+        dWh = np.zeros((H, H))
+        db = np.zeros(H)
+        dprev_h = np.zeros((N, H))
+        for t in np.arange(T - 1, -1, -1):
+            dx_t, dprev_h, dWx_t, dWh_t, db_t = self.backward_step(dh[:, t, :] + dprev_h,
+                                                                   self.cache[t])
+            dx[:, t, :] = dx_t
+            dWx += dWx_t
+            dWh += dWh_t
+            db += db_t
+        self.grad = {'dx': dx, 'dh0': dprev_h, 'dWx': dWx, 'dWh': dWh, 'db': db}
+
+
+class LSTMLayer(LayerWithWeights):
+    """ Simple LSTM Layer - only calculates hidden states and cell states """
+
+    def __init__(self, in_size, out_size):
+        """ LSTM Layer constructor
+        Args:
+            in_size: input feature dimension - D
+            out_size: hidden state dimension - H
+        """
+        self.in_size = in_size
+        self.out_size = out_size
+        self.Wx = np.random.rand(in_size, 4 * out_size)
+        self.Wh = np.random.rand(out_size, 4 * out_size)
+        self.b = np.random.rand(4 * out_size)
+        self.cache = None
+        self.grad = {'dx': None, 'dh0': None, 'dWx': None,
+                     'dWh': None, 'db': None}
+
+    def forward_step(self, x, prev_h, prev_c):
+        """ Forward pass for a single timestep
+        Returns:
+            next_h: next hidden state, of shape (N, H)
+            next_c: next cell state, of shape (N, H)
+            cache: Values necessary for backpropagation, tuple
+        """
+        H = self.out_size
+        a = np.dot(x, self.Wx) + np.dot(prev_h, self.Wh) + self.b
+        i = sigmoid(a[:, 0:H])
+        f = sigmoid(a[:, H:2 * H])
+        o = sigmoid(a[:, 2 * H:3 * H])
+        g = np.tanh(a[:, 3 * H:4 * H])
+        next_c = f * prev_c + i * g
+        next_h = o * np.tanh(next_c)
+        cache = (x, prev_h, prev_c, next_c, i, f, o, g)
+        return next_h, next_c, cache
+
+    def forward(self, x, h0):
+        """ Forward pass for the whole data sequence (of length T) of size minibatch N
+        Returns:
+            h: hidden states of whole sequence, of shape (N, T, H)
+        """
+        N, T, D = x.shape
+        H = h0.shape[1]
+        h = np.empty((N, T, H))
+        prev_c = np.zeros((N, H))
+        prev_h = h0
+        cache = []
+        for t in np.arange(T):
+            prev_h, prev_c, cache_t = self.forward_step(x[:, t, :], prev_h, prev_c)
+            cache.append(cache_t)
+            h[:, t, :] = prev_h
+        self.cache = deepcopy(cache)
+        return h
+
+    def backward_step(self, dnext_h, dnext_c, cache):
+        """ Backward pass for a single timestep
+        Returns:
+            dx, dprev_h, dprev_c, dWx, dWh, db
+        """
+        x, prev_h, prev_c, next_c, i, f, o, g = cache
+        tanh_c = np.tanh(next_c)
+        dc = dnext_c + dnext_h * o * (1 - tanh_c ** 2)
+        dai = dc * g * i * (1 - i)
+        daf = dc * prev_c * f * (1 - f)
+        dao = dnext_h * tanh_c * o * (1 - o)
+        dag = dc * i * (1 - g ** 2)
+        da = np.concatenate((dai, daf, dao, dag), axis=1)
+        dx = np.dot(da, self.Wx.T)
+        dprev_h = np.dot(da, self.Wh.T)
+        dprev_c = dc * f
+        dWx = np.dot(x.T, da)
+        dWh = np.dot(prev_h.T, da)
+        db = np.sum(da, axis=0)
+        return dx, dprev_h, dprev_c, dWx, dWh, db
+
+    def backward(self, dh):
+        """ Backward pass for whole sequence
+        Calculates gradients and saves them to the dictionary self.grad
+        """
+        pass
