@@ -8,13 +8,22 @@ it insists that ``old`` occurs exactly once in the reference, so the table canno
 silently rot when a reference solution changes.
 
 The bugs are the ones people make in hand-written backprop: wrong activation
-derivatives, upstream gradients not carried across time, gradients averaged
-instead of summed or assigned instead of accumulated, repeated embedding indices
-dropped, masks ignored, off-by-one time loops, transposed or square-only shape
-"fixes", gate blocks out of order, cell-state gradients not carried, callers'
-arrays modified in place, unstable sigmoid/softmax, wrong return structures, and
-for the class APIs stale caches, gradients accumulated across calls and weights
-captured at construction or first use.
+derivatives, upstream gradients not carried across time (the cell-state gradient
+dropped or zeroed at every step), gradients averaged instead of summed or assigned
+instead of accumulated, repeated embedding indices dropped, masks ignored, off-by-one
+time loops, transposed or square-only shape "fixes", sums over the wrong axis, gate
+blocks out of order, the step input cached where the step output belongs, an
+uninitialised (``np.empty``) cell state, a softmax shifted by the global maximum,
+the label's 1 never subtracted, ``dim_average`` ignored in the backward, wrong return
+structures, and for the class APIs stale caches, gradients accumulated across calls
+and weights captured at construction or first use. Each makes ``verify`` exit 1
+with FAIL or ERROR on the function it names.
+
+:data:`HAZARDS` are edits whose values stay right but whose code is hazardous: it
+changes an array its caller passed, returns float64 for float32 input, raises
+floating-point flags, or takes the log of probabilities (fails only where just a
+log-sum-exp formulation survives). ``verify`` must warn, with the mutant's
+``warning`` kind, and exit 0; ``--strict`` turns the warning into exit status 1.
 """
 from __future__ import annotations
 
@@ -32,10 +41,20 @@ MODULES = {
 }
 
 
+# kinds of warning a hazard gets (the words the report uses for them)
+ARGUMENT_MODIFIED = "argument-modified"
+DTYPE = "dtype"
+FLOATING_POINT = "floating-point"
+LOG_SUM_EXP = "log-sum-exp"
+WARNING_KINDS = (ARGUMENT_MODIFIED, DTYPE, FLOATING_POINT, LOG_SUM_EXP)
+
+
 @dataclass(frozen=True)
 class Mutant:
     """One bug. tensor: the failing tensor the report must name (None: the function
-    fails as a whole, e.g. it raises or returns the wrong structure)."""
+    fails as a whole, e.g. it raises or returns the wrong structure). warning: for a
+    hazard, the kind of warning expected instead of a failure (one of
+    :data:`WARNING_KINDS`); None for a value bug."""
 
     api: str
     name: str
@@ -43,6 +62,7 @@ class Mutant:
     tensor: str | None
     old: str
     new: str
+    warning: str | None = None
 
     @property
     def test_name(self) -> str:
@@ -74,6 +94,12 @@ def build(mutant: Mutant, directory: Path) -> Path:
 
 def _table(api, rows):
     return [Mutant(api, *row) for row in rows]
+
+
+def _hazards(api, rows):
+    """rows of (name, function, tensor, warning kind, old, new)."""
+    return [Mutant(api, name, function, tensor, old, new, kind)
+            for name, function, tensor, kind, old, new in rows]
 
 
 CS231N = _table("cs231n", [
@@ -109,21 +135,9 @@ CS231N = _table("cs231n", [
     ("rnn_forward_h0_every_step", "rnn_forward", "h",
      "rnn_step_forward(x[:, t, :], state, Wx, Wh, b)",
      "rnn_step_forward(x[:, t, :], h0, Wx, Wh, b)"),
-    ("rnn_forward_float64_output", "rnn_forward", "h",
-     "h = np.zeros((N, T, h0.shape[1]), dtype=np.result_type(x, h0, Wx))\n    step_caches",
-     "h = np.zeros((N, T, h0.shape[1]))\n    step_caches"),
-    ("rnn_backward_modifies_dh", "rnn_backward", "dh (argument)",
-     "step_grads = rnn_step_backward(dh[:, t, :] + carried, cache[t])",
-     "dh[:, t, :] += carried\n        step_grads = rnn_step_backward(dh[:, t, :], cache[t])"),
     # word embedding, sigmoid
     ("embedding_repeated_indices_dropped", "word_embedding_backward", "dW",
      "np.add.at(dW, x, dout)", "dW[x] += dout"),
-    ("sigmoid_overflows", "sigmoid", None,
-     "    z = np.exp(-np.abs(x))\n    return np.where(x >= 0, 1.0 / (1.0 + z), z / (1.0 + z))",
-     "    return 1.0 / (1.0 + np.exp(-x))"),
-    ("sigmoid_clips_in_place", "sigmoid", "x (argument)",
-     "    z = np.exp(-np.abs(x))\n",
-     "    np.clip(x, -500, 500, out=x)\n    z = np.exp(-np.abs(x))\n"),
     # LSTM, one step
     ("lstm_gates_o_g_swapped_forward", "lstm_step_forward", "next_h",
      "o = sigmoid(a[:, 2 * H:3 * H])\n    g = np.tanh(a[:, 3 * H:])",
@@ -177,12 +191,27 @@ CS231N = _table("cs231n", [
      "loss = -np.sum(weights * log_probs[rows, labels]) / (N * T)"),
     ("softmax_not_shifted", "temporal_softmax_loss", None,
      "shifted = scores - scores.max(axis=1, keepdims=True)", "shifted = scores"),
-    ("softmax_log_of_probabilities", "temporal_softmax_loss", None,
+    # more of the bugs found in real submissions
+    ("rnn_step_cache_prev_h_as_output", "rnn_step_backward", "dx",
+     "    return next_h, (x, prev_h, Wx, Wh, next_h)",
+     "    return next_h, (x, prev_h, Wx, Wh, prev_h)"),
+    ("rnn_step_db_wrong_axis", "rnn_step_backward", "db",
+     "db = dpre.sum(axis=0)", "db = dpre.sum(axis=1)"),
+    ("rnn_dWh_assigned", "rnn_backward", "dWh", "dWh += dWh_t", "dWh = dWh_t"),
+    ("lstm_dnext_c_zeroed_each_step", "lstm_backward", "dx",
+     "lstm_step_backward(dh[:, t, :] + dhidden, dcell, cache[t])",
+     "lstm_step_backward(dh[:, t, :] + dhidden, np.zeros_like(dcell), cache[t])"),
+    ("lstm_initial_cell_uninitialised", "lstm_forward", None,
+     "hidden, cell = h0, np.zeros_like(h0)", "hidden, cell = h0, np.empty_like(h0)"),
+    ("softmax_sum_over_wrong_axis", "temporal_softmax_loss", "loss",
      "log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))",
-     "log_probs = np.log(np.exp(shifted) / np.exp(shifted).sum(axis=1, keepdims=True))"),
-    ("softmax_shifts_x_in_place", "temporal_softmax_loss", "x (argument)",
-     "shifted = scores - scores.max(axis=1, keepdims=True)",
-     "scores -= scores.max(axis=1, keepdims=True)\n    shifted = scores"),
+     "log_probs = shifted - np.log(np.exp(shifted).sum(axis=0, keepdims=True))"),
+    ("softmax_global_max_shift", "temporal_softmax_loss", None,
+     "shifted = scores - scores.max(axis=1, keepdims=True)", "shifted = scores - scores.max()"),
+    ("softmax_gradient_averaged_over_time", "temporal_softmax_loss", "dx",
+     "dscores *= (weights / N)[:, None]", "dscores *= (weights / (N * T))[:, None]"),
+    ("softmax_label_not_subtracted", "temporal_softmax_loss", "dx",
+     "    dscores[rows, labels] -= 1\n", ""),
 ])
 
 HW3 = _table("hw3", [
@@ -219,10 +248,6 @@ HW3 = _table("hw3", [
      "for t in range(T - 1):\n            prev, step_cache"),
     ("rnn_forward_h0_every_step", "RNNLayer.forward", "h",
      "self.forward_step(x[:, t, :], prev)", "self.forward_step(x[:, t, :], h0)"),
-    ("rnn_forward_float64_output", "RNNLayer.forward", "h",
-     "h = np.zeros((N, T, h0.shape[1]), dtype=np.result_type(x, h0))\n        self.cache = []\n"
-     "        prev = h0",
-     "h = np.zeros((N, T, h0.shape[1]))\n        self.cache = []\n        prev = h0"),
     ("rnn_forward_returns_tuple", "RNNLayer.forward", None,
      "h[:, t, :] = prev\n            self.cache.append(step_cache)\n        return h",
      "h[:, t, :] = prev\n            self.cache.append(step_cache)\n        return h, self.cache"),
@@ -232,8 +257,6 @@ HW3 = _table("hw3", [
     ("rnn_grads_accumulate_across_calls", "RNNLayer.backward", "dWx",
      "dWx, dWh = np.zeros((D, H), dtype=dh.dtype), np.zeros((H, H), dtype=dh.dtype)",
      "dWx, dWh = self.grad.get('dWx', np.zeros((D, H))), np.zeros((H, H), dtype=dh.dtype)"),
-    ("rnn_backward_modifies_dh", "RNNLayer.backward", "dh (argument)",
-     "upstream = dh[:, t, :] + carry", "upstream = dh[:, t, :]\n            upstream += carry"),
     ("rnn_grad_key_misspelt", "RNNLayer.backward", None,
      '"dh0": carry, "dWx": dWx', '"dh_0": carry, "dWx": dWx'),
     # LSTMLayer, one step
@@ -275,6 +298,17 @@ HW3 = _table("hw3", [
      "        self.cache = []\n        h_t, c_t",
      "        self.cache = []\n        [g.fill(0) for g in self.grad.values()]\n"
      "        h_t, c_t"),
+    # more of the bugs found in real submissions
+    ("rnn_step_cache_prev_h_as_output", "RNNLayer.backward_step", "dx",
+     "return next_h, (x, prev_h, next_h, Wx, Wh)", "return next_h, (x, prev_h, prev_h, Wx, Wh)"),
+    ("rnn_dWh_assigned", "RNNLayer.backward", "dWh", "dWh += dWh_t", "dWh = dWh_t"),
+    ("lstm_db_wrong_axis", "LSTMLayer.backward_step", "db",
+     "d_act.sum(axis=0))", "d_act.sum(axis=1))"),
+    ("lstm_dnext_c_zeroed_each_step", "LSTMLayer.backward", "dx",
+     "self.backward_step(dh[:, t, :] + dh_next, dc_next, self.cache[t])",
+     "self.backward_step(dh[:, t, :] + dh_next, np.zeros_like(dc_next), self.cache[t])"),
+    ("lstm_initial_cell_uninitialised", "LSTMLayer.forward", None,
+     "h_t, c_t = h0, np.zeros_like(h0)", "h_t, c_t = h0, np.empty_like(h0)"),
 ])
 
 PARAMS = _table("params", [
@@ -304,9 +338,6 @@ PARAMS = _table("params", [
     ("rnn_stale_meta_list", "VanillaRNN.backward", "dWx",
      "        self.meta = []\n        state = h0", "        self.meta = self.meta or []\n"
                                                   "        state = h0"),
-    ("rnn_forward_float64_output", "VanillaRNN.forward", "h",
-     "h = np.zeros((N, T, h0.shape[1]), dtype=np.result_type(x, h0))",
-     "h = np.zeros((N, T, h0.shape[1]))"),
     ("rnn_backward_returns_swapped", "VanillaRNN.backward", "dx",
      "        return dx, dstate\n", "        return dstate, dx\n"),
     ("rnn_forward_skips_first_step", "VanillaRNN.forward", "h",
@@ -369,13 +400,89 @@ PARAMS = _table("params", [
     ("loss_stale_gradient", "temporal_softmax_CE_loss.backward", "dx",
      "        self.dLoss = grad.reshape(N, T, V)\n",
      "        self.dLoss = grad.reshape(N, T, V) if self.dLoss is None else self.dLoss\n"),
+    # more of the bugs found in real submissions
+    ("rnn_step_meta_prev_h_as_output", "VanillaRNN.step_backward", "dx",
+     "return next_h, [x, prev_h, next_h, Wx, Wh]", "return next_h, [x, prev_h, prev_h, Wx, Wh]"),
+    ("lstm_dnext_c_zeroed_each_step", "LSTM.backward", "dx",
+     "out = self.step_backward(dh[:, t] + grad_h, grad_c, self.meta[t])",
+     "out = self.step_backward(dh[:, t] + grad_h, np.zeros_like(grad_c), self.meta[t])"),
+    ("lstm_initial_cell_uninitialised", "LSTM.forward", None,
+     "prev_h, prev_c = h0, np.zeros(h0.shape, dtype=h0.dtype)",
+     "prev_h, prev_c = h0, np.empty(h0.shape, dtype=h0.dtype)"),
+    ("loss_sum_over_wrong_axis", "temporal_softmax_CE_loss.forward", "loss",
+     "log_p = z - np.log(np.sum(np.exp(z), axis=1, keepdims=True))",
+     "log_p = z - np.log(np.sum(np.exp(z), axis=0, keepdims=True))"),
+    ("loss_label_not_subtracted", "temporal_softmax_CE_loss.backward", "dx",
+     "        grad[np.arange(N * T), target] -= 1\n", ""),
+    ("loss_backward_ignores_dim_average", "temporal_softmax_CE_loss.backward", "dx",
+     "grad *= keep[:, None] / divisor", "grad *= keep[:, None] / N"),
+])
+
+# value bugs: exit status 1, FAIL or ERROR on the named function
+MUTANTS = CS231N + HW3 + PARAMS
+
+HAZARDS = _hazards("cs231n", [
+    ("rnn_forward_float64_output", "rnn_forward", "h", DTYPE,
+     "h = np.zeros((N, T, h0.shape[1]), dtype=np.result_type(x, h0, Wx))\n    step_caches",
+     "h = np.zeros((N, T, h0.shape[1]))\n    step_caches"),
+    ("lstm_forward_float64_output", "lstm_forward", "h", DTYPE,
+     "h = np.zeros((N, T, h0.shape[1]), dtype=np.result_type(x, h0, Wx))\n    hidden, cell",
+     "h = np.zeros((N, T, h0.shape[1]))\n    hidden, cell"),
+    ("rnn_backward_modifies_dh", "rnn_backward", "dh (argument)", ARGUMENT_MODIFIED,
+     "step_grads = rnn_step_backward(dh[:, t, :] + carried, cache[t])",
+     "dh[:, t, :] += carried\n        step_grads = rnn_step_backward(dh[:, t, :], cache[t])"),
+    ("lstm_step_backward_adds_into_dnext_c", "lstm_step_backward", "dnext_c (argument)",
+     ARGUMENT_MODIFIED,
+     "dc = dnext_c + dnext_h * o * (1.0 - tanh_c ** 2)",
+     "dnext_c += dnext_h * o * (1.0 - tanh_c ** 2)\n    dc = dnext_c"),
+    ("sigmoid_clips_in_place", "sigmoid", "x (argument)", ARGUMENT_MODIFIED,
+     "    z = np.exp(-np.abs(x))\n",
+     "    np.clip(x, -500, 500, out=x)\n    z = np.exp(-np.abs(x))\n"),
+    ("softmax_shifts_x_in_place", "temporal_softmax_loss", "x (argument)", ARGUMENT_MODIFIED,
+     "shifted = scores - scores.max(axis=1, keepdims=True)",
+     "scores -= scores.max(axis=1, keepdims=True)\n    shifted = scores"),
+    ("sigmoid_overflows", "sigmoid", None, FLOATING_POINT,
+     "    z = np.exp(-np.abs(x))\n    return np.where(x >= 0, 1.0 / (1.0 + z), z / (1.0 + z))",
+     "    return 1.0 / (1.0 + np.exp(-x))"),
+    # the course template's own loss
+    ("softmax_log_of_probabilities", "temporal_softmax_loss", None, LOG_SUM_EXP,
+     "log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))",
+     "log_probs = np.log(np.exp(shifted) / np.exp(shifted).sum(axis=1, keepdims=True))"),
+]) + _hazards("hw3", [
+    ("rnn_forward_float64_output", "RNNLayer.forward", "h", DTYPE,
+     "h = np.zeros((N, T, h0.shape[1]), dtype=np.result_type(x, h0))\n        self.cache = []\n"
+     "        prev = h0",
+     "h = np.zeros((N, T, h0.shape[1]))\n        self.cache = []\n        prev = h0"),
+    ("lstm_forward_float64_output", "LSTMLayer.forward", "h", DTYPE,
+     "h = np.zeros((N, T, h0.shape[1]), dtype=np.result_type(x, h0))\n        self.cache = []\n"
+     "        h_t, c_t",
+     "h = np.zeros((N, T, h0.shape[1]))\n        self.cache = []\n        h_t, c_t"),
+    ("rnn_backward_modifies_dh", "RNNLayer.backward", "dh (argument)", ARGUMENT_MODIFIED,
+     "upstream = dh[:, t, :] + carry", "upstream = dh[:, t, :]\n            upstream += carry"),
+    ("lstm_step_backward_adds_into_dnext_c", "LSTMLayer.backward_step", "dnext_c (argument)",
+     ARGUMENT_MODIFIED,
+     "dcell = dnext_c + dnext_h * gate_o * (1 - tanh_c * tanh_c)",
+     "dnext_c += dnext_h * gate_o * (1 - tanh_c * tanh_c)\n        dcell = dnext_c"),
+]) + _hazards("params", [
+    ("rnn_forward_float64_output", "VanillaRNN.forward", "h", DTYPE,
+     "h = np.zeros((N, T, h0.shape[1]), dtype=np.result_type(x, h0))",
+     "h = np.zeros((N, T, h0.shape[1]))"),
+    ("lstm_forward_float64_output", "LSTM.forward", "h", DTYPE,
+     "hidden = np.zeros((N, T, h0.shape[1]), dtype=np.result_type(x, h0))",
+     "hidden = np.zeros((N, T, h0.shape[1]))"),
+    ("lstm_step_backward_adds_into_dnext_c", "LSTM.step_backward", "dnext_c (argument)",
+     ARGUMENT_MODIFIED,
+     "dc_total = dnext_c + dnext_h * o * (1 - np.square(tanh_next_c))",
+     "dnext_c += dnext_h * o * (1 - np.square(tanh_next_c))\n        dc_total = dnext_c"),
     ("loss_shifts_feat_in_place", "temporal_softmax_CE_loss.forward", "feat (argument)",
+     ARGUMENT_MODIFIED,
      "z = logits - np.max(logits, axis=1, keepdims=True)",
      "logits -= np.max(logits, axis=1, keepdims=True)\n        z = logits"),
-    ("sigmoid_overflows", "sigmoid", None,
+    ("sigmoid_overflows", "sigmoid", None, FLOATING_POINT,
      "    positive = x >= 0\n    z = np.exp(np.where(positive, -x, x))\n"
      "    return np.where(positive, 1 / (1 + z), z / (1 + z))",
      "    return 1 / (1 + np.exp(-x))"),
 ])
 
-MUTANTS = CS231N + HW3 + PARAMS
+# every edit of the table, for the checks on the table itself
+ALL = MUTANTS + HAZARDS

@@ -49,14 +49,18 @@ class MutationTable(unittest.TestCase):
             self.assertGreaterEqual(counts[api], MIN_PER_API, api)
 
     def test_names_are_unique(self):
-        names = [m.test_name for m in mutants.MUTANTS]
+        names = [m.test_name for m in mutants.ALL]
         self.assertEqual(len(names), len(set(names)))
 
     def test_every_snippet_occurs_exactly_once_in_its_reference(self):
-        for m in mutants.MUTANTS:
+        for m in mutants.ALL:
             text = mutants.reference_module(m.api).read_text(encoding="utf-8")
             self.assertEqual(text.count(m.old), 1, f"{m.test_name}: {m.old!r}")
             self.assertNotEqual(m.old, m.new, m.test_name)
+
+    def test_value_bugs_and_hazards_are_told_apart(self):
+        self.assertTrue(all(m.warning is None for m in mutants.MUTANTS))
+        self.assertTrue(all(m.warning in mutants.WARNING_KINDS for m in mutants.HAZARDS))
 
     def test_build_refuses_a_snippet_that_is_not_unique(self):
         stale = mutants.Mutant("cs231n", "stale", "rnn_forward", None, "def ", "def  ")
