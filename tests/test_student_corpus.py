@@ -8,9 +8,11 @@ each must get the verdict a person can act on (see student_corpus/README.md).
 
 All modules are checked in this one process, as an autograder would, so modules
 with the same package name (``cs231n``, ``DL``, ``lib``) follow each other. The
-default run checks a representative subset of the correct modules (one of each
-layout and of each kind of code that verify has to tell apart from a bug); the
-others are marked slow (``-m slow`` or ``NUMPY_RNN_SLOW_TESTS=1``).
+default run checks a representative subset of the correct modules through
+``verify_module`` (one of each kind of code that verify has to tell apart from a
+bug), the namespace packages and the exit statuses through the command line
+(in-process); the other correct modules are marked slow (``-m slow`` or
+``NUMPY_RNN_SLOW_TESTS=1``).
 """
 import os
 import re
@@ -21,6 +23,8 @@ import pytest
 from parameterized import parameterized
 
 torch = pytest.importorskip("torch", reason="verify compares with the torch reference")
+
+from test_verify_cli import verify  # noqa: E402
 
 from torch_ref.verify.runner import (  # noqa: E402
     ERROR,
@@ -40,16 +44,14 @@ MODULE_FILE = {"cs231n": "rnn_layers.py", "hw3": "recurrent_layers.py",
                "params": "layer_utils.py"}
 MIN_CORRECT_PER_API = 8
 # one of each layout and each kind of code verify must not mistake for a bug:
-# the template loss (log of probabilities), float64 allocations, a namespace package,
-# Python-2 idioms, an absolute import of the course package, a naive sigmoid,
-# dtype-preserving code, a log-sum-exp loss with einsum
+# the template loss (log of probabilities), float64 allocations, Python-2 idioms, an
+# absolute import of the course package, a naive sigmoid, dtype-preserving code, a
+# log-sum-exp loss with einsum (the namespace packages go through the command line)
 FAST = {
     ("cs231n", "template_2016_tuple_cache"),
-    ("cs231n", "namespace_package"),
     ("cs231n", "py2_compatible_idioms"),
     ("hw3", "absolute_import_inline_bptt"),
     ("hw3", "lambda_sigmoid_dict_cache"),
-    ("hw3", "namespace_package"),
     ("params", "template_transpose_onehot"),
     ("params", "einsum_logsumexp_loss"),
     ("params", "input_dtype_stack_lists"),
@@ -121,6 +123,25 @@ def test_correct_module_passes(api, style, pytestconfig):
     if not _slow_enabled(pytestconfig):
         pytest.skip("slow: run with -m slow or NUMPY_RNN_SLOW_TESTS=1")
     check_passes(unittest.TestCase(), api, style)
+
+
+class ExitStatus(unittest.TestCase):
+    """What an autograder sees: ``python -m torch_ref verify --module ... --api ...``."""
+
+    @parameterized.expand([(api,) for api in MODULE_FILE])
+    def test_namespace_package_exits_0(self, api):
+        code, out, err = verify("--module", module_of(api, "namespace_package"), "--api", api)
+        self.assertEqual(code, 0, out + err)
+
+    def test_python2_file_exits_2(self):
+        code, out, err = verify("--module", _broken("cs231n", "python2_print_statement",
+                                                    "rnn_layers.py"))
+        self.assertEqual(code, 2, out + err)
+
+    def test_unimplemented_function_exits_1(self):
+        code, out, err = verify("--module", _broken("cs231n", "lstm_forward_not_implemented",
+                                                    "rnn_layers.py"))
+        self.assertEqual(code, 1, out + err)
 
 
 def _broken(api: str, name: str, file: str) -> str:
