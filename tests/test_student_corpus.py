@@ -44,9 +44,10 @@ MODULE_FILE = {"cs231n": "rnn_layers.py", "hw3": "recurrent_layers.py",
                "params": "layer_utils.py"}
 MIN_CORRECT_PER_API = 8
 # one of each layout and each kind of code verify must not mistake for a bug:
-# the template loss (log of probabilities), float64 allocations, Python-2 idioms, an
-# absolute import of the course package, a naive sigmoid, dtype-preserving code, a
-# log-sum-exp loss with einsum (the namespace packages go through the command line)
+# the template loss (log of probabilities), float64 allocations, Python-2 idioms,
+# absolute imports of the course package, debug prints, a naive sigmoid,
+# dtype-preserving code, a log-sum-exp loss with einsum (the namespace packages go
+# through the command line)
 FAST = {
     ("cs231n", "template_2016_tuple_cache"),
     ("cs231n", "py2_compatible_idioms"),
@@ -108,6 +109,19 @@ class CorpusShape(unittest.TestCase):
 
     def test_the_fast_subset_names_existing_entries(self):
         self.assertLessEqual(FAST, set(correct_entries()))
+
+
+class SamePackageNameTwice(unittest.TestCase):
+    def test_each_module_is_checked_as_itself(self):
+        """Two packages named ``cs231n`` one after the other: the second one (which
+        imports ``cs231n.layers`` absolutely and prints while it runs) is the one
+        checked the second time."""
+        first, _ = verify_module(str(module_of("cs231n", "package_relative_import")), "cs231n")
+        self.assertNotIn("rnn_forward: N=", first.output)
+        second, _ = verify_module(str(module_of("cs231n", "absolute_import_debug_prints")),
+                                  "cs231n")
+        self.assertIn("rnn_forward: N=", second.output)
+        self.assertTrue(first.ok and second.ok, not_passing(first) + not_passing(second))
 
 
 class CorrectModulesPass(unittest.TestCase):
