@@ -148,7 +148,9 @@ class BrokenModulesGetTheRightVerdict(unittest.TestCase):
         message = str(caught.exception)
         self.assertIn("Python 2", message)
         self.assertIn("print", message)
-        self.assertRegex(message, re.escape("rnn_layers.py") + r":495\b")
+        lines = Path(path).read_text().splitlines()
+        first = next(i for i, line in enumerate(lines, 1) if re.match(r"\s*print [^(]", line))
+        self.assertRegex(message, re.escape("rnn_layers.py") + rf":{first}\b")
 
     def test_lstm_forward_left_as_the_template_is_the_one_root_cause(self):
         report, _ = verify_module(_broken("cs231n", "lstm_forward_not_implemented",
@@ -171,6 +173,19 @@ class BrokenModulesGetTheRightVerdict(unittest.TestCase):
         self.assertEqual(bad_functions(report, "LSTMLayer.backward"), [], not_passing(report))
         # LSTMLayer.forward is right: nothing tells the student to fix it first
         self.assertNotIn("fix LSTMLayer.forward", format_report(report, adapter))
+
+    def test_what_depends_on_an_unimplemented_step_is_untested(self):
+        path = _broken("hw3", "rnn_forward_step_not_implemented", "DL/layer/recurrent_layers.py")
+        report, _ = verify_module(path, "hw3")
+        functions = self.verdicts(report)
+        step = functions["RNNLayer.forward_step"]
+        self.assertEqual(step.status, MISSING, describe_function(step))
+        self.assertIn("not implemented", step.note)
+        for name in ("RNNLayer.backward_step", "RNNLayer.forward", "RNNLayer.backward"):
+            self.assertEqual(functions[name].status, UNTESTED, describe_function(functions[name]))
+        self.assertEqual(bad_functions(report, "RNNLayer.forward_step", "RNNLayer.backward_step",
+                                       "RNNLayer.forward", "RNNLayer.backward"), [],
+                         not_passing(report))
 
     def test_misnamed_loss_class_is_missing_with_the_name_it_has(self):
         report, _ = verify_module(_broken("params", "loss_class_misnamed", "layer_utils.py"),

@@ -161,22 +161,27 @@ def temporal_affine_backward(dout, cache):
 
 
 def temporal_softmax_loss(x, y, mask, verbose=False):
+    """
+    Softmax cross-entropy at every timestep, summed over time and averaged over the
+    minibatch; mask (N, T) says which timesteps count.
+
+    x: scores (N, T, V); y: labels (N, T) with 0 <= y[i, t] < V; mask: booleans (N, T).
+    Returns the loss (a scalar) and dx (N, T, V).
+    """
     N, T, V = x.shape
+    scores = x.reshape(N * T, V)
+    labels = y.reshape(N * T)
+    keep = mask.reshape(N * T)
 
-    x_flat = x.reshape(N * T, V)
-    y_flat = y.reshape(N * T)
-    mask_flat = mask.reshape(N * T)
+    probs = np.exp(scores - scores.max(axis=1, keepdims=True))
+    probs /= probs.sum(axis=1, keepdims=True)
+    picked = probs[np.arange(N * T), labels]
+    loss = -np.sum(keep * np.log(picked)) / N
 
-    probs = np.exp(x_flat - np.max(x_flat, axis=1, keepdims=True))
-    probs /= np.sum(probs, axis=1, keepdims=True)
-    loss = -np.sum(mask_flat * np.log(probs[np.arange(N * T), y_flat])) / N
-    dx_flat = probs.copy()
-    dx_flat[np.arange(N * T), y_flat] -= 1
-    dx_flat /= N
-    dx_flat *= mask_flat[:, None]
-
-    if verbose: print('dx_flat: ', dx_flat.shape)
-
-    dx = dx_flat.reshape(N, T, V)
-
-    return loss, dx
+    dscores = probs.copy()
+    dscores[np.arange(N * T), labels] -= 1
+    dscores /= N
+    dscores *= keep[:, None]
+    if verbose:
+        print('dscores: ', dscores.shape)
+    return loss, dscores.reshape(N, T, V)

@@ -1,4 +1,4 @@
-"""This file defines layer types that are commonly used for recurrent neural networks.
+"""Recurrent layers for assignment 3: RNN, LSTM, embedding, temporal affine, loss.
 
 Sequence versions project the whole input at once (one matmul for every timestep)
 and only loop for the recurrence.
@@ -73,15 +73,17 @@ def word_embedding_backward(dout, cache):
 
 
 def sigmoid(x):
-    """A numerically stable version of the logistic sigmoid function."""
-    pos_mask = x >= 0
-    neg_mask = x < 0
-    z = np.zeros_like(x)
-    z[pos_mask] = np.exp(-x[pos_mask])
-    z[neg_mask] = np.exp(x[neg_mask])
-    top = np.ones_like(x)
-    top[neg_mask] = z[neg_mask]
-    return top / (1 + z)
+    """
+    Logistic sigmoid that never overflows: exp is only taken of -|x|.
+    """
+    positive = x >= 0
+    negative = ~positive
+    e = np.zeros_like(x)
+    e[positive] = np.exp(-x[positive])
+    e[negative] = np.exp(x[negative])
+    numerator = np.ones_like(x)
+    numerator[negative] = e[negative]
+    return numerator / (1 + e)
 
 
 def lstm_step_forward(x, prev_h, prev_c, Wx, Wh, b):
@@ -133,41 +135,52 @@ def lstm_backward(dh, cache):
 
 
 def temporal_affine_forward(x, w, b):
+    """
+    Temporal affine layer, forward: the same affine map (w (D, M), b (M,)) at every
+    timestep of x (N, T, D). Returns out (N, T, M) and a cache.
+    """
     N, T, D = x.shape
-    M = b.shape[0]
-    out = x.reshape(N * T, D).dot(w).reshape(N, T, M) + b
-    cache = x, w, b, out
+    rows = x.reshape(N * T, D)
+    out = (rows.dot(w) + b).reshape(N, T, w.shape[1])
+    cache = (x, w, b)
     return out, cache
 
 
 def temporal_affine_backward(dout, cache):
-    x, w, b, out = cache
+    """
+    Temporal affine layer, backward: dout (N, T, M) -> dx (N, T, D), dw (D, M), db (M,).
+    """
+    x, w, b = cache
     N, T, D = x.shape
-    M = b.shape[0]
-    dx = dout.reshape(N * T, M).dot(w.T).reshape(N, T, D)
-    dw = dout.reshape(N * T, M).T.dot(x.reshape(N * T, D)).T
-    db = dout.sum(axis=(0, 1))
+    dout_rows = dout.reshape(N * T, -1)
+    dx = dout_rows.dot(w.T).reshape(N, T, D)
+    dw = x.reshape(N * T, D).T.dot(dout_rows)
+    db = dout_rows.sum(axis=0)
     return dx, dw, db
 
 
 def temporal_softmax_loss(x, y, mask, verbose=False):
+    """
+    Softmax cross-entropy at every timestep, summed over time and averaged over the
+    minibatch; mask (N, T) says which timesteps count.
+
+    x: scores (N, T, V); y: labels (N, T) with 0 <= y[i, t] < V; mask: booleans (N, T).
+    Returns the loss (a scalar) and dx (N, T, V).
+    """
     N, T, V = x.shape
+    scores = x.reshape(N * T, V)
+    labels = y.reshape(N * T)
+    keep = mask.reshape(N * T)
 
-    x_flat = x.reshape(N * T, V)
-    y_flat = y.reshape(N * T)
-    mask_flat = mask.reshape(N * T)
+    probs = np.exp(scores - scores.max(axis=1, keepdims=True))
+    probs /= probs.sum(axis=1, keepdims=True)
+    picked = probs[np.arange(N * T), labels]
+    loss = -np.sum(keep * np.log(picked)) / N
 
-    probs = np.exp(x_flat - np.max(x_flat, axis=1, keepdims=True))
-    probs /= np.sum(probs, axis=1, keepdims=True)
-    loss = -np.sum(mask_flat * np.log(probs[np.arange(N * T), y_flat])) / N
-    dx_flat = probs.copy()
-    dx_flat[np.arange(N * T), y_flat] -= 1
-    dx_flat /= N
-    dx_flat *= mask_flat[:, None]
-
+    dscores = probs.copy()
+    dscores[np.arange(N * T), labels] -= 1
+    dscores /= N
+    dscores *= keep[:, None]
     if verbose:
-        print("dx_flat: ", dx_flat.shape)
-
-    dx = dx_flat.reshape(N, T, V)
-
-    return loss, dx
+        print('dscores: ', dscores.shape)
+    return loss, dscores.reshape(N, T, V)

@@ -4,16 +4,16 @@ import numpy as np
 
 def sigmoid(x):
     """
-    A numerically stable version of the logistic sigmoid function.
+    Logistic sigmoid that never overflows: exp is only taken of -|x|.
     """
-    pos_mask = (x >= 0)
-    neg_mask = (x < 0)
-    z = np.zeros_like(x)
-    z[pos_mask] = np.exp(-x[pos_mask])
-    z[neg_mask] = np.exp(x[neg_mask])
-    top = np.ones_like(x)
-    top[neg_mask] = z[neg_mask]
-    return top / (1 + z)
+    positive = x >= 0
+    negative = ~positive
+    e = np.zeros_like(x)
+    e[positive] = np.exp(-x[positive])
+    e[negative] = np.exp(x[negative])
+    numerator = np.ones_like(x)
+    numerator[negative] = e[negative]
+    return numerator / (1 + e)
 
 
 class VanillaRNN(object):
@@ -161,36 +161,36 @@ class word_embedding(object):
 
 class temporal_fc(object):
     def __init__(self, input_dim, output_dim, init_scale=0.02, name='t_fc'):
+        """
+        Affine layer applied at every timestep; weights in self.params, gradients in
+        self.grads, both keyed by w_name and b_name.
+        """
         self.name = name
         self.w_name = name + "_w"
         self.b_name = name + "_b"
         self.input_dim = input_dim
         self.output_dim = output_dim
-        self.params = {}
-        self.grads = {}
-        self.params[self.w_name] = init_scale * np.random.randn(input_dim, output_dim)
-        self.params[self.b_name] = np.zeros(output_dim)
-        self.grads[self.w_name] = None
-        self.grads[self.b_name] = None
+        self.params = {self.w_name: init_scale * np.random.randn(input_dim, output_dim),
+                       self.b_name: np.zeros(output_dim)}
+        self.grads = {self.w_name: None, self.b_name: None}
         self.meta = None
 
     def forward(self, x):
+        """x (N, T, D) -> out (N, T, M); keeps x for the backward pass."""
         N, T, D = x.shape
-        M = self.params[self.b_name].shape[0]
-        out = x.reshape(N * T, D).dot(self.params[self.w_name]).reshape(N, T, M) + \
-            self.params[self.b_name]
-        self.meta = [x, out]
+        w, b = self.params[self.w_name], self.params[self.b_name]
+        out = x.reshape(N * T, D).dot(w).reshape(N, T, -1) + b
+        self.meta = x
         return out
 
     def backward(self, dout):
-        x, out = self.meta
+        """dout (N, T, M) -> dx (N, T, D); stores the gradients of w and b."""
+        x = self.meta
         N, T, D = x.shape
-        M = self.params[self.b_name].shape[0]
-
-        dx = dout.reshape(N * T, M).dot(self.params[self.w_name].T).reshape(N, T, D)
-        self.grads[self.w_name] = dout.reshape(N * T, M).T.dot(x.reshape(N * T, D)).T
-        self.grads[self.b_name] = dout.sum(axis=(0, 1))
-
+        dout_rows = dout.reshape(N * T, -1)
+        dx = dout_rows.dot(self.params[self.w_name].T).reshape(N, T, D)
+        self.grads[self.w_name] = x.reshape(N * T, D).T.dot(dout_rows)
+        self.grads[self.b_name] = dout_rows.sum(axis=0)
         return dx
 
 

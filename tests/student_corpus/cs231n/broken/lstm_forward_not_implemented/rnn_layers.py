@@ -2,35 +2,31 @@ import numpy as np
 
 
 """
-This file defines layer types that are commonly used for recurrent neural
-networks.
+Recurrent layers for assignment 3: RNN, LSTM, word embedding, temporal
+affine layer and temporal softmax loss.
 """
 
 
 def rnn_step_forward(x, prev_h, Wx, Wh, b):
   """
-  Run the forward pass for a single timestep of a vanilla RNN that uses a tanh
-  activation function.
+  One timestep of a vanilla RNN with a tanh nonlinearity.
 
-  The input data has dimension D, the hidden state has dimension H, and we use
-  a minibatch size of N.
+  Shapes: minibatch N, input size D, hidden size H.
 
   Inputs:
-  - x: Input data for this timestep, of shape (N, D).
-  - prev_h: Hidden state from previous timestep, of shape (N, H)
-  - Wx: Weight matrix for input-to-hidden connections, of shape (D, H)
-  - Wh: Weight matrix for hidden-to-hidden connections, of shape (H, H)
-  - b: Biases of shape (H,)
+  - x: this timestep's input, (N, D)
+  - prev_h: hidden state of the previous timestep, (N, H)
+  - Wx: input-to-hidden weights, (D, H)
+  - Wh: hidden-to-hidden weights, (H, H)
+  - b: bias, (H,)
 
   Returns a tuple of:
-  - next_h: Next hidden state, of shape (N, H)
-  - cache: Tuple of values needed for the backward pass.
+  - next_h: the new hidden state, (N, H)
+  - cache: what rnn_step_backward needs
   """
   next_h, cache = None, None
   ##############################################################################
-  # TODO: Implement a single forward step for the vanilla RNN. Store the next  #
-  # hidden state and any values you need for the backward pass in the next_h   #
-  # and cache variables respectively.                                          #
+  # TODO: write rnn_step_forward here.
   ##############################################################################
   z = np.dot(x, Wx) + np.dot(prev_h, Wh) + b
   next_h = np.tanh(z)
@@ -43,25 +39,18 @@ def rnn_step_forward(x, prev_h, Wx, Wh, b):
 
 def rnn_step_backward(dnext_h, cache):
   """
-  Backward pass for a single timestep of a vanilla RNN.
+  Backward pass of rnn_step_forward.
 
   Inputs:
-  - dnext_h: Gradient of loss with respect to next hidden state
-  - cache: Cache object from the forward pass
+  - dnext_h: gradient of the loss with respect to next_h, (N, H)
+  - cache: from rnn_step_forward
 
   Returns a tuple of:
-  - dx: Gradients of input data, of shape (N, D)
-  - dprev_h: Gradients of previous hidden state, of shape (N, H)
-  - dWx: Gradients of input-to-hidden weights, of shape (D, H)
-  - dWh: Gradients of hidden-to-hidden weights, of shape (H, H)
-  - db: Gradients of bias vector, of shape (H,)
+  - dx (N, D), dprev_h (N, H), dWx (D, H), dWh (H, H), db (H,)
   """
   dx, dprev_h, dWx, dWh, db = None, None, None, None, None
   ##############################################################################
-  # TODO: Implement the backward pass for a single step of a vanilla RNN.      #
-  #                                                                            #
-  # HINT: For the tanh function, you can compute the local derivative in terms #
-  # of the output value from tanh.                                             #
+  # TODO: write rnn_step_backward here.
   ##############################################################################
   x, prev_h, Wx, Wh, z = cache
   dz = dnext_h * (1 - np.tanh(z) ** 2)
@@ -78,27 +67,21 @@ def rnn_step_backward(dnext_h, cache):
 
 def rnn_forward(x, h0, Wx, Wh, b):
   """
-  Run a vanilla RNN forward on an entire sequence of data. We assume an input
-  sequence composed of T vectors, each of dimension D. The RNN uses a hidden
-  size of H, and we work over a minibatch containing N sequences. After running
-  the RNN forward, we return the hidden states for all timesteps.
+  A vanilla RNN over whole sequences: T inputs of size D for each of N
+  sequences, hidden size H; returns every hidden state.
 
   Inputs:
-  - x: Input data for the entire timeseries, of shape (N, T, D).
-  - h0: Initial hidden state, of shape (N, H)
-  - Wx: Weight matrix for input-to-hidden connections, of shape (D, H)
-  - Wh: Weight matrix for hidden-to-hidden connections, of shape (H, H)
-  - b: Biases of shape (H,)
+  - x: inputs, (N, T, D)
+  - h0: initial hidden state, (N, H)
+  - Wx (D, H), Wh (H, H), b (H,): as in rnn_step_forward
 
   Returns a tuple of:
-  - h: Hidden states for the entire timeseries, of shape (N, T, H).
-  - cache: Values needed in the backward pass
+  - h: hidden states of all timesteps, (N, T, H)
+  - cache: what rnn_backward needs
   """
   h, cache = None, None
   ##############################################################################
-  # TODO: Implement forward pass for a vanilla RNN running on a sequence of    #
-  # input data. You should use the rnn_step_forward function that you defined  #
-  # above.                                                                     #
+  # TODO: write rnn_forward here.
   ##############################################################################
   N, T, D = x.shape
   H = h0.shape[1]
@@ -117,23 +100,18 @@ def rnn_forward(x, h0, Wx, Wh, b):
 
 def rnn_backward(dh, cache):
   """
-  Compute the backward pass for a vanilla RNN over an entire sequence of data.
+  Backward pass of rnn_forward.
 
   Inputs:
-  - dh: Upstream gradients of all hidden states, of shape (N, T, H)
+  - dh: upstream gradients of all hidden states, (N, T, H)
+  - cache: from rnn_forward
 
   Returns a tuple of:
-  - dx: Gradient of inputs, of shape (N, T, D)
-  - dh0: Gradient of initial hidden state, of shape (N, H)
-  - dWx: Gradient of input-to-hidden weights, of shape (D, H)
-  - dWh: Gradient of hidden-to-hidden weights, of shape (H, H)
-  - db: Gradient of biases, of shape (H,)
+  - dx (N, T, D), dh0 (N, H), dWx (D, H), dWh (H, H), db (H,)
   """
   dx, dh0, dWx, dWh, db = None, None, None, None, None
   ##############################################################################
-  # TODO: Implement the backward pass for a vanilla RNN running an entire      #
-  # sequence of data. You should use the rnn_step_backward function that you   #
-  # defined above.                                                             #
+  # TODO: write rnn_backward here.
   ##############################################################################
   N, T, H = dh.shape
   D = cache[0][0].shape[1]
@@ -157,24 +135,20 @@ def rnn_backward(dh, cache):
 
 def word_embedding_forward(x, W):
   """
-  Forward pass for word embeddings. We operate on minibatches of size N where
-  each sequence has length T. We assume a vocabulary of V words, assigning each
-  to a vector of dimension D.
+  Word embedding lookup for N sequences of T word indices, vocabulary V,
+  vectors of size D.
 
   Inputs:
-  - x: Integer array of shape (N, T) giving indices of words. Each element idx
-    of x muxt be in the range 0 <= idx < V.
-  - W: Weight matrix of shape (V, D) giving word vectors for all words.
+  - x: integer word indices, (N, T), each in [0, V)
+  - W: word vectors, (V, D)
 
   Returns a tuple of:
-  - out: Array of shape (N, T, D) giving word vectors for all input words.
-  - cache: Values needed for the backward pass
+  - out: the vectors of the words, (N, T, D)
+  - cache: what word_embedding_backward needs
   """
   out, cache = None, None
   ##############################################################################
-  # TODO: Implement the forward pass for word embeddings.                      #
-  #                                                                            #
-  # HINT: This should be very simple.                                          #
+  # TODO: write word_embedding_forward here.
   ##############################################################################
   out = W[x, :]
   cache = (x, W)
@@ -186,24 +160,19 @@ def word_embedding_forward(x, W):
 
 def word_embedding_backward(dout, cache):
   """
-  Backward pass for word embeddings. We cannot back-propagate into the words
-  since they are integers, so we only return gradient for the word embedding
-  matrix.
-
-  HINT: Look up the function np.add.at
+  Backward pass of word_embedding_forward: only W gets a gradient (the
+  words are integers). A word used several times collects several gradients (np.add.at).
 
   Inputs:
-  - dout: Upstream gradients of shape (N, T, D)
-  - cache: Values from the forward pass
+  - dout: upstream gradients, (N, T, D)
+  - cache: from word_embedding_forward
 
   Returns:
-  - dW: Gradient of word embedding matrix, of shape (V, D).
+  - dW: gradient of the word vectors, (V, D)
   """
   dW = None
   ##############################################################################
-  # TODO: Implement the backward pass for word embeddings.                     #
-  #                                                                            #
-  # HINT: Look up the function np.add.at                                       #
+  # TODO: write word_embedding_backward here.
   ##############################################################################
   x, W = cache
   dW = np.zeros_like(W)
@@ -216,42 +185,38 @@ def word_embedding_backward(dout, cache):
 
 def sigmoid(x):
   """
-  A numerically stable version of the logistic sigmoid function.
+  Logistic sigmoid that never overflows: exp is only taken of -|x|.
   """
-  pos_mask = (x >= 0)
-  neg_mask = (x < 0)
-  z = np.zeros_like(x)
-  z[pos_mask] = np.exp(-x[pos_mask])
-  z[neg_mask] = np.exp(x[neg_mask])
-  top = np.ones_like(x)
-  top[neg_mask] = z[neg_mask]
-  return top / (1 + z)
+  positive = x >= 0
+  negative = ~positive
+  e = np.zeros_like(x)
+  e[positive] = np.exp(-x[positive])
+  e[negative] = np.exp(x[negative])
+  numerator = np.ones_like(x)
+  numerator[negative] = e[negative]
+  return numerator / (1 + e)
 
 
 def lstm_step_forward(x, prev_h, prev_c, Wx, Wh, b):
   """
-  Forward pass for a single timestep of an LSTM.
-
-  The input data has dimension D, the hidden state has dimension H, and we use
-  a minibatch size of N.
+  One LSTM timestep. Minibatch N, input size D, hidden size H.
 
   Inputs:
-  - x: Input data, of shape (N, D)
-  - prev_h: Previous hidden state, of shape (N, H)
-  - prev_c: previous cell state, of shape (N, H)
-  - Wx: Input-to-hidden weights, of shape (D, 4H)
-  - Wh: Hidden-to-hidden weights, of shape (H, 4H)
-  - b: Biases, of shape (4H,)
+  - x: input, (N, D)
+  - prev_h: previous hidden state, (N, H)
+  - prev_c: previous cell state, (N, H)
+  - Wx: input-to-hidden weights, (D, 4H)
+  - Wh: hidden-to-hidden weights, (H, 4H)
+  - b: bias, (4H,)
 
   Returns a tuple of:
-  - next_h: Next hidden state, of shape (N, H)
-  - next_c: Next cell state, of shape (N, H)
-  - cache: Tuple of values needed for backward pass.
+  - next_h: new hidden state, (N, H)
+  - next_c: new cell state, (N, H)
+  - cache: what lstm_step_backward needs
   """
   next_h, next_c, cache = None, None, None
   #############################################################################
-  # TODO: Implement the forward pass for a single timestep of an LSTM.        #
-  # You may want to use the numerically stable sigmoid implementation above.  #
+  # TODO: write lstm_step_forward here.
   #############################################################################
   H = prev_h.shape[1]
   a = np.dot(x, Wx) + np.dot(prev_h, Wh) + b
@@ -271,27 +236,19 @@ def lstm_step_forward(x, prev_h, prev_c, Wx, Wh, b):
 
 def lstm_step_backward(dnext_h, dnext_c, cache):
   """
-  Backward pass for a single timestep of an LSTM.
+  Backward pass of lstm_step_forward.
 
   Inputs:
-  - dnext_h: Gradients of next hidden state, of shape (N, H)
-  - dnext_c: Gradients of next cell state, of shape (N, H)
-  - cache: Values from the forward pass
+  - dnext_h: gradient with respect to next_h, (N, H)
+  - dnext_c: gradient with respect to next_c, (N, H)
+  - cache: from lstm_step_forward
 
   Returns a tuple of:
-  - dx: Gradient of input data, of shape (N, D)
-  - dprev_h: Gradient of previous hidden state, of shape (N, H)
-  - dprev_c: Gradient of previous cell state, of shape (N, H)
-  - dWx: Gradient of input-to-hidden weights, of shape (D, 4H)
-  - dWh: Gradient of hidden-to-hidden weights, of shape (H, 4H)
-  - db: Gradient of biases, of shape (4H,)
+  - dx (N, D), dprev_h (N, H), dprev_c (N, H), dWx (D, 4H), dWh (H, 4H), db (4H,)
   """
   dx, dprev_h, dprev_c, dWx, dWh, db = None, None, None, None, None, None
   #############################################################################
-  # TODO: Implement the backward pass for a single timestep of an LSTM.       #
-  #                                                                           #
-  # HINT: For sigmoid and tanh you can compute local derivatives in terms of  #
-  # the output value from the nonlinearity.                                   #
+  # TODO: write lstm_step_backward here.
   #############################################################################
   x, prev_h, prev_c, Wx, Wh, i, f, o, g, next_c = cache
   tc = np.tanh(next_c)
@@ -320,30 +277,21 @@ def lstm_step_backward(dnext_h, dnext_c, cache):
 
 def lstm_forward(x, h0, Wx, Wh, b):
   """
-  Forward pass for an LSTM over an entire sequence of data. We assume an input
-  sequence composed of T vectors, each of dimension D. The LSTM uses a hidden
-  size of H, and we work over a minibatch containing N sequences. After running
-  the LSTM forward, we return the hidden states for all timesteps.
-
-  Note that the initial cell state is passed as input, but the initial cell
-  state is set to zero. Also note that the cell state is not returned; it is
-  an internal variable to the LSTM and is not accessed from outside.
+  An LSTM over whole sequences; returns every hidden state. The cell state
+  starts at zero and is not returned.
 
   Inputs:
-  - x: Input data of shape (N, T, D)
-  - h0: Initial hidden state of shape (N, H)
-  - Wx: Weights for input-to-hidden connections, of shape (D, 4H)
-  - Wh: Weights for hidden-to-hidden connections, of shape (H, 4H)
-  - b: Biases of shape (4H,)
+  - x: inputs, (N, T, D)
+  - h0: initial hidden state, (N, H)
+  - Wx (D, 4H), Wh (H, 4H), b (4H,): as in lstm_step_forward
 
   Returns a tuple of:
-  - h: Hidden states for all timesteps of all sequences, of shape (N, T, H)
-  - cache: Values needed for the backward pass.
+  - h: hidden states of all timesteps, (N, T, H)
+  - cache: what lstm_backward needs
   """
   h, cache = None, None
   #############################################################################
-  # TODO: Implement the forward pass for an LSTM over an entire timeseries.   #
-  # You should use the lstm_step_forward function that you just defined.      #
+  # TODO: write lstm_forward here.
   #############################################################################
   pass
   ##############################################################################
@@ -355,23 +303,18 @@ def lstm_forward(x, h0, Wx, Wh, b):
 
 def lstm_backward(dh, cache):
   """
-  Backward pass for an LSTM over an entire sequence of data.]
+  Backward pass of lstm_forward.
 
   Inputs:
-  - dh: Upstream gradients of hidden states, of shape (N, T, H)
-  - cache: Values from the forward pass
+  - dh: upstream gradients of the hidden states, (N, T, H)
+  - cache: from lstm_forward
 
   Returns a tuple of:
-  - dx: Gradient of input data of shape (N, T, D)
-  - dh0: Gradient of initial hidden state of shape (N, H)
-  - dWx: Gradient of input-to-hidden weight matrix of shape (D, 4H)
-  - dWh: Gradient of hidden-to-hidden weight matrix of shape (H, 4H)
-  - db: Gradient of biases, of shape (4H,)
+  - dx (N, T, D), dh0 (N, H), dWx (D, 4H), dWh (H, 4H), db (4H,)
   """
   dx, dh0, dWx, dWh, db = None, None, None, None, None
   #############################################################################
-  # TODO: Implement the backward pass for an LSTM over an entire timeseries.  #
-  # You should use the lstm_step_backward function that you just defined.     #
+  # TODO: write lstm_backward here.
   #############################################################################
   N, T, H = dh.shape
   D = cache[0][0].shape[1]
@@ -397,94 +340,51 @@ def lstm_backward(dh, cache):
 
 def temporal_affine_forward(x, w, b):
   """
-  Forward pass for a temporal affine layer. The input is a set of D-dimensional
-  vectors arranged into a minibatch of N timeseries, each of length T. We use
-  an affine function to transform each of those vectors into a new vector of
-  dimension M.
-
-  Inputs:
-  - x: Input data of shape (N, T, D)
-  - w: Weights of shape (D, M)
-  - b: Biases of shape (M,)
-
-  Returns a tuple of:
-  - out: Output data of shape (N, T, M)
-  - cache: Values needed for the backward pass
+  Temporal affine layer, forward: the same affine map (w (D, M), b (M,)) at every
+  timestep of x (N, T, D). Returns out (N, T, M) and a cache.
   """
   N, T, D = x.shape
-  M = b.shape[0]
-  out = x.reshape(N * T, D).dot(w).reshape(N, T, M) + b
-  cache = x, w, b, out
+  rows = x.reshape(N * T, D)
+  out = (rows.dot(w) + b).reshape(N, T, w.shape[1])
+  cache = (x, w, b)
   return out, cache
 
 
 def temporal_affine_backward(dout, cache):
   """
-  Backward pass for temporal affine layer.
-
-  Input:
-  - dout: Upstream gradients of shape (N, T, M)
-  - cache: Values from forward pass
-
-  Returns a tuple of:
-  - dx: Gradient of input, of shape (N, T, D)
-  - dw: Gradient of weights, of shape (D, M)
-  - db: Gradient of biases, of shape (M,)
+  Temporal affine layer, backward: dout (N, T, M) -> dx (N, T, D), dw (D, M), db (M,).
   """
-  x, w, b, out = cache
+  x, w, b = cache
   N, T, D = x.shape
-  M = b.shape[0]
-
-  dx = dout.reshape(N * T, M).dot(w.T).reshape(N, T, D)
-  dw = dout.reshape(N * T, M).T.dot(x.reshape(N * T, D)).T
-  db = dout.sum(axis=(0, 1))
-
+  dout_rows = dout.reshape(N * T, -1)
+  dx = dout_rows.dot(w.T).reshape(N, T, D)
+  dw = x.reshape(N * T, D).T.dot(dout_rows)
+  db = dout_rows.sum(axis=0)
   return dx, dw, db
 
 
 def temporal_softmax_loss(x, y, mask, verbose=False):
   """
-  A temporal version of softmax loss for use in RNNs. We assume that we are
-  making predictions over a vocabulary of size V for each timestep of a
-  timeseries of length T, over a minibatch of size N. The input x gives scores
-  for all vocabulary elements at all timesteps, and y gives the indices of the
-  ground-truth element at each timestep. We use a cross-entropy loss at each
-  timestep, summing the loss over all timesteps and averaging across the
-  minibatch.
+  Softmax cross-entropy at every timestep, summed over time and averaged over the
+  minibatch; mask (N, T) says which timesteps count.
 
-  As an additional complication, we may want to ignore the model output at some
-  timesteps, since sequences of different length may have been combined into a
-  minibatch and padded with NULL tokens. The optional mask argument tells us
-  which elements should contribute to the loss.
-
-  Inputs:
-  - x: Input scores, of shape (N, T, V)
-  - y: Ground-truth indices, of shape (N, T) where each element is in the range
-       0 <= y[i, t] < V
-  - mask: Boolean array of shape (N, T) where mask[i, t] tells whether or not
-    the scores at x[i, t] should contribute to the loss.
-
-  Returns a tuple of:
-  - loss: Scalar giving loss
-  - dx: Gradient of loss with respect to scores x.
+  x: scores (N, T, V); y: labels (N, T) with 0 <= y[i, t] < V; mask: booleans (N, T).
+  Returns the loss (a scalar) and dx (N, T, V).
   """
-
   N, T, V = x.shape
+  scores = x.reshape(N * T, V)
+  labels = y.reshape(N * T)
+  keep = mask.reshape(N * T)
 
-  x_flat = x.reshape(N * T, V)
-  y_flat = y.reshape(N * T)
-  mask_flat = mask.reshape(N * T)
+  probs = np.exp(scores - scores.max(axis=1, keepdims=True))
+  probs /= probs.sum(axis=1, keepdims=True)
+  picked = probs[np.arange(N * T), labels]
+  loss = -np.sum(keep * np.log(picked)) / N
 
-  probs = np.exp(x_flat - np.max(x_flat, axis=1, keepdims=True))
-  probs /= np.sum(probs, axis=1, keepdims=True)
-  loss = -np.sum(mask_flat * np.log(probs[np.arange(N * T), y_flat])) / N
-  dx_flat = probs.copy()
-  dx_flat[np.arange(N * T), y_flat] -= 1
-  dx_flat /= N
-  dx_flat *= mask_flat[:, None]
-
-  if verbose: print('dx_flat: ', dx_flat.shape)
-
-  dx = dx_flat.reshape(N, T, V)
-
-  return loss, dx
+  dscores = probs.copy()
+  dscores[np.arange(N * T), labels] -= 1
+  dscores /= N
+  dscores *= keep[:, None]
+  if verbose:
+    print('dscores: ', dscores.shape)
+  return loss, dscores.reshape(N, T, V)

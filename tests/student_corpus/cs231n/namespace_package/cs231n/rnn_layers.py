@@ -1,4 +1,4 @@
-"""This file defines layer types that are commonly used for recurrent neural networks."""
+"""Recurrent layers for assignment 3: RNN, LSTM, embedding, temporal affine, loss."""
 import numpy as np
 
 from .layers import affine_forward, affine_backward

@@ -3,16 +3,16 @@ import numpy as np
 
 def sigmoid(x):
     """
-    A numerically stable version of the logistic sigmoid function.
+    Logistic sigmoid that never overflows: exp is only taken of -|x|.
     """
-    pos_mask = (x >= 0)
-    neg_mask = (x < 0)
-    z = np.zeros_like(x)
-    z[pos_mask] = np.exp(-x[pos_mask])
-    z[neg_mask] = np.exp(x[neg_mask])
-    top = np.ones_like(x)
-    top[neg_mask] = z[neg_mask]
-    return top / (1 + z)
+    positive = x >= 0
+    negative = ~positive
+    e = np.zeros_like(x)
+    e[positive] = np.exp(-x[positive])
+    e[negative] = np.exp(x[negative])
+    numerator = np.ones_like(x)
+    numerator[negative] = e[negative]
+    return numerator / (1 + e)
 
 
 class VanillaRNN(object):
@@ -163,6 +163,10 @@ class word_embedding(object):
 
 class temporal_fc(object):
     def __init__(self, input_dim, output_dim, init_scale=0.02, name='t_fc'):
+        """
+        Affine layer applied at every timestep; weights in self.params, gradients in
+        self.grads, both keyed by w_name and b_name.
+        """
         self.name = name
         self.w_name = name + "_w"
         self.b_name = name + "_b"
@@ -174,60 +178,58 @@ class temporal_fc(object):
         self.meta = None
 
     def forward(self, x):
+        """x (N, T, D) -> out (N, T, M); keeps x for the backward pass."""
         N, T, D = x.shape
-        M = self.params[self.b_name].shape[0]
-        out = x.reshape(N * T, D).dot(self.params[self.w_name]).reshape(N, T, M) + \
-            self.params[self.b_name]
-        self.meta = [x, out]
+        w, b = self.params[self.w_name], self.params[self.b_name]
+        out = x.reshape(N * T, D).dot(w).reshape(N, T, -1) + b
+        self.meta = x
         return out
 
     def backward(self, dout):
-        x, out = self.meta
+        """dout (N, T, M) -> dx (N, T, D); stores the gradients of w and b."""
+        x = self.meta
         N, T, D = x.shape
-        M = self.params[self.b_name].shape[0]
-
-        dx = dout.reshape(N * T, M).dot(self.params[self.w_name].T).reshape(N, T, D)
-        self.grads[self.w_name] = dout.reshape(N * T, M).T.dot(x.reshape(N * T, D)).T
-        self.grads[self.b_name] = dout.sum(axis=(0, 1))
-
+        dout_rows = dout.reshape(N * T, -1)
+        dx = dout_rows.dot(self.params[self.w_name].T).reshape(N, T, D)
+        self.grads[self.w_name] = x.reshape(N * T, D).T.dot(dout_rows)
+        self.grads[self.b_name] = dout_rows.sum(axis=0)
         return dx
 
 
 class temporal_softmax_loss(object):
     def __init__(self, dim_average=True):
+        """
+        - dim_average: divide the summed loss by the batch size N
+        - dLoss: the probabilities of the last forward; backward turns them into dx
+        """
         self.dim_average = dim_average
         self.dLoss = None
         self.label = None
+        self.mask = None
 
     def forward(self, feat, label, mask):
-        loss = None
+        """feat (N, T, V), label (N, T), mask (N, T) -> the loss."""
         N, T, V = feat.shape
-
-        feat_flat = feat.reshape(N * T, V)
-        label_flat = label.reshape(N * T)
-        mask_flat = mask.reshape(N * T)
-
-        probs = np.exp(feat_flat - np.max(feat_flat, axis=1, keepdims=True))
+        scores = feat.reshape(N * T, V)
+        probs = np.exp(scores - np.max(scores, axis=1, keepdims=True))
         probs /= np.sum(probs, axis=1, keepdims=True)
-        loss = -np.sum(mask_flat * np.log(probs[np.arange(N * T), label_flat]))
+        picked = probs[np.arange(N * T), label.reshape(N * T)]
+        loss = -np.sum(mask.reshape(N * T) * np.log(picked))
         if self.dim_average:
             loss /= N
-
-        self.dLoss = probs.copy()
+        self.dLoss = probs
         self.label = label
         self.mask = mask
-
         return loss
 
     def backward(self):
+        """-> dfeat (N, T, V) of the last forward."""
+        if self.dLoss is None:
+            raise ValueError("backward called before forward")
         N, T = self.label.shape
-        dLoss = self.dLoss
-        if dLoss is None:
-            raise ValueError("No forward function called before for this module!")
-        dLoss[np.arange(dLoss.shape[0]), self.label.reshape(N * T)] -= 1.0
+        grad = self.dLoss
+        grad[np.arange(N * T), self.label.reshape(N * T)] -= 1.0
         if self.dim_average:
-            dLoss /= N
-        dLoss *= self.mask.reshape(N * T)[:, None]
-        self.dLoss = dLoss
-
-        return dLoss.reshape(N, T, -1)
+            grad /= N
+        grad *= self.mask.reshape(N * T)[:, None]
+        return grad.reshape(N, T, -1)

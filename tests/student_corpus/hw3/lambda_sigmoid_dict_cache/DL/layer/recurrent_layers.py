@@ -3,7 +3,7 @@ import numpy as np
 
 
 class RNNLayer(LayerWithWeights):
-    """ Simple RNN Layer - only calculates hidden states """
+    """Vanilla tanh RNN over a batch of sequences."""
 
     def __init__(self, in_size, out_size):
         self.in_size = in_size
@@ -54,7 +54,7 @@ class RNNLayer(LayerWithWeights):
 
 
 class LSTMLayer(LayerWithWeights):
-    """ Simple LSTM Layer - only calculates hidden states and cell states """
+    """LSTM over a batch of sequences (gates i, f, o, g)."""
 
     def __init__(self, in_size, out_size):
         self.in_size = in_size

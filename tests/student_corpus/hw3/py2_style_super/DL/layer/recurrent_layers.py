@@ -12,18 +12,21 @@ except NameError:
 
 
 def sigmoid(x):
-    pos_mask = (x >= 0)
-    neg_mask = (x < 0)
-    z = np.zeros_like(x)
-    z[pos_mask] = np.exp(-x[pos_mask])
-    z[neg_mask] = np.exp(x[neg_mask])
-    top = np.ones_like(x)
-    top[neg_mask] = z[neg_mask]
-    return top / (1 + z)
+    """
+    Logistic sigmoid that never overflows: exp is only taken of -|x|.
+    """
+    positive = x >= 0
+    negative = ~positive
+    e = np.zeros_like(x)
+    e[positive] = np.exp(-x[positive])
+    e[negative] = np.exp(x[negative])
+    numerator = np.ones_like(x)
+    numerator[negative] = e[negative]
+    return numerator / (1 + e)
 
 
 class RNNLayer(LayerWithWeights):
-    """ Simple RNN Layer - only calculates hidden states """
+    """Vanilla tanh RNN over a batch of sequences."""
 
     def __init__(self, in_size, out_size):
         super(RNNLayer, self).__init__()
@@ -76,7 +79,7 @@ class RNNLayer(LayerWithWeights):
 
 
 class LSTMLayer(LayerWithWeights):
-    """ Simple LSTM Layer - only calculates hidden states and cell states """
+    """LSTM over a batch of sequences (gates i, f, o, g)."""
 
     def __init__(self, in_size, out_size):
         super(LSTMLayer, self).__init__()

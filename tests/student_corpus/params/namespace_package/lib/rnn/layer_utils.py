@@ -192,44 +192,37 @@ class temporal_fc(object):
 class temporal_softmax_CE_loss(object):
     def __init__(self, dim_average=True):
         """
-        - dim_average: if dividing by the input dimension or not
-        - dLoss: intermediate variables to store the scores
-        - label: Ground truth label for classification task
+        - dim_average: divide the summed loss by the batch size N
+        - dLoss: the probabilities of the last forward; backward turns them into dx
         """
-        self.dim_average = dim_average  # if average w.r.t. the total number of features
+        self.dim_average = dim_average
         self.dLoss = None
         self.label = None
+        self.mask = None
 
     def forward(self, feat, label, mask):
-        """ Some comments """
-        loss = None
+        """feat (N, T, V), label (N, T), mask (N, T) -> the loss."""
         N, T, V = feat.shape
-
-        feat_flat = feat.reshape(N * T, V)
-        label_flat = label.reshape(N * T)
-        mask_flat = mask.reshape(N * T)
-
-        probs = np.exp(feat_flat - np.max(feat_flat, axis=1, keepdims=True))
+        scores = feat.reshape(N * T, V)
+        probs = np.exp(scores - np.max(scores, axis=1, keepdims=True))
         probs /= np.sum(probs, axis=1, keepdims=True)
-        loss = -np.sum(mask_flat * np.log(probs[np.arange(N * T), label_flat]))
+        picked = probs[np.arange(N * T), label.reshape(N * T)]
+        loss = -np.sum(mask.reshape(N * T) * np.log(picked))
         if self.dim_average:
             loss /= N
-
-        self.dLoss = probs.copy()
+        self.dLoss = probs
         self.label = label
         self.mask = mask
-
         return loss
 
     def backward(self):
+        """-> dfeat (N, T, V) of the last forward."""
+        if self.dLoss is None:
+            raise ValueError("backward called before forward")
         N, T = self.label.shape
-        dLoss = self.dLoss
-        if dLoss is None:
-            raise ValueError("No forward function called before for this module!")
-        dLoss[np.arange(dLoss.shape[0]), self.label.reshape(N * T)] -= 1.0
+        grad = self.dLoss
+        grad[np.arange(N * T), self.label.reshape(N * T)] -= 1.0
         if self.dim_average:
-            dLoss /= N
-        dLoss *= self.mask.reshape(N * T)[:, None]
-        self.dLoss = dLoss
-
-        return dLoss.reshape(N, T, -1)
+            grad /= N
+        grad *= self.mask.reshape(N * T)[:, None]
+        return grad.reshape(N, T, -1)

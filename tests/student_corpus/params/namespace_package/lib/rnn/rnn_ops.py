@@ -2,14 +2,17 @@ import numpy as np
 
 
 def stable_sigmoid(x):
-    pos_mask = (x >= 0)
-    neg_mask = (x < 0)
-    z = np.zeros_like(x)
-    z[pos_mask] = np.exp(-x[pos_mask])
-    z[neg_mask] = np.exp(x[neg_mask])
-    top = np.ones_like(x)
-    top[neg_mask] = z[neg_mask]
-    return top / (1 + z)
+    """
+    Logistic sigmoid that never overflows: exp is only taken of -|x|.
+    """
+    positive = x >= 0
+    negative = ~positive
+    e = np.zeros_like(x)
+    e[positive] = np.exp(-x[positive])
+    e[negative] = np.exp(x[negative])
+    numerator = np.ones_like(x)
+    numerator[negative] = e[negative]
+    return numerator / (1 + e)
 
 
 def affine_time(x, w, b):

@@ -4,65 +4,59 @@ import numpy as np
 
 def sigmoid(x):
     """
-    A numerically stable version of the logistic sigmoid function.
+    Logistic sigmoid that never overflows: exp is only taken of -|x|.
     """
-    pos_mask = (x >= 0)
-    neg_mask = (x < 0)
-    z = np.zeros_like(x)
-    z[pos_mask] = np.exp(-x[pos_mask])
-    z[neg_mask] = np.exp(x[neg_mask])
-    top = np.ones_like(x)
-    top[neg_mask] = z[neg_mask]
-    return top / (1 + z)
+    positive = x >= 0
+    negative = ~positive
+    e = np.zeros_like(x)
+    e[positive] = np.exp(-x[positive])
+    e[negative] = np.exp(x[negative])
+    numerator = np.ones_like(x)
+    numerator[negative] = e[negative]
+    return numerator / (1 + e)
 
 
 class RNN(object):
     def __init__(self, *args):
         """
-        RNN Object to serialize the NN layers
-        Please read this code block and understand how it works
+        Holds the layers of a model and one dict of all their params and grads.
         """
         self.params = {}
         self.grads = {}
         self.layers = []
-        self.paramName2Indices = {}
-        self.layer_names = {}
-
-        layer_cnt = 0
-        for layer in args:
-            for n, v in layer.params.items():
-                if v is None:
-                    continue
-                self.params[n] = v
-                self.paramName2Indices[n] = layer_cnt
-            for n, v in layer.grads.items():
-                self.grads[n] = v
-            if layer.name in self.layer_names:
-                raise ValueError("Existing name {}!".format(layer.name))
-            self.layer_names[layer.name] = True
+        self.owner = {}
+        names = set()
+        for index, layer in enumerate(args):
+            if layer.name in names:
+                raise ValueError("two layers are called {}".format(layer.name))
+            names.add(layer.name)
+            for key, value in layer.params.items():
+                if value is not None:
+                    self.params[key] = value
+                    self.owner[key] = index
+            for key, value in layer.grads.items():
+                self.grads[key] = value
             self.layers.append(layer)
-            layer_cnt += 1
 
     def assign(self, name, val):
-        layer_cnt = self.paramName2Indices[name]
-        self.layers[layer_cnt].params[name] = val
+        self.layers[self.owner[name]].params[name] = val
 
     def gather_params(self):
         for layer in self.layers:
-            for n, v in layer.params.iteritems():
-                self.params[n] = v
+            for key, value in layer.params.iteritems():
+                self.params[key] = value
 
     def gather_grads(self):
         for layer in self.layers:
-            for n, v in layer.grads.iteritems():
-                self.grads[n] = v
+            for key, value in layer.grads.iteritems():
+                self.grads[key] = value
 
 
 class VanillaRNN(object):
     def __init__(self, input_dim, h_dim, init_scale=0.02, name='vanilla_rnn'):
         """
-        In forward pass, please use self.params for the weights and biases for this layer
-        In backward pass, store the computed gradients to self.grads
+        Weights live in self.params, their gradients in self.grads, under the keys
+        wx_name, wh_name and b_name; meta keeps what backward needs.
         """
         self.name = name
         self.wx_name = name + "_wx"
@@ -81,14 +75,15 @@ class VanillaRNN(object):
         self.meta = None
 
     def step_forward(self, x, prev_h):
-        next_h, meta = None, None
-        assert np.prod(x.shape[1:]) == self.input_dim, "But got {} and {}".format(
-            np.prod(x.shape[1:]), self.input_dim)
+        """x (N, D), prev_h (N, H) -> next_h (N, H), meta"""
+        assert x.shape[1] == self.input_dim, "input has {} features, expected {}".format(
+            x.shape[1], self.input_dim)
         #############################################################################
-        # TODO: implement forward pass of a single timestep of a vanilla RNN.      #
+        # TODO: one timestep of the vanilla RNN                                     #
         #############################################################################
-        next_h = np.tanh(np.matmul(prev_h, self.params[self.wh_name])
-                         + np.matmul(x, self.params[self.wx_name]) + self.params[self.b_name])
+        z = (np.matmul(x, self.params[self.wx_name])
+             + np.matmul(prev_h, self.params[self.wh_name]) + self.params[self.b_name])
+        next_h = np.tanh(z)
         meta = (x, prev_h, next_h)
         #############################################################################
         #                             END OF YOUR CODE                              #
@@ -96,76 +91,70 @@ class VanillaRNN(object):
         return next_h, meta
 
     def step_backward(self, dnext_h, meta):
-        dx, dprev_h, dWx, dWh, db = None, None, None, None, None
+        """dnext_h (N, H) -> dx, dprev_h, dWx, dWh, db"""
         #############################################################################
-        # TODO: Implement the backward pass of a single timestep of a vanilla RNN.  #
+        # TODO: backward of one timestep                                            #
         #############################################################################
         x, prev_h, next_h = meta
-        dtanh = dnext_h * (1 - next_h ** 2)
-        dx = np.matmul(dtanh, self.params[self.wx_name].T)
-        dprev_h = np.matmul(dtanh, self.params[self.wh_name].T)
-        dWx = np.matmul(x.T, dtanh)
-        dWh = np.matmul(prev_h.T, dtanh)
-        db = np.sum(dtanh, axis=0)
+        dz = (1 - next_h ** 2) * dnext_h
+        dWx = np.matmul(x.T, dz)
+        dWh = np.matmul(prev_h.T, dz)
+        db = np.sum(dz, axis=0)
+        dx = np.matmul(dz, self.params[self.wx_name].T)
+        dprev_h = np.matmul(dz, self.params[self.wh_name].T)
         #############################################################################
         #                             END OF YOUR CODE                              #
         #############################################################################
         return dx, dprev_h, dWx, dWh, db
 
     def forward(self, x, h0):
-        h = None
+        """x (N, T, D), h0 (N, H) -> h (N, T, H)"""
         self.meta = []
         ##############################################################################
-        # TODO: Implement forward pass for a vanilla RNN running on a sequence of    #
-        # input data. You should use the step_forward function that you defined      #
+        # TODO: the whole sequence, with step_forward                                #
         ##############################################################################
-        T = x.shape[1]
-        h = []
-        prev = h0
-        for i in range(T):
-            prev, m = self.step_forward(x[:, i, :], prev)
-            h.append(prev)
-            self.meta.append(m)
-        h = np.transpose(np.array(h), axes=(1, 0, 2))
+        states = []
+        h_t = h0
+        for t in range(x.shape[1]):
+            h_t, step_meta = self.step_forward(x[:, t, :], h_t)
+            states.append(h_t)
+            self.meta.append(step_meta)
+        h = np.array(states).transpose(1, 0, 2)
         ##############################################################################
         #                               END OF YOUR CODE                             #
         ##############################################################################
         return h
 
     def backward(self, dh):
-        dx, dh0 = None, None
-        self.grads[self.wx_name] = None
-        self.grads[self.wh_name] = None
-        self.grads[self.b_name] = None
+        """dh (N, T, H) -> dx (N, T, D), dh0 (N, H); weight gradients in self.grads"""
         ##############################################################################
-        # TODO: Implement the backward pass for a vanilla RNN running an entire      #
-        # sequence of data.                                                          #
-        # HINT: Gradients of hidden states come from two sources                     #
+        # TODO: backprop through time, with step_backward                           #
         ##############################################################################
         dh = dh.copy()
         N, T, H = dh.shape
-        dx = []
-        self.grads[self.wx_name] = np.zeros_like(self.params[self.wx_name])
-        self.grads[self.wh_name] = np.zeros_like(self.params[self.wh_name])
-        self.grads[self.b_name] = np.zeros_like(self.params[self.b_name])
-        dh0 = np.zeros((N, H))
-        for i in reversed(range(T)):
-            dh[:, i, :] += dh0
-            dx_t, dh0, dWx_t, dWh_t, db_t = self.step_backward(dh[:, i, :], self.meta[i])
-            dx.insert(0, dx_t)
-            self.grads[self.wx_name] += dWx_t
-            self.grads[self.wh_name] += dWh_t
-            self.grads[self.b_name] += db_t
-        dx = np.transpose(np.array(dx), axes=(1, 0, 2))
+        dxs = [None] * T
+        for key in (self.wx_name, self.wh_name, self.b_name):
+            self.grads[key] = np.zeros_like(self.params[key])
+        dh_prev = np.zeros((N, H))
+        for t in reversed(range(T)):
+            dh[:, t, :] += dh_prev
+            dxs[t], dh_prev, dWx, dWh, db = self.step_backward(dh[:, t, :], self.meta[t])
+            self.grads[self.wx_name] += dWx
+            self.grads[self.wh_name] += dWh
+            self.grads[self.b_name] += db
+        dx = np.array(dxs).transpose(1, 0, 2)
         ##############################################################################
         #                               END OF YOUR CODE                             #
         ##############################################################################
         self.meta = []
-        return dx, dh0
+        return dx, dh_prev
 
 
 class LSTM(object):
     def __init__(self, input_dim, h_dim, init_scale=0.02, name='lstm'):
+        """
+        Like VanillaRNN, with 4H columns in every weight (gates i, f, o, g).
+        """
         self.name = name
         self.wx_name = name + "_wx"
         self.wh_name = name + "_wh"
@@ -183,34 +172,35 @@ class LSTM(object):
         self.meta = None
 
     def step_forward(self, x, prev_h, prev_c):
-        next_h, next_c, meta = None, None, None
+        """x (N, D), prev_h (N, H), prev_c (N, H) or (H,) -> next_h, next_c, meta"""
         #############################################################################
-        # TODO: Implement the forward pass for a single timestep of an LSTM.        #
+        # TODO: one LSTM timestep                                                   #
         #############################################################################
         a = (np.matmul(x, self.params[self.wx_name])
              + np.matmul(prev_h, self.params[self.wh_name]) + self.params[self.b_name])
-        H = a.shape[-1] // 4
-        a_i, a_f, a_o, a_g = a[:, :H], a[:, H:2 * H], a[:, 2 * H:3 * H], a[:, 3 * H:4 * H]
-        i, f, o, g = sigmoid(a_i), sigmoid(a_f), sigmoid(a_o), np.tanh(a_g)
+        H = a.shape[1] // 4
+        i = sigmoid(a[:, :H])
+        f = sigmoid(a[:, H:2 * H])
+        o = sigmoid(a[:, 2 * H:3 * H])
+        g = np.tanh(a[:, 3 * H:])
         next_c = f * prev_c + i * g
         next_h = o * np.tanh(next_c)
-        meta = (x, prev_h, prev_c, i, f, o, g, next_c)
+        meta = (x, prev_h, prev_c, next_c, i, f, o, g)
         #############################################################################
         #                               END OF YOUR CODE                            #
         #############################################################################
         return next_h, next_c, meta
 
     def step_backward(self, dnext_h, dnext_c, meta):
-        dx, dprev_h, dprev_c, dWx, dWh, db = None, None, None, None, None, None
+        """-> dx, dprev_h, dprev_c, dWx, dWh, db"""
         #############################################################################
-        # TODO: Implement the backward pass for a single timestep of an LSTM.       #
+        # TODO: backward of one LSTM timestep                                       #
         #############################################################################
-        x, prev_h, prev_c, i, f, o, g, next_c = meta
-        dc = dnext_c + dnext_h * o * (1 - np.tanh(next_c) ** 2)
-        di, df, do, dg = dc * g, dc * prev_c, dnext_h * np.tanh(next_c), dc * i
-        da_i, da_f, da_o, da_g = di * i * (1 - i), df * f * (1 - f), do * o * (1 - o), \
-            dg * (1 - g ** 2)
-        da = np.concatenate((da_i, da_f, da_o, da_g), axis=1)
+        x, prev_h, prev_c, next_c, i, f, o, g = meta
+        tanh_c = np.tanh(next_c)
+        dc = dnext_c + dnext_h * o * (1 - tanh_c ** 2)
+        da = np.concatenate((dc * g * i * (1 - i), dc * prev_c * f * (1 - f),
+                             dnext_h * tanh_c * o * (1 - o), dc * i * (1 - g ** 2)), axis=1)
         dx = np.matmul(da, self.params[self.wx_name].T)
         dprev_h = np.matmul(da, self.params[self.wh_name].T)
         dprev_c = dc * f
@@ -223,42 +213,39 @@ class LSTM(object):
         return dx, dprev_h, dprev_c, dWx, dWh, db
 
     def forward(self, x, h0):
-        h = None
+        """x (N, T, D), h0 (N, H) -> h (N, T, H); the cell state starts at zero"""
         self.meta = []
         #############################################################################
-        # TODO: Implement the forward pass for an LSTM over an entire timeseries.   #
-        # HINT: The initial cell state c0 should be set to zero.                    #
+        # TODO: the whole sequence, with step_forward                               #
         #############################################################################
-        N, T, D = x.shape
-        H = h0.shape[1]
-        c = np.zeros((H))
-        h = []
-        for i in range(T):
-            h0, c, meta = self.step_forward(x[:, i, :], h0, c)
-            h.append(h0)
-            self.meta.append(meta)
-        h = np.transpose(h, (1, 0, 2))
+        # one zero cell state of shape (H,): broadcasting gives it the batch dimension
+        c_t = np.zeros(h0.shape[1])
+        h_t = h0
+        states = []
+        for t in range(x.shape[1]):
+            h_t, c_t, step_meta = self.step_forward(x[:, t, :], h_t, c_t)
+            states.append(h_t)
+            self.meta.append(step_meta)
+        h = np.transpose(np.array(states), (1, 0, 2))
         #############################################################################
         #                               END OF YOUR CODE                            #
         #############################################################################
         return h
 
     def backward(self, dh):
-        dx, dh0 = None, None
+        """dh (N, T, H) -> dx (N, T, D), dh0 (N, H); weight gradients in self.grads"""
         #############################################################################
-        # TODO: Implement the backward pass for an LSTM over an entire timeseries.  #
-        # HINT: The initial gradient of the cell state is zero.                     #
+        # TODO: backprop through time, with step_backward                           #
         #############################################################################
-        T = len(self.meta)
-        dc = np.zeros(dh.shape[-1])
-        self.grads[self.wx_name] = np.zeros_like(self.params[self.wx_name])
-        self.grads[self.wh_name] = np.zeros_like(self.params[self.wh_name])
-        self.grads[self.b_name] = np.zeros_like(self.params[self.b_name])
-        dh0 = np.zeros((dh.shape[0], dh.shape[-1]))
-        dx = np.zeros((dh.shape[0], dh.shape[1], self.grads[self.wx_name].shape[0]))
-        for i in reversed(range(T)):
-            dh_t = dh[:, i, :] + dh0
-            dx[:, i, :], dh0, dc, dWx, dWh, db = self.step_backward(dh_t, dc, self.meta[i])
+        N, T, H = dh.shape
+        for key in (self.wx_name, self.wh_name, self.b_name):
+            self.grads[key] = np.zeros_like(self.params[key])
+        dx = np.zeros((N, T, self.input_dim))
+        dh_prev = np.zeros((N, H))
+        dc_prev = np.zeros(H)
+        for t in reversed(range(len(self.meta))):
+            dx[:, t, :], dh_prev, dc_prev, dWx, dWh, db = self.step_backward(
+                dh[:, t, :] + dh_prev, dc_prev, self.meta[t])
             self.grads[self.wx_name] += dWx
             self.grads[self.wh_name] += dWh
             self.grads[self.b_name] += db
@@ -266,11 +253,14 @@ class LSTM(object):
         #                               END OF YOUR CODE                            #
         #############################################################################
         self.meta = []
-        return dx, dh0
+        return dx, dh_prev
 
 
 class word_embedding(object):
     def __init__(self, voc_dim, vec_dim, name="we"):
+        """
+        voc_dim words, each a vector of vec_dim numbers, in self.params[w_name].
+        """
         self.name = name
         self.w_name = name + "_w"
         self.voc_dim = voc_dim
@@ -282,33 +272,31 @@ class word_embedding(object):
         self.meta = None
 
     def forward(self, x):
-        out, self.meta = None, None
+        """x (N, T) word indices -> out (N, T, D)"""
         ##############################################################################
-        # TODO: Implement the forward pass for word embeddings.                      #
+        # TODO: look the words up                                                    #
         ##############################################################################
-        # one-hot rows times W: (N, V) x (V, D) per timestep
-        T = x.shape[1]
-        onehots = []
-        out = np.zeros((x.shape[0], T, self.vec_dim))
-        for i in range(T):
-            x_v = np.identity(self.voc_dim)[x[:, i]]
-            out[:, i, :] = np.matmul(x_v, self.params[self.w_name])
-            onehots.append(x_v)
-        self.meta = np.transpose(np.array(onehots), axes=(1, 0, 2))
+        # as a product: one-hot rows (N, T, V) times the (V, D) table
+        eye = np.identity(self.voc_dim)
+        self.meta = np.stack([eye[x[:, t]] for t in range(x.shape[1])], axis=1)
+        out = np.matmul(self.meta, self.params[self.w_name])
         ##############################################################################
         #                               END OF YOUR CODE                             #
         ##############################################################################
         return out
 
     def backward(self, dout):
-        self.grads[self.w_name] = None
+        """dout (N, T, D) -> stores grads[w_name] (V, D)"""
         ##############################################################################
-        # TODO: Implement the backward pass for word embeddings.                     #
-        # Note that Words can appear more than once in a sequence.                   #
+        # TODO: gradient of the table; a word may appear several times              #
         ##############################################################################
-        self.grads[self.w_name] = np.zeros((self.meta.shape[-1], dout.shape[-1]))
-        for i in range(dout.shape[1]):
-            self.grads[self.w_name] += np.matmul(self.meta[:, i, :].T, dout[:, i, :])
+        dW = np.zeros((self.voc_dim, dout.shape[2]))
+        for t in range(dout.shape[1]):
+            dW += np.matmul(self.meta[:, t, :].T, dout[:, t, :])
+        self.grads[self.w_name] = dW
+        ##############################################################################
+        #                               END OF YOUR CODE                             #
+        ##############################################################################
         ##############################################################################
         #                               END OF YOUR CODE                             #
         ##############################################################################
@@ -316,80 +304,73 @@ class word_embedding(object):
 
 class temporal_fc(object):
     def __init__(self, input_dim, output_dim, init_scale=0.02, name='t_fc'):
+        """
+        Affine layer applied at every timestep; weights in self.params, gradients in
+        self.grads, both keyed by w_name and b_name.
+        """
         self.name = name
         self.w_name = name + "_w"
         self.b_name = name + "_b"
         self.input_dim = input_dim
         self.output_dim = output_dim
-        self.params = {}
-        self.grads = {}
-        self.params[self.w_name] = init_scale * np.random.randn(input_dim, output_dim)
-        self.params[self.b_name] = np.zeros(output_dim)
-        self.grads[self.w_name] = None
-        self.grads[self.b_name] = None
+        self.params = {self.w_name: init_scale * np.random.randn(input_dim, output_dim),
+                       self.b_name: np.zeros(output_dim)}
+        self.grads = {self.w_name: None, self.b_name: None}
         self.meta = None
 
     def forward(self, x):
+        """x (N, T, D) -> out (N, T, M); keeps x for the backward pass."""
         N, T, D = x.shape
-        M = self.params[self.b_name].shape[0]
-        out = x.reshape(N * T, D).dot(self.params[self.w_name]).reshape(N, T, M) \
-            + self.params[self.b_name]
-        self.meta = [x, out]
+        w, b = self.params[self.w_name], self.params[self.b_name]
+        out = x.reshape(N * T, D).dot(w).reshape(N, T, -1) + b
+        self.meta = x
         return out
 
     def backward(self, dout):
-        x, out = self.meta
+        """dout (N, T, M) -> dx (N, T, D); stores the gradients of w and b."""
+        x = self.meta
         N, T, D = x.shape
-        M = self.params[self.b_name].shape[0]
-
-        dx = dout.reshape(N * T, M).dot(self.params[self.w_name].T).reshape(N, T, D)
-        self.grads[self.w_name] = dout.reshape(N * T, M).T.dot(x.reshape(N * T, D)).T
-        self.grads[self.b_name] = dout.sum(axis=(0, 1))
-
+        dout_rows = dout.reshape(N * T, -1)
+        dx = dout_rows.dot(self.params[self.w_name].T).reshape(N, T, D)
+        self.grads[self.w_name] = x.reshape(N * T, D).T.dot(dout_rows)
+        self.grads[self.b_name] = dout_rows.sum(axis=0)
         return dx
 
 
 class temporal_softmax_CE_loss(object):
     def __init__(self, dim_average=True):
         """
-        - dim_average: if dividing by the input dimension or not
-        - dLoss: intermediate variables to store the scores
-        - label: Ground truth label for classification task
+        - dim_average: divide the summed loss by the batch size N
+        - dLoss: the probabilities of the last forward; backward turns them into dx
         """
-        self.dim_average = dim_average  # if average w.r.t. the total number of features
+        self.dim_average = dim_average
         self.dLoss = None
         self.label = None
+        self.mask = None
 
     def forward(self, feat, label, mask):
-        """ Some comments """
-        loss = None
+        """feat (N, T, V), label (N, T), mask (N, T) -> the loss."""
         N, T, V = feat.shape
-
-        feat_flat = feat.reshape(N * T, V)
-        label_flat = label.reshape(N * T)
-        mask_flat = mask.reshape(N * T)
-
-        probs = np.exp(feat_flat - np.max(feat_flat, axis=1, keepdims=True))
+        scores = feat.reshape(N * T, V)
+        probs = np.exp(scores - np.max(scores, axis=1, keepdims=True))
         probs /= np.sum(probs, axis=1, keepdims=True)
-        loss = -np.sum(mask_flat * np.log(probs[np.arange(N * T), label_flat]))
+        picked = probs[np.arange(N * T), label.reshape(N * T)]
+        loss = -np.sum(mask.reshape(N * T) * np.log(picked))
         if self.dim_average:
             loss /= N
-
-        self.dLoss = probs.copy()
+        self.dLoss = probs
         self.label = label
         self.mask = mask
-
         return loss
 
     def backward(self):
+        """-> dfeat (N, T, V) of the last forward."""
+        if self.dLoss is None:
+            raise ValueError("backward called before forward")
         N, T = self.label.shape
-        dLoss = self.dLoss
-        if dLoss is None:
-            raise ValueError("No forward function called before for this module!")
-        dLoss[np.arange(dLoss.shape[0]), self.label.reshape(N * T)] -= 1.0
+        grad = self.dLoss
+        grad[np.arange(N * T), self.label.reshape(N * T)] -= 1.0
         if self.dim_average:
-            dLoss /= N
-        dLoss *= self.mask.reshape(N * T)[:, None]
-        self.dLoss = dLoss
-
-        return dLoss.reshape(N, T, -1)
+            grad /= N
+        grad *= self.mask.reshape(N * T)[:, None]
+        return grad.reshape(N, T, -1)

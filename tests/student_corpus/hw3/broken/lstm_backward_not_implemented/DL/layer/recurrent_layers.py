@@ -1,4 +1,4 @@
-# Adapted from CS231n
+# HW3 recurrent layers
 from .layers_with_weights import LayerWithWeights
 from copy import deepcopy
 from abc import abstractmethod
@@ -6,24 +6,25 @@ import numpy as np
 
 
 def sigmoid(x):
-    pos_mask = (x >= 0)
-    neg_mask = (x < 0)
-    z = np.zeros_like(x)
-    z[pos_mask] = np.exp(-x[pos_mask])
-    z[neg_mask] = np.exp(x[neg_mask])
-    top = np.ones_like(x)
-    top[neg_mask] = z[neg_mask]
-    return top / (1 + z)
+    """
+    Logistic sigmoid that never overflows: exp is only taken of -|x|.
+    """
+    positive = x >= 0
+    negative = ~positive
+    e = np.zeros_like(x)
+    e[positive] = np.exp(-x[positive])
+    e[negative] = np.exp(x[negative])
+    numerator = np.ones_like(x)
+    numerator[negative] = e[negative]
+    return numerator / (1 + e)
 
 
 class RNNLayer(LayerWithWeights):
-    """ Simple RNN Layer - only calculates hidden states """
+    """Vanilla tanh RNN over a batch of sequences."""
 
     def __init__(self, in_size, out_size):
-        """ RNN Layer constructor
-        Args:
-            in_size: input feature dimension - D
-            out_size: hidden state dimension - H
+        """in_size: D, the size of each input vector
+        out_size: H, the size of the hidden state
         """
         self.in_size = in_size
         self.out_size = out_size
@@ -34,26 +35,18 @@ class RNNLayer(LayerWithWeights):
         self.grad = {'dx': None, 'dh0': None, 'dWx': None, 'dWh': None, 'db': None}
 
     def forward_step(self, x, prev_h):
-        """ Forward pass for a single timestep
-        Args:
-            x: input, of shape (N, D)
-            prev_h: previous hidden state, of shape (N, H)
-        Returns:
-            next_h: next hidden state, of shape (N, H)
-            cache: Values necessary for backpropagation, tuple
+        """one timestep
+        x: (N, D) input; prev_h: (N, H) previous hidden state
+        returns next_h (N, H) and the tuple backward_step needs
         """
         next_h = np.tanh(np.dot(x, self.Wx) + np.dot(prev_h, self.Wh) + self.b)
         cache = (x, prev_h, next_h)
         return next_h, cache
 
     def forward(self, x, h0):
-        """ Forward pass for the whole data sequence (of length T) of size minibatch N
-        Values necessary in backpropagation need to be kept in self.cache as a list
-        Args:
-            x: input, of shape (N, T, D)
-            h0: initial hidden state, of shape (N, H)
-        Returns:
-            h: hidden states of whole sequence, of shape (N, T, H)
+        """all T timesteps of a minibatch of N sequences
+        x: (N, T, D); h0: (N, H)
+        returns h (N, T, H); the step caches go to self.cache (a list)
         """
         N, T, D = x.shape
         H = h0.shape[1]
@@ -69,17 +62,9 @@ class RNNLayer(LayerWithWeights):
         return h
 
     def backward_step(self, dnext_h, cache):
-        """ Backward pass for a single timestep
-        Args:
-            dnext_h: gradient of loss with respect to
-                     hidden state, of shape (N, H)
-            cache: necessary values from last forward pass
-        Returns:
-            dx: gradients of input, of shape (N, D)
-            dprev_h: gradients of previous hidden state, of shape (N, H)
-            dWx: gradients of weights Wx, of shape (D, H)
-            dWh: gradients of weights Wh, of shape (H, H)
-            db: gradients of bias b, of shape (H,)
+        """gradients of one timestep
+        dnext_h: (N, H) gradient of the loss w.r.t. next_h; cache: from forward_step
+        returns dx (N, D), dprev_h (N, H), dWx (D, H), dWh (H, H), db (H,)
         """
         x, prev_h, next_h = cache
         dtanh = dnext_h * (1 - np.power(next_h, 2))
@@ -91,11 +76,9 @@ class RNNLayer(LayerWithWeights):
         return dx, dprev_h, dWx, dWh, db
 
     def backward(self, dh):
-        """ Backward pass for whole sequence
-        Necessary data for backpropagation should be obtained from self.cache
-        Args:
-            dh: gradients of all hidden states, of shape (N, T, H)
-        Calculates gradients and saves them to the dictionary self.grad
+        """backprop through time over self.cache
+        dh: (N, T, H) gradients of all hidden states
+        fills self.grad: dx (N, T, D), dh0 (N, H), dWx (D, H), dWh (H, H), db (H,)
         """
         N, T, H = dh.shape
         D = self.cache[0][0].shape[1]
@@ -115,13 +98,11 @@ class RNNLayer(LayerWithWeights):
 
 
 class LSTMLayer(LayerWithWeights):
-    """ Simple LSTM Layer - only calculates hidden states and cell states """
+    """LSTM over a batch of sequences (gates i, f, o, g)."""
 
     def __init__(self, in_size, out_size):
-        """ LSTM Layer constructor
-        Args:
-            in_size: input feature dimension - D
-            out_size: hidden state dimension - H
+        """in_size: D, the size of each input vector
+        out_size: H, the size of hidden and cell states
         """
         self.in_size = in_size
         self.out_size = out_size
@@ -133,11 +114,8 @@ class LSTMLayer(LayerWithWeights):
                      'dWh': None, 'db': None}
 
     def forward_step(self, x, prev_h, prev_c):
-        """ Forward pass for a single timestep
-        Returns:
-            next_h: next hidden state, of shape (N, H)
-            next_c: next cell state, of shape (N, H)
-            cache: Values necessary for backpropagation, tuple
+        """one timestep
+        returns next_h (N, H), next_c (N, H) and the tuple backward_step needs
         """
         H = self.out_size
         a = np.dot(x, self.Wx) + np.dot(prev_h, self.Wh) + self.b
@@ -151,9 +129,8 @@ class LSTMLayer(LayerWithWeights):
         return next_h, next_c, cache
 
     def forward(self, x, h0):
-        """ Forward pass for the whole data sequence (of length T) of size minibatch N
-        Returns:
-            h: hidden states of whole sequence, of shape (N, T, H)
+        """all T timesteps, cell state starting at zero
+        returns h (N, T, H)
         """
         N, T, D = x.shape
         H = h0.shape[1]
@@ -169,9 +146,8 @@ class LSTMLayer(LayerWithWeights):
         return h
 
     def backward_step(self, dnext_h, dnext_c, cache):
-        """ Backward pass for a single timestep
-        Returns:
-            dx, dprev_h, dprev_c, dWx, dWh, db
+        """gradients of one timestep
+        returns dx, dprev_h, dprev_c, dWx, dWh, db
         """
         x, prev_h, prev_c, next_c, i, f, o, g = cache
         tanh_c = np.tanh(next_c)
@@ -190,7 +166,6 @@ class LSTMLayer(LayerWithWeights):
         return dx, dprev_h, dprev_c, dWx, dWh, db
 
     def backward(self, dh):
-        """ Backward pass for whole sequence
-        Calculates gradients and saves them to the dictionary self.grad
+        """backprop through time over self.cache; fills self.grad
         """
         pass
