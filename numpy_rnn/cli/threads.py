@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import os
 
+from numpy_rnn.cli.support import positive_int
+
 __all__ = ["DEFAULT_THREADS", "THREAD_VARIABLES", "add_threads_argument", "apply_threads",
            "blas_threads"]
 
@@ -23,23 +25,11 @@ DEFAULT_THREADS = 1
 THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 
 
-def _threads(text: str) -> int:
-    import argparse
-
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer (>= 1), got {value}")
-    return value
-
-
 def add_threads_argument(parser) -> bool:
     """Add ``--threads N`` unless the command defines its own; True when added."""
     if "--threads" in parser._option_string_actions:
         return False
-    parser.add_argument("--threads", type=_threads, default=None, metavar="N",
+    parser.add_argument("--threads", type=positive_int, default=None, metavar="N",
                         help=f"BLAS/OpenMP threads (default: {DEFAULT_THREADS}, or "
                              "OPENBLAS_NUM_THREADS when set; small matrices gain nothing "
                              "from more)")
