@@ -14,6 +14,8 @@ others are marked slow (``-m slow`` or ``NUMPY_RNN_SLOW_TESTS=1``).
 """
 import os
 import re
+import shutil
+import tempfile
 import unittest
 from pathlib import Path
 
@@ -133,7 +135,82 @@ class WarningsAreNotRepeated(unittest.TestCase):
         self.assertEqual([w.kind for w in loss.warnings()], ["log-sum-exp"])
 
 
+# broken submissions that are a correct corpus module with one student mistake:
+# name -> (the correct style, its file, [(text in it, what the submission has instead)])
+_NOT_IMPLEMENTED_LSTM_FORWARD = """\
+  N, T, D = x.shape
+  H = h0.shape[1]
+  h = np.zeros((N, T, H))
+  c = np.zeros((N, H))
+  prev_h = h0
+  cache = []
+  for t in range(T):
+    prev_h, c, cache_t = lstm_step_forward(x[:, t, :], prev_h, c, Wx, Wh, b)
+    h[:, t, :] = prev_h
+    cache.append(cache_t)
+"""
+_NOT_IMPLEMENTED_LSTM_BACKWARD = """\
+        N, T, H = dh.shape
+        D = self.cache[0][0].shape[1]
+        dx = np.zeros((N, T, D))
+        dWx = np.zeros((D, 4 * H))
+        dWh = np.zeros((H, 4 * H))
+        db = np.zeros(4 * H)
+        dnext_h = np.zeros((N, H))
+        dnext_c = np.zeros((N, H))
+        for t in np.arange(T - 1, -1, -1):
+            dx[:, t, :], dnext_h, dnext_c, dWx_t, dWh_t, db_t = self.backward_step(
+                dh[:, t, :] + dnext_h, dnext_c, self.cache[t])
+            dWx += dWx_t
+            dWh += dWh_t
+            db += db_t
+        self.grad = {'dx': dx, 'dh0': dnext_h, 'dWx': dWx, 'dWh': dWh, 'db': db}
+"""
+VARIANTS = {
+    ("cs231n", "lstm_forward_not_implemented"): (
+        "template_2016_tuple_cache", "rnn_layers.py",
+        [(_NOT_IMPLEMENTED_LSTM_FORWARD, "  pass\n")]),
+    ("cs231n", "python2_print_statement"): (
+        "template_2016_tuple_cache", "rnn_layers.py",
+        [("  prev_h = h0\n  for t in range(T):\n    prev_h, c = rnn_step_forward(",
+          "  prev_h = h0\n  for t in xrange(T):\n    prev_h, c = rnn_step_forward("),
+         ("  for t in range(T - 1, -1, -1):", "  for t in xrange(T - 1, -1, -1):"),
+         ("  cache = []\n  for t in range(T):\n", "  cache = []\n  for t in xrange(T):\n"),
+         ("    print('dscores: ', dscores.shape)", "    print 'dscores: ', dscores.shape")]),
+    ("hw3", "lstm_backward_not_implemented"): (
+        "handout_self_weights", "DL/layer/recurrent_layers.py",
+        [(_NOT_IMPLEMENTED_LSTM_BACKWARD, "        pass\n")]),
+    ("hw3", "rnn_forward_step_not_implemented"): (
+        "handout_self_weights", "DL/layer/recurrent_layers.py",
+        [("        next_h = np.tanh(np.dot(x, self.Wx) + np.dot(prev_h, self.Wh) + self.b)\n"
+          "        cache = (x, prev_h, next_h)\n        return next_h, cache\n",
+          "        # TODO: the forward pass of one timestep\n        pass\n")]),
+    ("params", "loss_class_misnamed"): (
+        "dict_meta_grads_recreated", "layer_utils.py",
+        [("class temporal_softmax_CE_loss(object):", "class temporal_softmax_loss(object):")]),
+}
+_VARIANT_ROOT = tempfile.TemporaryDirectory(prefix="student_corpus_broken_")
+
+
+def _variant(api: str, name: str) -> Path:
+    """The broken submission ``name``: its correct style copied, the mistake written in."""
+    style, file, changes = VARIANTS[(api, name)]
+    root = Path(_VARIANT_ROOT.name) / api / name
+    if not root.exists():
+        shutil.copytree(CORPUS / api / style, root)
+        path = root / file
+        source = path.read_text()
+        for correct, mistaken in changes:
+            # exactly once: a change that no longer applies must not pass unnoticed
+            assert source.count(correct) == 1, f"{api}/{name}: {correct[:60]!r}"
+            source = source.replace(correct, mistaken)
+        path.write_text(source)
+    return root
+
+
 def _broken(api: str, name: str, file: str) -> str:
+    if (api, name) in VARIANTS:
+        return str(_variant(api, name) / file)
     return str(CORPUS / api / "broken" / name / file)
 
 
