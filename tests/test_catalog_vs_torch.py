@@ -10,7 +10,7 @@ import numpy_rnn  # noqa: E402
 from numpy_rnn import functional  # noqa: E402
 from torch_ref.catalog import CATALOG  # noqa: E402
 from torch_ref.compare.engine import check_case  # noqa: E402
-from torch_ref.verify.runner import describe_failure  # noqa: E402
+from torch_ref.verify.render import describe_failure  # noqa: E402
 
 
 def setUpModule():

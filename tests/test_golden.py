@@ -368,10 +368,12 @@ class FaithfulReplay(unittest.TestCase):
         record = BY_ID["hw3_lstm_backward"]
         built = []
 
-        def constructor(class_name, *args):
+        def constructor(class_name, args, seed):
+            # where the module runs: seeded, then a constructor drawing its weights
             built.append((class_name, args))
-            np.random.randn(7)  # a constructor drawing its weights from the seeded stream
-            return True
+            stream = np.random.RandomState(seed)
+            stream.randn(7)
+            return stream.get_state()
 
         api = _api(document_constructor=constructor)
         state = np.random.get_state()

@@ -20,12 +20,13 @@ def roundtrip(value, containers=16):
         handles[len(handles) + 1] = obj
         return len(handles), type(obj).__name__
 
-    encoder = protocol.Encoder(handle, containers=containers)
+    encoder = protocol.Encoder(handle, depth=containers)
     tree = encoder.encode(value)
     frame = bytearray(protocol.pack({"value": tree}, encoder.blobs))
     header, blobs = protocol.unpack(frame)
     assert frame == b""
-    return protocol.decode(header["value"], blobs, lambda i, name: ("handle", i, name))
+    return protocol.decode(header["value"], blobs,
+                           handle=lambda i, name: ("handle", i, name))
 
 
 def test_values_cross_by_value_and_objects_stay_behind():
@@ -66,9 +67,60 @@ def test_malformed_frames_are_refused():
     head = json.dumps({"blobs": [100]}).encode()
     with pytest.raises(protocol.ProtocolError, match="add up"):
         protocol.unpack(bytearray(struct.pack("<QI", 4 + len(head), len(head)) + head))
-    for tree in ({"a": 0, "d": "<f8", "s": [3]}, {"x": 1}, {"h": "1", "t": "x"}, []):
+    for tree in ({"a": 0, "d": "<f8", "s": [3]}, {"x": 1}, {"h": "1", "t": "x"}, [],
+                 {"r": 1}, {"a": 0, "d": "<f8", "s": [1], "x": "pickle"}):
         with pytest.raises(protocol.ProtocolError):
-            protocol.decode(tree, [b"\0" * 8], lambda i, n: None)
+            protocol.decode(tree, [b"\0" * 8], handle=lambda i, n: None)
+
+
+def test_everything_read_is_capped():
+    # a header over its limit is refused from the prefix alone, before any JSON is read
+    prefix = struct.pack("<QI", protocol.MAX_HEADER + 100, protocol.MAX_HEADER + 1)
+    with pytest.raises(protocol.ProtocolError, match="limits"):
+        protocol.unpack(bytearray(prefix))
+    # a header listing more blobs than allowed
+    head = json.dumps({"blobs": [0] * (protocol.MAX_BLOBS + 1)}).encode()
+    with pytest.raises(protocol.ProtocolError, match="blobs"):
+        protocol.unpack(bytearray(struct.pack("<QI", 4 + len(head), len(head)) + head))
+    # a tree with more nodes than allowed, and one nested too deep
+    with pytest.raises(protocol.ProtocolError, match="too large"):
+        protocol.decode({"L": [{"n": 0}] * (protocol.MAX_NODES + 1)}, [])
+    deep = {"n": 0}
+    for _ in range(protocol.MAX_DEPTH + 5):
+        deep = {"L": [deep]}
+    with pytest.raises(protocol.ProtocolError, match="too deep"):
+        protocol.decode(deep, [])
+    with pytest.raises(protocol.ProtocolError, match="more than"):
+        protocol.Encoder(None).encode([[np.zeros(1)] * 4000, [np.zeros(1)] * 4000])
+
+
+def test_handles_go_one_way_and_refs_the_other():
+    # the executor's objects reach the grader as handles; the grader sends them back as
+    # refs, which only the executor resolves; neither side accepts the other's form
+    with pytest.raises(protocol.ProtocolError):
+        protocol.decode({"h": 1, "t": "x"}, [], ref=lambda i: i)
+    with pytest.raises(protocol.ProtocolError):
+        protocol.decode({"r": 1}, [], handle=lambda i, n: i)
+    assert protocol.decode({"r": 7}, [], ref=lambda i: ("object", i)) == ("object", 7)
+    marker = object()
+    tree = protocol.Encoder(None, ref=lambda obj: 7 if obj is marker else None).encode(
+        (marker, 1))
+    assert tree == {"T": [{"r": 7}, {"i": 1}]}
+    with pytest.raises(protocol.ProtocolError, match="cannot cross"):
+        protocol.Encoder(None).encode(object())
+
+
+def test_a_tensor_crosses_as_an_array_that_says_so():
+    encoder = protocol.Encoder(None, tensor=lambda obj: np.ones(2) if obj == "t" else None)
+    value = protocol.decode(encoder.encode(_Tensorish()), encoder.blobs)
+    assert isinstance(value, protocol.Tensor) and np.array_equal(value, np.ones(2))
+
+
+class _Tensorish:
+    def __eq__(self, other):
+        return other == "t"
+
+    __hash__ = object.__hash__
 
 
 def test_verify_module_from_python_returns_the_report():

@@ -17,7 +17,7 @@ from numpy_rnn import optim  # noqa: E402
 from torch_ref.catalog import CATALOG  # noqa: E402
 from torch_ref.catalog import language_model as entries  # noqa: E402
 from torch_ref.compare.engine import check_case  # noqa: E402
-from torch_ref.verify.runner import describe_failure  # noqa: E402
+from torch_ref.verify.render import describe_failure  # noqa: E402
 
 NAMES = [f"{kind}_{cell}" for kind in ("language_model", "adam", "sgd")
          for cell in ("rnn", "lstm")]

@@ -24,17 +24,12 @@ from parameterized import parameterized
 
 torch = pytest.importorskip("torch", reason="verify compares with the torch reference")
 
-from torch_ref.verify.runner import (  # noqa: E402
-    ERROR,
-    FAIL,
-    MISSING,
-    SKIPPED,
-    UNTESTED,
-    UsageError,
-    describe_function,
-    format_report,
-    verify_module,
-)
+from verifying import verify_module  # noqa: E402
+
+from torch_ref.status import ERROR, FAIL, MISSING, UNTESTED  # noqa: E402
+from torch_ref.status import NA as SKIPPED  # noqa: E402
+from torch_ref.verify.render import describe_function, format_report  # noqa: E402
+from torch_ref.verify.run import UsageError  # noqa: E402
 
 CORPUS = Path(__file__).resolve().parent / "student_corpus"
 # api -> the file name a module written to it has

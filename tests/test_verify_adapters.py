@@ -10,9 +10,10 @@ torch = pytest.importorskip("torch", reason="verify compares with the torch refe
 import mutants  # noqa: E402
 
 from torch_ref.verify import adapters  # noqa: E402
+from torch_ref.status import FAIL, PASS  # noqa: E402
 from torch_ref.verify.adapters.base import FUNCTIONAL, Adapter  # noqa: E402
-from torch_ref.verify.loader import CallGuard  # noqa: E402
-from torch_ref.verify.runner import FAIL, PASS, verify_adapter  # noqa: E402
+from torch_ref.verify.isolation.client import LocalExecutor  # noqa: E402
+from torch_ref.verify.run import check_adapter  # noqa: E402
 
 
 class CamelCaseAdapter(Adapter):
@@ -23,13 +24,9 @@ class CamelCaseAdapter(Adapter):
     BINDINGS = {"sigmoid": "Sigmoid", "temporal_affine_forward": "TemporalAffineForward",
                 "temporal_affine_backward": "TemporalAffineBackward"}
 
-    def present(self, user_function):
-        return callable(getattr(self.module, user_function, None))
-
     def implement(self, functional):
         user = self.BINDINGS[functional]
-        fn = getattr(self.module, user)
-        return lambda *args: self.values(user, fn, self.call(user, fn, *args),
+        return lambda *args: self.values(user, self.call(user, user, *args),
                                          FUNCTIONAL[functional][1])
 
 
@@ -74,8 +71,12 @@ class Registry(unittest.TestCase):
 
 class NewApi(unittest.TestCase):
     def check(self, module):
-        with CallGuard(30) as guard:
-            report = verify_adapter(CamelCaseAdapter(module, guard), golden=False)
+        executor = LocalExecutor(30)
+        try:
+            executor.adopt(module)
+            report = check_adapter(CamelCaseAdapter(executor), golden=False)
+        finally:
+            executor.close()
         return {f.name: f.status for f in report.functions}
 
     def test_a_correct_module_passes(self):

@@ -158,12 +158,17 @@ class FunctionsThatMisbehave(_TempModule):
         elapsed = time.perf_counter() - start
         self.assertEqual(code, 1)
         self.assertIn("ERROR", table_row(out, "rnn_step_forward"))
-        self.assertIn("did not return within 0.3 s; stopped at "
-                      f"{path}:{line_of(path, 'while True')}", out)
+        self.assertIn("rnn_step_forward: killed after 0.3 s; not called again", out)
         self.assertIn("UNTESTED", table_row(out, "rnn_step_backward"))
         self.assertIn("PASS", table_row(out, "sigmoid"))
         # one time limit for the hung function, not one per case
         self.assertLess(elapsed, 15)
+        # in-process, the alarm stops the call where it is
+        code, out, _ = verify("--module", path, "--only", "rnn_step", "sigmoid",
+                              "--timeout", "0.3", "--in-process")
+        self.assertEqual(code, 1)
+        self.assertIn("did not return within 0.3 s; stopped at "
+                      f"{path}:{line_of(path, 'while True')}", out)
 
     def test_wrong_signature_points_at_the_definition(self):
         path = self.variant("    def forward_step(self, x, prev_h):\n",

@@ -24,13 +24,12 @@ nbformat = pytest.importorskip("nbformat", reason="notebooks are read with nbfor
 import course_mutants  # noqa: E402
 import mutants  # noqa: E402
 
-from torch_ref.verify.runner import (  # noqa: E402
-    PASS,
-    SKIPPED,
-    UsageError,
-    describe_function,
-    verify_module,
-)
+from verifying import verify_module  # noqa: E402
+
+from torch_ref.status import NA as SKIPPED  # noqa: E402
+from torch_ref.status import PASS  # noqa: E402
+from torch_ref.verify.render import describe_function  # noqa: E402
+from torch_ref.verify.run import UsageError  # noqa: E402
 
 REFS = mutants.REFERENCE_DIR
 NOTEBOOK = REFS / "dlai" / "Building_a_Recurrent_Neural_Network_Step_by_Step.ipynb"
@@ -93,7 +92,7 @@ class ReferenceSolutionsPass(unittest.TestCase):
 class FollowsTheCourse(unittest.TestCase):
     def test_dlai_reference_prints_what_the_notebook_prints(self):
         """rnn_cell_forward's check cell (np.random.seed(1)); values as the notebook prints."""
-        from torch_ref.verify.shims import course_helpers
+        from torch_ref.verify.load.shims import course_helpers
 
         with course_helpers(["dlai"]):
             sys.path.insert(0, str(REFS / "dlai"))

@@ -1,4 +1,4 @@
-"""Importing a module under test and calling into it: ``torch_ref.verify.loader``.
+"""Importing a module under test and calling into it: ``torch_ref.verify.load.loader``.
 
 NumPy only: runs without torch.
 """
@@ -11,7 +11,7 @@ from pathlib import Path
 
 from parameterized import parameterized
 
-from torch_ref.verify.loader import (
+from torch_ref.verify.load.loader import (
     CallGuard,
     FunctionTimeout,
     ModuleLoadError,

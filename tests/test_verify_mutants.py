@@ -19,7 +19,9 @@ torch = pytest.importorskip("torch", reason="verify compares with the torch refe
 
 import mutants  # noqa: E402
 
-from torch_ref.verify.runner import ERROR, FAIL, MISSING, verify_module  # noqa: E402
+from verifying import verify_module  # noqa: E402
+
+from torch_ref.status import ERROR, FAIL, MISSING  # noqa: E402
 
 # the three first APIs have 30 or more; each course API at least 25
 MIN_PER_API = {"cs231n": 30, "hw3": 30, "params": 30}
@@ -37,7 +39,7 @@ def run_mutant(mutant, **options):
 
 def verdict(report, function):
     """``(status, failing tensors, detail)`` of one function of a report."""
-    from torch_ref.verify.runner import describe_function
+    from torch_ref.verify.render import describe_function
 
     (result,) = [f for f in report.functions if f.name == function]
     failing = {c.tensor for c in result.checks if not c.passed}

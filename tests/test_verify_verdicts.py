@@ -17,7 +17,9 @@ torch = pytest.importorskip("torch", reason="verify compares with the torch refe
 import mutants  # noqa: E402
 from test_verify_cli import CS231N, _TempModule, table_row, verify  # noqa: E402
 
-from torch_ref.verify.runner import MISSING, PASS, UNTESTED, WARN, verify_module  # noqa: E402
+from verifying import verify_module  # noqa: E402
+
+from torch_ref.status import MISSING, PASS, UNTESTED, WARN  # noqa: E402
 
 FLOAT64_H = ("h = np.zeros((N, T, h0.shape[1]), dtype=np.result_type(x, h0, Wx))\n"
              "    step_caches",

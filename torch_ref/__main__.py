@@ -10,7 +10,7 @@ import sys
 from numpy_rnn.cli.support import run_subcommands
 
 _COMMANDS = {
-    "verify": ("torch_ref.verify.runner", "compare hand-written backprop with PyTorch autograd",
+    "verify": ("torch_ref.verify.cli", "compare hand-written backprop with PyTorch autograd",
                ("torch",)),
     "grade": ("torch_ref.verify.grade", "grade a class: every submission isolated, a gradebook",
               ("torch",)),

@@ -11,11 +11,14 @@ a forward output in another dtype than its inputs, floating-point flags raised
 value on a case only a log-sum-exp formulation computes (``case.extra``
 ``"only_log_sum_exp"``). A run that raises, hangs (see
 :class:`~torch_ref.verify.loader.CallGuard`) or returns the wrong structure is an
-ERROR naming the function and the user's ``file:line``; a function that returns
-None where it should return arrays is marked ``not-implemented``.
+ERROR naming the function; a function left as its template (it returns None where
+it should return arrays, raises ``NotImplementedError`` ...) is marked
+``not-implemented``. How an exception is described is the caller's (``explain``): the
+engine itself knows nothing of where the functions it calls live.
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 from dataclasses import dataclass, field
@@ -23,11 +26,11 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from torch_ref.layout import CELLS
+from torch_ref.status import ERROR, FAIL, MISSING, PASS, UNTESTED, WARN  # noqa: F401
+from torch_ref.status import NA as SKIPPED  # noqa: F401
 from torch_ref.tolerances import TORCH as TOLERANCE  # noqa: F401 (re-exported)
 from torch_ref.tolerances import against_torch
-from torch_ref.verify.loader import FunctionTimeout, describe_exception, user_location
 
-PASS, FAIL, ERROR, WARN = "PASS", "FAIL", "ERROR", "WARN"
 # what a WARN is about, in report order
 WARNING_KINDS = {
     "argument-modified": "changes an array its caller passed",
@@ -36,11 +39,22 @@ WARNING_KINDS = {
     "log-sum-exp": "wrong only where just a log-sum-exp formulation survives",
 }
 NOT_IMPLEMENTED = "not-implemented"
-# statuses of a whole function (see torch_ref.verify.runner)
-MISSING, SKIPPED, UNTESTED = "MISSING", "n/a", "UNTESTED"
+# a run stopped by the checker's own fault (never the checked code's)
+INTERNAL = "internal"
 
-# outputs of functions the module does not define (torch_ref.verify.adapters.MISSING)
-_MISSING_TYPES = ("_Missing",)
+
+class _Absent:
+    """Stands for an output of a function the module under test does not define."""
+
+    __slots__ = ()
+
+    def __repr__(self):
+        return "MISSING"
+
+
+# an output nobody computed: skipped by the comparison (its function is reported
+# MISSING); compared by identity, so no value a module returns can be taken for it
+ABSENT = _Absent()
 
 
 @dataclass
@@ -120,11 +134,6 @@ def array_errors(actual, expected, rtol: float, atol: float):
     return ok, float(diff.max()), float(rel.max()), worst
 
 
-def user_frame(exc: BaseException) -> str:
-    """``file:line`` of the innermost traceback frame in the user's code (the culprit)."""
-    return user_location(exc)
-
-
 # ---- the torch reference, computed once per distinct case ---------------------------
 
 _REFERENCES: dict = {}
@@ -177,7 +186,7 @@ def _default_name(functional: str, tensor: str | None = None) -> str:
 
 
 def _is_missing(value) -> bool:
-    return type(value).__name__ in _MISSING_TYPES
+    return value is ABSENT
 
 
 def _compare_tensor(component, case, name, actual, expected, rtol, atol, function,
@@ -190,7 +199,8 @@ def _compare_tensor(component, case, name, actual, expected, rtol, atol, functio
         return check
     if not isinstance(actual, (np.ndarray, np.generic, float, int)):
         check.status = FAIL
-        check.message = f"{name}: expected a NumPy array, got {type(actual).__name__}"
+        kind = getattr(actual, "type_name", None) or type(actual).__name__
+        check.message = f"{name}: expected a NumPy array, got a {kind}"
         return check
     actual = np.asarray(actual)
     check.actual, check.expected = actual, expected
@@ -221,106 +231,62 @@ def _compare_tensor(component, case, name, actual, expected, rtol, atol, functio
     return check
 
 
-def describe_error(exc: BaseException, function: str) -> tuple:
-    """``(status, message)`` for an exception out of ``function`` in the user's module.
+@dataclasses.dataclass(frozen=True)
+class Explanation:
+    """What an exception out of a run means: the function to blame, ERROR or FAIL, the
+    message, and whether the function is still its template (not implemented)."""
 
-    A floating-point error raised by the module itself is a FAIL; anything else an
-    ERROR.
-    """
-    if isinstance(exc, FunctionTimeout):
-        where = user_location(exc)
-        return ERROR, str(exc) + (f" at {where}" if where != "?" else "")
+    function: str
+    status: str
+    message: str
+    stub: bool = False
+
+
+def plain_explanation(exc: BaseException, function: str) -> Explanation:
+    """The explanation of an exception out of trusted code (numpy_rnn itself)."""
     if isinstance(exc, FloatingPointError):
-        return FAIL, (f"floating-point error inside {function}: {exc} ({user_location(exc)}); "
-                      f"overflow, invalid operations and division by zero are errors here, "
-                      f"as they would poison training")
-    if type(exc).__name__ == "ApiMismatch":
-        return ERROR, str(exc)
-    if isinstance(exc, SystemExit):
-        return ERROR, f"called sys.exit({exc.code!r}) ({user_location(exc)})"
-    return ERROR, describe_exception(exc)
+        return Explanation(function, FAIL, f"floating-point error inside {function}: {exc}")
+    text = str(exc).strip().splitlines()
+    return Explanation(function, ERROR, type(exc).__name__ + (f": {text[0]}" if text else ""),
+                       stub=type(exc) is NotImplementedError)
 
 
-def _error_check(component, case, exc: BaseException, name_of) -> TensorCheck:
-    function = getattr(exc, "verify_function", None) or name_of(component.functions[0])
-    status, message = describe_error(exc, function)
-    return TensorCheck(component.name, case.key, "-", function, status, message=message,
-                       case_description=case.describe(), special=case.special,
-                       kind=NOT_IMPLEMENTED if _left_unimplemented(exc) else "")
-
-
-def _left_unimplemented(exc: BaseException) -> bool:
-    """A template stub as handed out: it returns None, raises NotImplementedError, or
-    returns names it never sets (a NameError in a body of ``x = None``, ``pass`` and
-    ``return``, as some handouts' ``lstm_step_backward`` is)."""
-    if getattr(exc, "returned_none", False) or type(exc) is NotImplementedError:
-        return True
-    return type(exc) is NameError and _is_stub(_innermost_code(exc))
-
-
-def _innermost_code(exc: BaseException):
-    tb = exc.__traceback__
-    while tb is not None and tb.tb_next is not None:
-        tb = tb.tb_next
-    return tb.tb_frame.f_code if tb is not None else None
-
-
-def _is_stub(code) -> bool:
-    """The function of ``code`` only sets names to None, passes and returns."""
-    import ast
-    import inspect
-    import textwrap
-
-    try:
-        tree = ast.parse(textwrap.dedent(inspect.getsource(code)))
-    except (OSError, TypeError, SyntaxError):
-        return False
-    if not tree.body or not isinstance(tree.body[0], ast.FunctionDef | ast.AsyncFunctionDef):
-        return False
-
-    def none(node) -> bool:
-        if isinstance(node, ast.Tuple):
-            return all(none(e) for e in node.elts)
-        return isinstance(node, ast.Constant) and node.value is None
-
-    body = tree.body[0].body
-    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
-        body = body[1:]  # the docstring
-    return all(isinstance(stmt, ast.Pass | ast.Return)
-               or (isinstance(stmt, ast.Assign) and none(stmt.value)) for stmt in body)
+def _error_check(component, case, exc: BaseException, name_of, explain) -> TensorCheck:
+    found = explain(exc, name_of(component.functions[0]))
+    kind = (NOT_IMPLEMENTED if found.stub else
+            INTERNAL if getattr(found, "internal", False) else "")
+    return TensorCheck(component.name, case.key, "-", found.function, found.status,
+                       message=found.message, case_description=case.describe(),
+                       special=case.special, kind=kind)
 
 
 class _FlagRecorder:
-    """Floating-point flags raised during a run (``np.errstate(call=...)``): the first
-    of each kind, with the user function running and the user's ``file:line``."""
+    """Floating-point flags raised during a run: the first of each kind, with the
+    function running and its ``file:line``. Recorded here (``np.errstate(call=...)``)
+    for code that runs in this process, or taken from the api (``take_flags``) whose
+    functions run elsewhere."""
 
-    def __init__(self, current):
-        self.current = current
+    def __init__(self, fallback: str):
+        self.fallback = fallback
         self.flags: dict = {}
 
     def __call__(self, kind: str, flag: int) -> None:
         if kind not in self.flags:
             import traceback
 
-            from torch_ref.verify.loader import user_location_of_stack
+            frame = traceback.extract_stack()[-2]
+            self.flags[kind] = (self.fallback, f"{frame.filename}:{frame.lineno}")
 
-            self.flags[kind] = (self.current(), user_location_of_stack(
-                traceback.extract_stack()[:-1]))
+    def add(self, kind: str, function: str, where: str) -> None:
+        self.flags.setdefault(kind, (function or self.fallback, where))
 
     def describe(self) -> str:
         return "; ".join(f"{kind} in {function} ({where})"
                          for kind, (function, where) in self.flags.items())
 
 
-def _current_function(api, component, name_of):
-    adapter = getattr(api, "adapter", None)
-    guard = getattr(adapter, "guard", None)
-    fallback = name_of(component.functions[0])
-    return lambda: (getattr(guard, "current", None) or fallback)
-
-
 def check_case(component, api, case, reference=None, *, name_of=None,
-               strict_dtype: bool = True) -> list:
+               strict_dtype: bool = True, explain=plain_explanation) -> list:
     """Run ``component`` on ``case`` with ``api`` and compare with torch.
 
     reference:    the torch :class:`~torch_ref.catalog.Run` when already computed.
@@ -328,6 +294,8 @@ def check_case(component, api, case, reference=None, *, name_of=None,
                   (an adapter's user names); default: the functional names.
     strict_dtype: every array must keep the input dtype; when False only the forward
                   outputs must (gradients may be computed in float64).
+    explain:      ``explain(exception, function) -> Explanation`` of an exception out
+                  of the run (default: :func:`plain_explanation`).
 
     Floating-point flags inside the NumPy run are recorded, not raised: with right
     values they are a WARN; an input or upstream array changed in place is a WARN.
@@ -339,29 +307,47 @@ def check_case(component, api, case, reference=None, *, name_of=None,
     guarded = _guarded_case(case)
     take_findings = getattr(api, "take_findings", None)
     take_variants = getattr(api, "take_variants", None)
-    if take_findings is not None:
-        take_findings()
-        api.forget()
+    take_flags = getattr(api, "take_flags", None)
+    forget = getattr(api, "forget", None)
+    if forget is not None:
+        forget()
     if take_variants is not None:
         take_variants()
-    flags = _FlagRecorder(_current_function(api, component, name_of))
+    flags = _FlagRecorder(name_of(component.functions[0]))
+    # an api whose results live elsewhere hands back handles, read once the run is over
+    deferring = getattr(api, "deferring", contextlib.nullcontext)
+    resolve = getattr(api, "resolve", None)
     try:
-        with np.errstate(all="call", under="ignore", call=flags):
+        with np.errstate(all="call", under="ignore", call=flags), deferring():
             run = component.run_numpy(api, guarded)
     except KeyboardInterrupt:
         raise
     except BaseException as exc:  # report, never crash: the module under test may do anything
         # a backward that raised may be fed by a wrong forward: still judge the forward
         actual = {name: _returned(api, component, name) for name in reference.outputs}
+        try:
+            actual = _resolved(resolve, actual)
+        except Exception:  # noqa: BLE001 - gone with what raised: nothing to read back
+            actual = {k: v if isinstance(v, (np.ndarray, np.generic, float, int)) else None
+                      for k, v in actual.items()}
         unimplemented = [name for name in reference.outputs
                          if _returned_none(api, component, name)]
         # a forward that returned None is the cause; what choked on it is not blamed
-        checks = [] if unimplemented else [_error_check(component, case, exc, name_of)]
+        checks = [] if unimplemented else [_error_check(component, case, exc, name_of,
+                                                        explain)]
         expected = {k: v for k, v in expected.items()
                     if actual.get(k) is not None or k in unimplemented}
     else:
-        actual = run.tensors()
-        checks = []
+        try:
+            actual = _resolved(resolve, run.tensors())
+            checks = []
+        except KeyboardInterrupt:
+            raise
+        except BaseException as exc:  # the results could not be read back
+            actual = {}
+            checks = [_error_check(component, case, exc, name_of, explain)]
+    for kind, function, where in (take_flags() if take_flags is not None else []):
+        flags.add(kind, function, where)
     for name, value in expected.items():
         got = actual.get(name)
         if _is_missing(got):
@@ -404,6 +390,10 @@ def _judge_hazards(component, case, checks, flags) -> None:
             case_description=case.describe(), special=case.special))
 
 
+def _resolved(resolve, values: dict) -> dict:
+    return resolve(values) if resolve is not None else values
+
+
 def _returned_none(api, component, output) -> bool:
     returned_none = getattr(api, "returned_none", None)
     functional = component.produced_by.get(output)
@@ -443,7 +433,7 @@ def _in_place(component, case, function, argument) -> TensorCheck:
 
 
 def check_reuse(component, api, cases, *, name_of=None, strict_dtype: bool = True,
-                on_case=None) -> list:
+                on_case=None, explain=plain_explanation) -> list:
     """Run ``cases`` one after the other on the same instances (``api.reusing()``).
 
     The cases should share shapes and dtype; each is labelled ``reuse-k`` and says
@@ -459,7 +449,7 @@ def check_reuse(component, api, cases, *, name_of=None, strict_dtype: bool = Tru
             labelled = dataclasses.replace(case, label=f"reuse-{k + 1}",
                                            special=(note,))
             result = check_case(component, api, labelled, reference_run(component, case),
-                                name_of=name_of, strict_dtype=strict_dtype)
+                                name_of=name_of, strict_dtype=strict_dtype, explain=explain)
             if on_case is not None:
                 on_case(component, labelled, result)
             checks += result

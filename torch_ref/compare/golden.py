@@ -200,20 +200,18 @@ def build_inputs(record: dict, api=None) -> dict:
 
     A record with a ``constructor`` (the layer the cell builds after seeding, before
     its first draw) is replayed as the document does when ``api`` can build that
-    layer (``api.document_constructor(class_name, *args)``, drawing from the global
-    stream): the inputs are then drawn after the constructor's own draws.
+    layer (``api.document_constructor(class_name, args, seed)``: the layer built from
+    the global stream seeded with ``seed`` where the module runs, returning that
+    stream's state afterwards): the inputs are then drawn after the constructor's own
+    draws.
     """
     rng = np.random.RandomState(record["seed"]) if "seed" in record else None
     constructor = record.get("constructor")
     build = getattr(api, "document_constructor", None)
     if rng is not None and constructor and build is not None:
-        state = np.random.get_state()
-        try:
-            np.random.seed(record["seed"])
-            if build(constructor["class"], *constructor["args"]):
-                rng.set_state(np.random.get_state())
-        finally:
-            np.random.set_state(state)
+        state = build(constructor["class"], tuple(constructor["args"]), record["seed"])
+        if state is not None:
+            rng.set_state(state)
     return {spec["name"]: INPUT_BUILDERS[_builder(spec)][1](spec, rng)
             for spec in record["inputs"]}
 
@@ -451,9 +449,6 @@ def run_record(api, record: dict) -> list:
 
     An exception inside the run gives one ERROR result naming it.
     """
-    run_elsewhere = getattr(api, "run_record", None)
-    if run_elsewhere is not None:  # an api in another process runs the cell there
-        return run_elsewhere(record)
     head = dict(record=record["id"], document=record["document"], cell=record["cell"])
     try:
         rows = KINDS[record["kind"]].run(api, record, build_inputs(record, api))

@@ -5,25 +5,6 @@ import re
 
 import numpy as np
 
-# NumPy keeps freed data buffers under 1 KiB and hands them back to the next request
-# of the same size; a few of them filled with NaN make np.empty show what it is.
-_POISONED_BUFFERS = 8
-
-
-def poison(*shapes, dtypes=("float64", "float32")) -> None:
-    """Leave NaN-filled buffers of these shapes for ``np.empty`` to hand out next, so
-    that state started with ``np.empty`` instead of ``np.zeros`` fails every time."""
-    for shape in shapes:
-        for dtype in dtypes:
-            buffers = [np.full(shape, np.nan, dtype=dtype) for _ in range(_POISONED_BUFFERS)]
-            del buffers
-
-
-def snapshot(value):
-    """A copy of a gradient array read from a layer (the layer overwrites it later)."""
-    return np.array(value, copy=True) if isinstance(value, np.ndarray) else value
-
-
 # Views of a functional tensor in the course's layout, for reports (``TENSORS`` entries
 # ``(name, view)``): ``view(array, gate)`` -> the course's array; ``gate`` is the NumPy
 # gate block of the worst element (None for tensors without gates).

@@ -6,9 +6,10 @@ Module-level functions with the signatures of ``numpy_rnn.functional``:
 ``affine_backward`` and ``mse_loss`` are not part of that API: checked when the
 module defines them, reported as not applicable otherwise.
 
-Reuse here means: another forward call with other inputs is made between a
-forward and the backward that takes its cache, which catches module-level state
-standing in for the cache.
+Caches stay with the submission (a forward's cache is handed back to its backward
+as the very object it returned). Reuse here means: another forward call with other
+inputs is made between a forward and the backward that takes its cache, which
+catches module-level state standing in for the cache.
 """
 from __future__ import annotations
 
@@ -19,6 +20,13 @@ _REQUIRED = ("rnn_step_forward", "rnn_step_backward", "rnn_forward", "rnn_backwa
              "lstm_step_forward", "lstm_step_backward", "lstm_forward", "lstm_backward",
              "temporal_affine_forward", "temporal_affine_backward", "temporal_softmax_loss")
 _OPTIONAL = ("affine_forward", "affine_backward", "mse_loss")
+
+
+def returns_spec(names: tuple):
+    """How a functional function's result comes back: its arrays as handles, read where
+    the caller uses them (:meth:`Adapter.read`), its cache a handle that stays with the
+    submission, anything else by value."""
+    return "a" if len(names) == 1 else ["ref" if n == "cache" else "a" for n in names]
 
 
 class Cs231nAdapter(Adapter):
@@ -35,22 +43,21 @@ class Cs231nAdapter(Adapter):
                    "third call; the forward is called again with other inputs before "
                    "the backward gets its cache")
 
-    def present(self, user_function: str) -> bool:
-        return callable(getattr(self.module, user_function, None))
-
     def absence_note(self, user_function: str) -> str:
         if user_function in _OPTIONAL:
             return "not part of the cs231n API (not defined in the module)"
-        return f"no function {user_function} in the module" + self.closest(user_function)
+        return super().absence_note(user_function)
 
     def implement(self, functional: str):
-        fn = getattr(self.module, functional)
         names = FUNCTIONAL[functional][1]
-        returns_cache = names[-1] == "cache"
+        arguments = self.ARGUMENTS.get(functional, FUNCTIONAL[functional][0])
+        spec = returns_spec(names)
 
         def run(*args):
-            result = self.values(functional, fn, self.call(functional, fn, *args), names)
-            if returns_cache:
-                self.decoy(lambda *a: self.call(functional, fn, *a), *args)
+            result = self.values(functional, self.call(functional, functional, *args,
+                                                       names=arguments, returns=spec), names)
+            if names[-1] == "cache":
+                self.decoy(lambda *a: self.call(functional, functional, *a,
+                                                names=arguments, returns=spec), *args)
             return result
         return run

@@ -26,14 +26,9 @@ from __future__ import annotations
 import numpy as np
 
 from torch_ref import layout as L
-from torch_ref.verify.adapters.base import MISSING, Adapter, ApiMismatch, describe_value
-from torch_ref.verify.adapters.course import (
-    as_column,
-    features_first,
-    gate_rows,
-    poison,
-    transposed,
-)
+from torch_ref.verify.adapters.base import MISSING, Adapter, describe_value
+from torch_ref.verify.adapters.course import as_column, features_first, gate_rows, transposed
+from torch_ref.verify.errors import ApiMismatch
 
 _FORWARD = {"rnn_step_forward": "rnn_cell_forward", "rnn_forward": "rnn_forward",
             "lstm_step_forward": "lstm_cell_forward", "lstm_forward": "lstm_forward"}
@@ -42,16 +37,12 @@ _BACKWARD = {"rnn_step_backward": "rnn_cell_backward", "rnn_backward": "rnn_back
 _N_Y = 3  # rows of the random output layer
 
 
-def _untouched_template(fn) -> bool:
-    """Whether ``fn`` is still the notebook's template: between ``### START CODE HERE`` and
-    ``### END CODE HERE`` nothing but ``name = None`` lines (and comments)."""
-    import inspect
+def _untouched_template(source: str) -> bool:
+    """Whether a function's ``source`` is still the notebook's template: between
+    ``### START CODE HERE`` and ``### END CODE HERE`` nothing but ``name = None`` lines
+    (and comments)."""
     import re
 
-    try:
-        source = inspect.getsource(fn)
-    except (TypeError, OSError):
-        return False
     blocks = re.findall(r"START CODE HERE[^\n]*\n(.*?)#+ *END CODE HERE", source, re.S)
     if not blocks:
         return False
@@ -110,15 +101,18 @@ class DlaiAdapter(Adapter):
                    "third call; the forward is called again with other inputs before "
                    "the backward gets its cache")
 
-    def __init__(self, module, guard=None):
-        super().__init__(module, guard)
+    def __init__(self, executor=None, sources=None):
+        super().__init__(executor, sources)
         self._unimplemented: set = set()  # backward templates still returning None
 
     def present(self, user_function: str) -> bool:
-        fn = getattr(self.module, user_function, None)
-        if user_function in _BACKWARD.values() and _untouched_template(fn):
-            self._unimplemented.add(user_function)
-        return callable(fn) and user_function not in self._unimplemented
+        if not super().present(user_function):
+            return False
+        if user_function in _BACKWARD.values():
+            found = self.sources.at(self.where(user_function))
+            if found is not None and _untouched_template(found[1]):
+                self._unimplemented.add(user_function)
+        return user_function not in self._unimplemented
 
     def absence_note(self, user_function: str) -> str:
         if user_function in self._unimplemented:
@@ -126,16 +120,15 @@ class DlaiAdapter(Adapter):
                     "backward pass is optional in the course")
         if user_function in _BACKWARD.values():
             return "not defined (the backward pass is optional in the course)"
-        return f"no function {user_function} in the module"
+        return super().absence_note(user_function)
 
     def implement(self, functional: str):
         user = self.BINDINGS[functional]
-        fn = getattr(self.module, user)
         lstm = functional.startswith("lstm")
         if functional in _FORWARD:
             step = "step" in functional
-            return lambda *args: self._forward(user, fn, lstm, step, *args)
-        return lambda *args: self._backward(user, fn, lstm, "step" in functional, *args)
+            return lambda *args: self._forward(user, lstm, step, *args)
+        return lambda *args: self._backward(user, lstm, "step" in functional, *args)
 
     # ---- forward ----------------------------------------------------------------------
 
@@ -149,7 +142,7 @@ class DlaiAdapter(Adapter):
         # views, so that a function writing into its weights is caught
         return {"Wax": Wx.T, "Waa": Wh.T, "Wya": Wy, "ba": b.reshape(H, 1), "by": by}
 
-    def _forward(self, user, fn, lstm, step, x, h0, *rest):
+    def _forward(self, user, lstm, step, x, h0, *rest):
         c0, (Wx, Wh, b) = rest[:-3], rest[-3:]
         parameters = self._parameters(lstm, Wx, Wh, b)
         xs = x.T if step else x.transpose(2, 0, 1)
@@ -160,9 +153,11 @@ class DlaiAdapter(Adapter):
             names = ("a", "y", "c", "caches")
         else:
             names = ("a_next", "yt_pred", "cache") if step else ("a", "y_pred", "caches")
-        poison(h0.T.shape)
-        result = self.values(user, fn, self.call(user, fn, *args), names)
-        self.decoy(lambda *a: self.call(user, fn, *a), *args)
+        self.ex.poison(h0.T.shape)
+        spec = ["a"] * (len(names) - 1) + ["ref"]
+        result = self.values(user, self.call(user, user, *args, returns=spec), names)
+        self.decoy(lambda *a: self.call(user, user, *a, returns=spec), *args)
+        result = self.read(user, result, keep=(-1,))
         N, H = h0.shape
         shape = (H, N) if step else (H, N, x.shape[1])
         a = self._shaped(user, names[0], result[0], shape)
@@ -201,10 +196,10 @@ class DlaiAdapter(Adapter):
 
     # ---- backward ---------------------------------------------------------------------
 
-    def _backward(self, user, fn, lstm, step, *args):
+    def _backward(self, user, lstm, step, *args):
         *upstream, cache = args
         ups = [u.T if step else u.transpose(2, 0, 1) for u in upstream]
-        result = self.call(user, fn, *ups, cache)
+        result = self.call(user, user, *ups, cache)
         if not isinstance(result, dict):
             raise ApiMismatch(user, f"{user} returned {describe_value(result)}; expected the "
                                     f"dict gradients")

@@ -26,8 +26,8 @@ from __future__ import annotations
 import numpy as np
 
 from torch_ref import layout as L
-from torch_ref.verify.adapters.base import MISSING, ApiMismatch, ClassAdapter, describe_value
-from torch_ref.verify.adapters.course import poison, snapshot
+from torch_ref.verify.adapters.base import MISSING, ClassAdapter, describe_value
+from torch_ref.verify.errors import ApiMismatch
 
 _CELLS = {"rnn": ("RNN", "TimeRNN"), "lstm": ("LSTM", "TimeLSTM"), "gru": ("GRU", "TimeGRU")}
 _GRU = ("gru_step_forward", "gru_step_backward", "gru_forward", "gru_backward")
@@ -93,9 +93,9 @@ class Dlfs2Adapter(ClassAdapter):
         return hint[:match.start()] + (f"the LSTM with its 4H blocks read as [{read}]; the "
                                        f"book packs them as [{', '.join(L.DLFS2_LSTM_GATES)}]")
 
-    def __init__(self, module, guard=None):
-        super().__init__(module, guard)
-        self._held: dict = {}  # id(layer) -> (layer, its grads arrays at construction)
+    def __init__(self, executor=None, sources=None):
+        super().__init__(executor, sources)
+        self._held: dict = {}  # layer handle -> handles of its grads arrays at construction
 
     def keeps(self, component, case) -> bool:
         if component.name != "temporal_softmax_loss":
@@ -124,42 +124,51 @@ class Dlfs2Adapter(ClassAdapter):
 
     def _layer(self, user, class_name, weights, **kwargs):
         """The layer holding ``weights``: new, or (reusing) given them in place."""
-        cls = self.user_class(class_name)
         key = (class_name, tuple(np.shape(w) for w in weights))
-        layer, use = self.instance(key, lambda: self.construct(user, cls, *weights, **kwargs))
+        layer, use = self.instance(key, lambda: self.construct(user, class_name, *weights,
+                                                               **kwargs))
         if not use:
             # a model gathers layer.grads once, at construction: those arrays must be the
             # ones backward writes into
-            self._held[id(layer)] = (layer, list(self._list(user, class_name, layer, "grads",
-                                                            len(weights))))
+            held = self._arrays(user, class_name, layer, "grads", len(weights))
+            self.keep(*held)
+            self._held[layer.ident] = [r.ident for r in held]
         else:
-            params = self._list(user, class_name, layer, "params", len(weights))
-            for current, value in zip(params, weights, strict=True):
-                self.assign(2, current, value, lambda v, c=current: self._not_writable(
-                    user, class_name, c, v))
+            params = self.get(layer, "params", user, fetch="ref")
+            self._list(user, class_name, layer, "params", len(weights))
+            for i, value in enumerate(weights):
+                if not self.write(params, value, user, key=i):
+                    current = self.item(params, i, user)
+                    raise ApiMismatch(user, f"{class_name}.params holds "
+                                            f"{describe_value(current)} where a weight of "
+                                            f"shape {value.shape} was given; an optimiser "
+                                            f"updates these arrays in place")
         return layer
 
-    def _not_writable(self, user, class_name, current, value):
-        raise ApiMismatch(user, f"{class_name}.params holds {describe_value(current)} where "
-                                f"a weight of shape {value.shape} was given; an optimiser "
-                                f"updates these arrays in place")
-
     def _list(self, user, class_name, layer, attr, count):
-        value = getattr(layer, attr, None)
+        value = self.get(layer, attr, user, default=None)
         if not isinstance(value, (list, tuple)) or len(value) != count:
             raise ApiMismatch(user, f"after {user}, {class_name}.{attr} is "
                                     f"{describe_value(value)}; expected a list of {count} "
                                     f"arrays (in the order of the constructor's weights)")
         return value
 
+    def _arrays(self, user, class_name, layer, attr, count) -> list:
+        """Handles to the objects in the layer's list ``attr`` (identity is theirs)."""
+        self._list(user, class_name, layer, attr, count)
+        holder = self.get(layer, attr, user, fetch="ref")
+        return [self.item(holder, i, user, fetch="ref") for i in range(count)]
+
     def _grads(self, user, class_name, layer, count):
         grads = self._list(user, class_name, layer, "grads", count)
-        held = self._held.get(id(layer), (None, grads))[1]
-        if any(now is not then for now, then in zip(grads, held, strict=True)):
-            raise ApiMismatch(user, f"{user} replaced the arrays of {class_name}.grads; a "
-                                    f"model reads the ones made in the constructor: write "
-                                    f"into them (grads[i][...] = ...)")
-        return tuple(snapshot(g) for g in grads)
+        held = self._held.get(layer.ident)
+        if held is not None:
+            now = [r.ident for r in self._arrays(user, class_name, layer, "grads", count)]
+            if now != held:
+                raise ApiMismatch(user, f"{user} replaced the arrays of {class_name}.grads; "
+                                        f"a model reads the ones made in the constructor: "
+                                        f"write into them (grads[i][...] = ...)")
+        return tuple(grads)
 
     def _weights(self, cell, Wx, Wh, *biases):
         if cell == "gru":
@@ -180,17 +189,19 @@ class Dlfs2Adapter(ClassAdapter):
         lstm = cell == "lstm"
         state, (Wx, Wh, *biases) = rest[:1] if lstm else (), rest[1 if lstm else 0:]
         layer = self._layer(user, class_name, self._weights(cell, Wx, Wh, *biases))
-        forward = self.method(layer, "forward", user)
+        forward = self.method(layer, "forward", user, returns=["a", "a"] if lstm else "a",
+                              names=("x", "h_prev", "c_prev") if lstm else ("x", "h_prev"))
         names = ("h_next", "c_next") if lstm else ("h_next",)
-        result = self.values(user, layer.forward, forward(x, prev_h, *state), names)
+        result = self.values(user, forward(x, prev_h, *state), names)
         outputs = result if lstm else (result,)
         return (*outputs, (layer, class_name, Wh.shape[0]))
 
     def _step_backward(self, user, cell, *args):
         *upstream, (layer, class_name, H) = args
-        backward = self.method(layer, "backward", user)
         names = ("dx", "dh_prev", "dc_prev") if cell == "lstm" else ("dx", "dh_prev")
-        result = self.values(user, layer.backward, backward(*upstream), names)
+        backward = self.method(layer, "backward", user, names=("dh_next", "dc_next"),
+                               returns=["a"] * len(names))
+        result = self.values(user, backward(*upstream), names)
         grads = self._weight_grads(cell, self._grads(user, class_name, layer, 3), H)
         return (*result, *grads)
 
@@ -200,66 +211,66 @@ class Dlfs2Adapter(ClassAdapter):
                             stateful=True)
         # the initial state the way set_state leaves it; the cell state starts at None
         # so that the layer starts it itself (at zero)
-        self.call(user, setattr, layer, "h", h0)
+        self.set(layer, "h", h0, user)
         if lstm:
-            self.call(user, setattr, layer, "c", None)
-        poison(h0.shape, dtypes=(h0.dtype,))
-        hs = self.values(user, layer.forward, self.method(layer, "forward", user)(x), ("hs",))
+            self.set(layer, "c", None, user)
+        self.ex.poison(h0.shape, dtypes=(h0.dtype.name,))
+        hs = self.values(user, self.method(layer, "forward", user, names=("xs",),
+                                           returns="a")(x), ("hs",))
         return hs, (layer, class_name, Wh.shape[0])
 
     def _time_backward(self, user, cell, dh, handle):
         layer, class_name, H = handle
-        poison(dh.shape[::2], dtypes=(dh.dtype,))
-        dxs = self.values(user, layer.backward, self.method(layer, "backward", user)(dh),
-                          ("dxs",))
-        dh0 = getattr(layer, "dh", None)
+        self.ex.poison(dh.shape[::2], dtypes=(dh.dtype.name,))
+        dxs = self.values(user, self.method(layer, "backward", user, names=("dhs",),
+                                            returns="a")(dh), ("dxs",))
+        dh0 = self.get(layer, "dh", user, default=None)
         if not isinstance(dh0, np.ndarray):
             raise ApiMismatch(user, f"after {user}, {class_name}.dh is "
                                     f"{describe_value(dh0)}; expected the gradient of the "
                                     f"initial hidden state (N, H)")
         grads = self._weight_grads(cell, self._grads(user, class_name, layer, 3), H)
-        return (dxs, snapshot(dh0), *grads)
+        return (dxs, dh0, *grads)
 
     # ---- embedding, affine, loss ------------------------------------------------------
 
     def _embedding_forward(self, x, W):
         user = "TimeEmbedding.forward"
         layer = self._layer(user, "TimeEmbedding", (W,))
-        out = self.values(user, layer.forward, self.method(layer, "forward", user)(x),
+        out = self.values(user, self.method(layer, "forward", user, names=("xs",))(x),
                           ("out",))
         return out, layer
 
     def _embedding_backward(self, dout, layer):
         user = "TimeEmbedding.backward"
-        self.method(layer, "backward", user)(dout)
+        self.method(layer, "backward", user, names=("dout",))(dout)
         return self._grads(user, "TimeEmbedding", layer, 1)[0]
 
     def _affine_forward(self, x, W, b):
         user = "TimeAffine.forward"
         layer = self._layer(user, "TimeAffine", (W, b))
-        out = self.values(user, layer.forward, self.method(layer, "forward", user)(x),
+        out = self.values(user, self.method(layer, "forward", user, names=("xs",))(x),
                           ("out",))
         return out, layer
 
     def _affine_backward(self, dout, layer):
         user = "TimeAffine.backward"
-        dx = self.values(user, layer.backward, self.method(layer, "backward", user)(dout),
+        dx = self.values(user, self.method(layer, "backward", user, names=("dout",))(dout),
                          ("dx",))
         return (dx, *self._grads(user, "TimeAffine", layer, 2))
 
     def _softmax_loss(self, x, y, mask):
         user = "TimeSoftmaxWithLoss.forward"
         loss_fn, _ = self.instance(("TimeSoftmaxWithLoss",), lambda: self.construct(
-            user, self.user_class("TimeSoftmaxWithLoss")))
+            user, "TimeSoftmaxWithLoss"))
         keep = np.asarray(mask).astype(bool)
         ts = np.where(keep, y, -1)
-        loss = self.values(user, loss_fn.forward,
-                           self.method(loss_fn, "forward", user)(x, ts), ("loss",))
+        loss = self.values(user, self.method(loss_fn, "forward", user, names=("xs", "ts"))(
+            x, ts), ("loss",))
         # the book averages over the labels kept; the catalog sums over time / N
         scale = keep.sum() / x.shape[0]
         back = "TimeSoftmaxWithLoss.backward"
         if not self.present(back):
             return np.asarray(loss) * scale, MISSING
-        dx = self.values(back, loss_fn.backward, self.method(loss_fn, "backward", back)(),
-                         ("dxs",))
+        dx = self.values(back, self.method(loss_fn, "backward", back)(), ("dxs",))
         return np.asarray(loss) * scale, np.asarray(dx) * scale

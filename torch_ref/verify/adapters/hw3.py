@@ -17,7 +17,8 @@ again after reading ``layer.grad``; the reuse checks do the same.
 """
 from __future__ import annotations
 
-from torch_ref.verify.adapters.base import ApiMismatch, ClassAdapter, describe_value
+from torch_ref.verify.adapters.base import ClassAdapter, describe_value
+from torch_ref.verify.errors import ApiMismatch
 
 _GRAD_KEYS = ("dx", "dh0", "dWx", "dWh", "db")
 _STEP_METHODS = ("forward_step", "backward_step", "forward", "backward")
@@ -34,6 +35,9 @@ class Hw3Adapter(ClassAdapter):
                 for cell, cls in (("rnn", "RNNLayer"), ("lstm", "LSTMLayer"))
                 for kind, method in zip(("step_forward", "step_backward", "forward",
                                          "backward"), _STEP_METHODS, strict=True)}
+    ARGUMENTS = {"rnn_step_forward": ("x", "prev_h"), "lstm_step_forward": ("x", "prev_h",
+                                                                            "prev_c"),
+                 "rnn_forward": ("x", "h0"), "lstm_forward": ("x", "h0")}
 
     def implement(self, functional: str):
         cell, kind = functional.split("_", 1)
@@ -52,34 +56,37 @@ class Hw3Adapter(ClassAdapter):
         """The layer for these weights, given them the way the notebook does."""
         layer, use = self.new(user, class_name, Wx.shape[0], Wh.shape[0])
         for attr, value in (("Wx", Wx), ("Wh", Wh), ("b", b)):
-            self.assign(use, getattr(layer, attr, None), value,
-                        lambda v, attr=attr: self.call(user, setattr, layer, attr, v))
+            self.assign(use, user, layer, value, name=attr)
         return layer
 
     def _step_forward(self, user, class_name, lstm, x, prev_h, *rest):
         state = rest[:1] if lstm else ()
         Wx, Wh, b = rest[-3:]
         layer = self._layer(user, class_name, Wx, Wh, b)
-        step = self.method(layer, "forward_step", user)
         names = ("next_h", "next_c", "cache") if lstm else ("next_h", "cache")
-        result = self.values(user, layer.forward_step, step(x, prev_h, *state), names)
+        step = self.method(layer, "forward_step", user, returns=["a"] * (len(names) - 1)
+                           + ["ref"], names=self.ARGUMENTS[f"{'lstm' if lstm else 'rnn'}"
+                                                           f"_step_forward"])
+        result = self.values(user, step(x, prev_h, *state), names)
         self.remember_forward(layer, step, x, prev_h, *state)
         self.replay(layer)  # a backward_step must use its cache, not the layer's last state
         return (*result[:-1], (layer, result[-1]))
 
     def _step_backward(self, user, lstm, *args):
         *upstream, (layer, cache) = args
-        step = self.method(layer, "backward_step", user)
         names = ("dx", "dprev_h", "dprev_c", "dWx", "dWh", "db") if lstm else \
             ("dx", "dprev_h", "dWx", "dWh", "db")
-        result = self.values(user, layer.backward_step, step(*upstream, cache), names)
+        step = self.method(layer, "backward_step", user, returns=["a"] * len(names),
+                           names=("dnext_h", "dnext_c", "cache") if lstm else
+                           ("dnext_h", "cache"))
+        result = self.values(user, step(*upstream, cache), names)
         self.replay(layer)
         return result
 
     def _forward(self, user, class_name, x, h0, Wx, Wh, b):
         layer = self._layer(user, class_name, Wx, Wh, b)
-        forward = self.method(layer, "forward", user)
-        h = self.values(user, layer.forward, forward(x, h0), ("h",))
+        forward = self.method(layer, "forward", user, names=("x", "h0"), returns="a")
+        h = self.values(user, forward(x, h0), ("h",))
         if isinstance(h, (tuple, list)):
             raise ApiMismatch(user, f"{user} returned {describe_value(h)}; the hw3 API "
                                     f"returns the hidden states h (N, T, H) only")
@@ -87,8 +94,8 @@ class Hw3Adapter(ClassAdapter):
         return h, layer
 
     def _backward(self, user, dh, layer):
-        self.method(layer, "backward", user)(dh)
-        grad = getattr(layer, "grad", None)
+        self.method(layer, "backward", user, names=("dh",))(dh)
+        grad = self.get(layer, "grad", user, default=None, fetch="A")
         if not isinstance(grad, dict):
             raise ApiMismatch(user, f"after {user}, layer.grad is {describe_value(grad)}; "
                                     f"expected a dict with keys {', '.join(_GRAD_KEYS)}")

@@ -34,8 +34,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from torch_ref.verify.adapters.base import ApiMismatch, ClassAdapter, describe_value
-from torch_ref.verify.adapters.course import gate_rows, snapshot, transposed
+from torch_ref.verify.adapters.base import ClassAdapter, describe_value
+from torch_ref.verify.adapters.course import gate_rows, transposed
+from torch_ref.verify.errors import ApiMismatch
 
 _RNN_GRADS = ("dW_ih", "dW_hh", "db_ih", "db_hh")
 _GATES = ("r", "z", "n")
@@ -76,8 +77,7 @@ class MytorchAdapter(ClassAdapter):
                    "the same cell again, new weights through init_weights; its gradients "
                    "are not zeroed, so backward must add to them")
 
-    @property
-    def OPTIONAL(self):  # the attribute every adapter has, computed here
+    def optional(self) -> tuple:
         """A file holds one of the cells: the other is n/a, unless neither is there."""
         present = [c for c in _CLASSES if self.user_class(c) is not None]
         return tuple(f for f, user in self.BINDINGS.items()
@@ -95,18 +95,19 @@ class MytorchAdapter(ClassAdapter):
         cell, _ = self.new(user, "RNNCell", D, H)
         b_hh = np.random.default_rng([D, H]).standard_normal(H).astype(b.dtype) * 0.5
         weights = (Wx.T, Wh.T, b - b_hh, b_hh)
-        if callable(getattr(cell, "init_weights", None)):
-            self.call(user, cell.init_weights, *weights)
+        if "init_weights" in self.user_class("RNNCell")["methods"]:
+            self.method(cell, "init_weights", user, names=("W_ih", "W_hh", "b_ih", "b_hh"))(
+                *weights)
         else:
             for attr, value in zip(("W_ih", "W_hh", "b_ih", "b_hh"), weights, strict=True):
-                self.call(user, setattr, cell, attr, value)
+                self.set(cell, attr, value, user)
         return cell
 
     def _rnn_forward(self, x, prev_h, Wx, Wh, b):
         user = "RNNCell.forward"
         cell = self._rnn_cell(user, Wx, Wh, b)
-        forward = self.method(cell, "forward", user)
-        h_t = self.values(user, cell.forward, forward(x, prev_h), ("h_t",))
+        forward = self.method(cell, "forward", user, names=("x", "h_prev_t"), returns="a")
+        h_t = self.values(user, forward(x, prev_h), ("h_t",))
         # backward gets all it needs as arguments: in BPTT every forward runs first
         self.decoy(forward, x, prev_h)
         # backward is given the true h_t: a wrong forward is blamed once, on the forward
@@ -117,8 +118,10 @@ class MytorchAdapter(ClassAdapter):
         user = "RNNCell.backward"
         cell, x, prev_h, h_t = handle
         before = [self._grad(user, cell, g, allow_missing=True) for g in _RNN_GRADS]
-        result = self.method(cell, "backward", user)(dnext_h, h_t, x, prev_h)
-        dx, dh_prev = self.values(user, cell.backward, result, ("dx", "dh_prev_t"))
+        result = self.method(cell, "backward", user, returns=["a", "a"],
+                             names=("delta", "h_t", "h_prev_l", "h_prev_t"))(
+            dnext_h, h_t, x, prev_h)
+        dx, dh_prev = self.values(user, result, ("dx", "dh_prev_t"))
         added = [self._added(user, g, self._grad(user, cell, g), old)
                  for g, old in zip(_RNN_GRADS, before, strict=True)]
         N = x.shape[0]
@@ -127,13 +130,13 @@ class MytorchAdapter(ClassAdapter):
         return dx, dh_prev, dW_ih.T * N, dW_hh.T * N, (db_ih + db_hh) * (N / 2)
 
     def _grad(self, user, cell, name, allow_missing=False):
-        value = getattr(cell, name, None)
+        value = self.get(cell, name, user, default=None)
         if value is None and allow_missing:
             return 0.0
         if not isinstance(value, (np.ndarray, np.generic, float, int)):
             raise ApiMismatch(user, f"after {user}, cell.{name} is {describe_value(value)}; "
                                     f"expected the gradient array")
-        return snapshot(np.asarray(value))
+        return np.asarray(value)
 
     def _added(self, user, name, after, before):
         if np.shape(before) not in ((), np.shape(after)):
@@ -151,15 +154,15 @@ class MytorchAdapter(ClassAdapter):
                    + [bx[b] for b in blocks] + [bh[b] for b in blocks])
         cells, outputs = [], []
         for n in range(x.shape[0]):  # unbatched: one fresh cell per sample
-            cell = self.construct(user, self.user_class("GRUCell"), D, H)
-            if callable(getattr(cell, "init_weights", None)):
-                self.call(user, cell.init_weights, *weights)
+            cell = self.construct(user, "GRUCell", D, H)
+            if "init_weights" in self.user_class("GRUCell")["methods"]:
+                self.method(cell, "init_weights", user, names=())(*weights)
             else:
-                names = _GRU_WEIGHTS + _GRU_BIASES[self._year(cell)]
+                names = _GRU_WEIGHTS + _GRU_BIASES[self._year(user, cell)]
                 for name, value in zip(names, weights, strict=True):
-                    self.call(user, setattr, cell, name, value)
-            h_t = self.values(user, cell.forward,
-                              self.method(cell, "forward", user)(x[n], prev_h[n]), ("h_t",))
+                    self.set(cell, name, value, user)
+            forward = self.method(cell, "forward", user, names=("x", "h_prev_t"))
+            h_t = self.values(user, forward(x[n], prev_h[n]), ("h_t",))
             outputs.append(self._vector(user, "h_t", h_t, H))
             cells.append(cell)
         return np.stack(outputs), (cells, D, H)
@@ -169,24 +172,28 @@ class MytorchAdapter(ClassAdapter):
         cells, D, H = handle
         dxs, dhs = [], []
         total = {}
+        year = self._year(user, cells[0])
+        names = _GRU_WEIGHTS + _GRU_BIASES[year]
         for n, cell in enumerate(cells):
-            result = self.method(cell, "backward", user)(dnext_h[n])
-            dx, dh = self.values(user, cell.backward, result, ("dx", "dh_prev_t"))
+            result = self.method(cell, "backward", user, names=("delta",))(dnext_h[n])
+            dx, dh = self.values(user, result, ("dx", "dh_prev_t"))
             dxs.append(self._vector(user, "dx", dx, D))
             dhs.append(self._vector(user, "dh_prev_t", dh, H))
-            names = _GRU_WEIGHTS + _GRU_BIASES[self._year(cell)]
             for name in names:
                 value = self._grad(user, cell, "d" + name)
                 total[name] = total.get(name, 0) + value
-        names = _GRU_BIASES[self._year(cells[0])]
+        biases = _GRU_BIASES[year]
         dWx = np.concatenate([np.asarray(total[f"W{g}x"]).T for g in _GATES], axis=1)
         dWh = np.concatenate([np.asarray(total[f"W{g}h"]).T for g in _GATES], axis=1)
-        dbx = np.concatenate([self._vector(user, "d" + b, total[b], H) for b in names[:3]])
-        dbh = np.concatenate([self._vector(user, "d" + b, total[b], H) for b in names[3:]])
+        dbx = np.concatenate([self._vector(user, "d" + b, total[b], H) for b in biases[:3]])
+        dbh = np.concatenate([self._vector(user, "d" + b, total[b], H) for b in biases[3:]])
         return np.stack(dxs), np.stack(dhs), dWx, dWh, dbx, dbh
 
-    def _year(self, cell) -> str:
-        return "old" if hasattr(cell, "bir") or hasattr(cell, "dbir") else "new"
+    def _year(self, user, cell) -> str:
+        for name in ("bir", "dbir"):
+            if self.get(cell, name, user, default=None) is not None:
+                return "old"
+        return "new"
 
     def _vector(self, user, name, value, size):
         """``(size,)`` from ``(size,)`` or the older years' ``(1, size)``."""

@@ -24,13 +24,15 @@ default names (``vanilla_rnn_wx`` ...), which the notebook's model uses.
 """
 from __future__ import annotations
 
-from torch_ref.verify.adapters.base import MISSING, ApiMismatch, ClassAdapter, describe_value
+from torch_ref.verify.adapters.base import MISSING, ClassAdapter, describe_value
+from torch_ref.verify.errors import ApiMismatch
 
 # attributes naming the keys of Wx, Wh, b in a recurrent layer's params and grads
 _RECURRENT_KEYS = ("wx_name", "wh_name", "b_name")
 # notebook names of the test cells
 _NAMES = {"VanillaRNN": "rnn_test", "LSTM": "test_lstm", "word_embedding": "we",
           "temporal_fc": "test_t_fc"}
+_LOSS, _LOSS_BACK = "temporal_softmax_CE_loss.forward", "temporal_softmax_CE_loss.backward"
 
 
 class ParamsAdapter(ClassAdapter):
@@ -49,8 +51,7 @@ class ParamsAdapter(ClassAdapter):
         "word_embedding_backward": "word_embedding.backward",
         "temporal_affine_forward": "temporal_fc.forward",
         "temporal_affine_backward": "temporal_fc.backward",
-        "temporal_softmax_loss": {"loss": "temporal_softmax_CE_loss.forward",
-                                  "dx": "temporal_softmax_CE_loss.backward"},
+        "temporal_softmax_loss": {"loss": _LOSS, "dx": _LOSS_BACK},
         "sigmoid": "sigmoid",
     }
     OPTIONAL = ("sigmoid",)
@@ -59,8 +60,8 @@ class ParamsAdapter(ClassAdapter):
     def implement(self, functional: str):
         user = self.user_functions_of(functional)[0]
         if functional == "sigmoid":
-            fn = self.module.sigmoid
-            return lambda x: self.values(user, fn, self.call(user, fn, x), ("out",))
+            return lambda x: self.values(user, self.call(user, "sigmoid", x, names=("x",)),
+                                         ("out",))
         if functional.startswith(("rnn_", "lstm_")):
             cell, kind = functional.split("_", 1)
             return self._recurrent(user, "VanillaRNN" if cell == "rnn" else "LSTM",
@@ -81,12 +82,13 @@ class ParamsAdapter(ClassAdapter):
         params = self._dicts(user, class_name, layer)
         for attr, value in weights.items():
             key = self._key(user, class_name, layer, attr)
-            self.assign(use, params.get(key), value,
-                        lambda v, key=key: params.__setitem__(key, v))
+            self.assign(use, user, layer, value, key=key, holder=params)
         return layer
 
     def _dicts(self, user, class_name, layer):
-        params, grads = getattr(layer, "params", None), getattr(layer, "grads", None)
+        """A handle to the layer's ``params`` dict, once both dicts are checked."""
+        params = self.get(layer, "params", user, default=None)
+        grads = self.get(layer, "grads", user, default=None)
         if not isinstance(params, dict) or not isinstance(grads, dict):
             raise ApiMismatch(user, f"a {class_name} needs dicts 'params' and 'grads'; got "
                                     f"params: {describe_value(params)}, grads: "
@@ -95,20 +97,28 @@ class ParamsAdapter(ClassAdapter):
             raise ApiMismatch(user, f"{class_name}: params and grads must have the same keys; "
                                     f"params: {sorted(map(str, params))}, grads: "
                                     f"{sorted(map(str, grads))}")
-        return params
+        handle = self.get(layer, "params", user, fetch="ref")
+        self.keep(handle)
+        return handle
 
     def _key(self, user, class_name, layer, attr):
-        key = getattr(layer, attr, None)
+        key = self.get(layer, attr, user, default=None)
         if key is None:
             raise ApiMismatch(user, f"{class_name} has no attribute {attr!r} (the key of "
                                     f"that weight in params and grads)")
+        if not isinstance(key, (str, int)):
+            raise ApiMismatch(user, f"{class_name}.{attr} is {describe_value(key)}; "
+                                    f"expected the key (a string) of that weight")
         return key
 
     def _grads(self, user, class_name, layer, attrs):
-        self._dicts(user, class_name, layer)
-        grads = layer.grads
-        return tuple(self.lookup(grads, self._key(user, class_name, layer, a), user,
-                                 "grads", f"the {a} of the layer") for a in attrs)
+        keys = [self._key(user, class_name, layer, a) for a in attrs]
+        grads = self.get(layer, "grads", user, default=None, fetch="A")
+        if not isinstance(grads, dict):
+            raise ApiMismatch(user, f"after {user}, {class_name}.grads is "
+                                    f"{describe_value(grads)}; expected a dict")
+        return tuple(self.lookup(grads, key, user, "grads", f"the {a} of the layer")
+                     for key, a in zip(keys, attrs, strict=True))
 
     # ---- recurrent layers -----------------------------------------------------------
 
@@ -122,9 +132,11 @@ class ParamsAdapter(ClassAdapter):
             def step_forward(x, prev_h, *rest):
                 state, (Wx, Wh, b) = rest[:-3], rest[-3:]
                 layer = layer_for(Wx, Wh, b)
-                step = self.method(layer, "step_forward", user)
                 names = ("next_h", "next_c", "meta") if lstm else ("next_h", "meta")
-                result = self.values(user, layer.step_forward, step(x, prev_h, *state), names)
+                step = self.method(layer, "step_forward", user,
+                                   returns=["a"] * (len(names) - 1) + ["ref"],
+                                   names=("x", "prev_h", "prev_c"))
+                result = self.values(user, step(x, prev_h, *state), names)
                 self.remember_forward(layer, step, x, prev_h, *state)
                 self.replay(layer)  # step_backward must use its meta, not the last state
                 return (*result[:-1], (layer, result[-1]))
@@ -132,25 +144,27 @@ class ParamsAdapter(ClassAdapter):
         if kind == "step_backward":
             def step_backward(*args):
                 *upstream, (layer, meta) = args
-                step = self.method(layer, "step_backward", user)
                 names = ("dx", "dprev_h", "dprev_c", "dWx", "dWh", "db") if lstm else \
                     ("dx", "dprev_h", "dWx", "dWh", "db")
-                result = self.values(user, layer.step_backward, step(*upstream, meta), names)
+                step = self.method(layer, "step_backward", user, returns=["a"] * len(names),
+                                   names=("dnext_h", "dnext_c", "meta") if lstm else
+                                   ("dnext_h", "meta"))
+                result = self.values(user, step(*upstream, meta), names)
                 self.replay(layer)
                 return result
             return step_backward
         if kind == "forward":
             def forward(x, h0, Wx, Wh, b):
                 layer = layer_for(Wx, Wh, b)
-                run = self.method(layer, "forward", user)
-                h = self._single(user, layer.forward, run(x, h0), "h (N, T, H)")
+                run = self.method(layer, "forward", user, names=("x", "h0"), returns="a")
+                h = self._single(user, run(x, h0), "h (N, T, H)")
                 self.remember_forward(layer, run, x, h0)
                 return h, layer
             return forward
 
         def backward(dh, layer):
-            result = self.method(layer, "backward", user)(dh)
-            dx, dh0 = self.values(user, layer.backward, result, ("dx", "dh0"))
+            result = self.method(layer, "backward", user, names=("dh",), returns=["a", "a"])(dh)
+            dx, dh0 = self.values(user, result, ("dx", "dh0"))
             grads = self._grads(user, class_name, layer, _RECURRENT_KEYS)
             self.replay(layer)  # the notebook reads grads, then calls forward again
             return (dx, dh0, *grads)
@@ -158,8 +172,8 @@ class ParamsAdapter(ClassAdapter):
 
     # ---- word embedding, temporal fc, loss ------------------------------------------
 
-    def _single(self, user, fn, result, what: str):
-        result = self.values(user, fn, result, ("out",))
+    def _single(self, user, result, what: str):
+        result = self.values(user, result, ("out",))
         if isinstance(result, (tuple, list)):
             raise ApiMismatch(user, f"{user} returned {describe_value(result)}; expected "
                                     f"the array {what} only")
@@ -168,14 +182,14 @@ class ParamsAdapter(ClassAdapter):
     def _embedding_forward(self, x, W):
         user = "word_embedding.forward"
         layer = self._layer(user, "word_embedding", W.shape, {"w_name": W})
-        run = self.method(layer, "forward", user)
-        out = self._single(user, layer.forward, run(x), "out (N, T, D)")
+        run = self.method(layer, "forward", user, names=("x",), returns="a")
+        out = self._single(user, run(x), "out (N, T, D)")
         self.remember_forward(layer, run, x)
         return out, layer
 
     def _embedding_backward(self, dout, layer):
         user = "word_embedding.backward"
-        self.method(layer, "backward", user)(dout)  # returns None; fills grads
+        self.method(layer, "backward", user, names=("dout",))(dout)  # returns None
         (dW,) = self._grads(user, "word_embedding", layer, ("w_name",))
         self.replay(layer)
         return dW
@@ -184,54 +198,42 @@ class ParamsAdapter(ClassAdapter):
         user = "temporal_fc.forward"
         layer = self._layer(user, "temporal_fc", w.shape, {"w_name": w, "b_name": b},
                             init_scale=0.02)
-        run = self.method(layer, "forward", user)
-        out = self._single(user, layer.forward, run(x), "out (N, T, M)")
+        run = self.method(layer, "forward", user, names=("x",), returns="a")
+        out = self._single(user, run(x), "out (N, T, M)")
         self.remember_forward(layer, run, x)
         return out, layer
 
     def _fc_backward(self, dout, layer):
         user = "temporal_fc.backward"
-        dx = self._single(user, layer.backward, self.method(layer, "backward", user)(dout),
-                          "dx (N, T, D)")
+        dx = self._single(user, self.method(layer, "backward", user, names=("dout",),
+                                            returns="a")(dout), "dx (N, T, D)")
         dw, db = self._grads(user, "temporal_fc", layer, ("w_name", "b_name"))
         self.replay(layer)
         return dx, dw, db
 
     def _softmax_loss(self, x, y, mask):
-        user = "temporal_softmax_CE_loss.forward"
-        loss_fn, _ = self.new(user, "temporal_softmax_CE_loss")
-        run = self.method(loss_fn, "forward", user)
-        loss = self._single(user, loss_fn.forward, run(x, y, mask), "loss (a scalar)")
+        loss_fn, _ = self.new(_LOSS, "temporal_softmax_CE_loss")
+        run = self.method(loss_fn, "forward", _LOSS, names=self.ARGUMENTS[
+            "temporal_softmax_loss"], returns="a")
+        loss = self._single(_LOSS, run(x, y, mask), "loss (a scalar)")
         self.remember_forward(loss_fn, run, x, y, mask)
-        back = "temporal_softmax_CE_loss.backward"
-        if not self.present(back):
+        if not self.present(_LOSS_BACK):
             return loss, MISSING
-        dx = self._single(back, loss_fn.backward, self.method(loss_fn, "backward", back)(),
-                          "dx (N, T, V)")
+        dx = self._single(_LOSS_BACK, self.method(loss_fn, "backward", _LOSS_BACK,
+                                                  returns="a")(), "dx (N, T, V)")
         self.replay(loss_fn)
-        if self._takes("temporal_softmax_CE_loss", "dim_average"):
+        if self.takes("temporal_softmax_CE_loss", "dim_average"):
             self._summed_loss(x, y, mask)
         return loss, dx
 
-    def _takes(self, class_name: str, option: str) -> bool:
-        import inspect
-
-        try:
-            return option in inspect.signature(self.user_class(class_name)).parameters
-        except (TypeError, ValueError):
-            return False
-
     def _summed_loss(self, x, y, mask) -> None:
         """The loss built with ``dim_average=False``: N times the reference."""
-        user, back = "temporal_softmax_CE_loss.forward", "temporal_softmax_CE_loss.backward"
         option = "dim_average=False"
-        loss_fn, _ = self.new(user, "temporal_softmax_CE_loss", dim_average=False)
-        loss = self._single(user, loss_fn.forward,
-                            self.method(loss_fn, "forward", user)(x.copy(), y.copy(),
-                                                                  mask.copy()),
-                            "loss (a scalar)")
-        dx = self._single(back, loss_fn.backward, self.method(loss_fn, "backward", back)(),
+        loss_fn, _ = self.new(_LOSS, "temporal_softmax_CE_loss", dim_average=False)
+        loss = self._single(_LOSS, self.method(loss_fn, "forward", _LOSS, names=self.ARGUMENTS[
+            "temporal_softmax_loss"])(x, y, mask), "loss (a scalar)")
+        dx = self._single(_LOSS_BACK, self.method(loss_fn, "backward", _LOSS_BACK)(),
                           "dx (N, T, V)")
         factor = x.shape[0]
-        self.variants += [(option, "loss", user, loss, factor),
-                          (option, "dx", back, dx, factor)]
+        self.variants += [(option, "loss", _LOSS, loss, factor),
+                          (option, "dx", _LOSS_BACK, dx, factor)]

@@ -1,148 +1,586 @@
-"""The child: confines itself, loads the submission, serves functional-API calls.
+"""The executor: loads the submission and performs the calls the grader names.
 
-Started by :class:`~torch_ref.verify.isolation.sandbox.Sandbox` as
-``python -I -B -c ... CONFIG`` (a JSON object: control fds, temporary directory,
-user, limits, hidden trees). It imports what it needs (NumPy, the adapters and the
-loader; never the catalog, the torch references or ``numpy_rnn``), confines itself
-(:mod:`~torch_ref.verify.isolation.confine`), then answers requests:
+It decides nothing. Each request is one operation on the submission's objects, which
+stay here behind handles (:class:`Server`):
 
-``load`` (import the module, build the adapter), ``call`` (one functional function),
-``findings``, ``forget``, ``returned``, ``reuse``, ``ban``. Before each call into
-user code it writes the user function's name to a progress pipe, which the parent
-reads when it checks its timers. Objects that cannot cross by value stay here behind handles.
+==========  ===================================================================
+``load``    import the resolved target (:mod:`torch_ref.verify.target`) with the
+            course helpers named; reply: the module's handle and its inventory
+``get``     an attribute of an object (``missing_ok``: say so instead of raising)
+``set``     set an attribute;  ``getitem`` / ``setitem``: the same for ``obj[key]``
+``write``   copy a value into the array held at ``obj.name`` / ``obj[key]``, in
+            place, when it is an array of that shape (else say so)
+``call``    call an object (``method``: an object's method) with arguments
+``array``   the values of an array-like object (a tensor) as an array
+``import``  a handle to a module (NumPy; torch when the course computes in it)
+``forget``  drop every handle but those the grader keeps
+==========  ===================================================================
+
+Results cross by value where they are plain (arrays, numbers, strings, and the
+containers of them up to the depth asked for) and as handles otherwise. With every
+reply go two advisory facts the grader may warn about but never trusts for a
+verdict: argument arrays changed in place since they arrived, and the floating-point
+flags raised. The same :class:`Server` runs in-process for ``--in-process`` (see
+:mod:`torch_ref.verify.isolation.client`), so both paths share every step.
+
+:func:`main` is the sandboxed process: it confines itself as told, imports what it
+needs, hides the grader's modules from the submission, and serves requests on the
+pipes it was given. It imports nothing of the reference or the checker's verdicts.
 """
 from __future__ import annotations
 
 import builtins
+import contextlib
 import json
 import os
 import sys
+import traceback
+import types
 
 import numpy as np
 
-from torch_ref.verify.isolation import confine, protocol
-from torch_ref.verify.loader import (
+from torch_ref.verify.isolation import protocol
+from torch_ref.verify.load import inventory, load
+from torch_ref.verify.load.poison import poison as _poison  # noqa: F401 - loaded early
+from torch_ref.verify.load.loader import (
+    USER_ROOTS,
     CallGuard,
     FunctionTimeout,
     ModuleLoadError,
-    load_module,
+    definition_of,
+    unload,
     user_location,
+    user_location_of_stack,
 )
+from torch_ref.verify.load.shims import course_helpers
 
-_MAX_HANDLES = 20000
-_MAX_TRACKED = 64
-_ADAPTERS: dict = {}  # found before confinement hides the package directory
-_GOLDEN: dict = {}
-_MEMORY: dict = {}
-
-
-_MODULES: dict = {}
-_SIGNATURES: dict = {}
+MAX_HANDLES = 50_000
+MAX_TRACKED = 128
+_FLAG_MODES = ("ignore", "warn", "raise", "call", "print", "log")
 
 
-class _NoTorch:
-    """Refuses ``torch`` while the grader's modules load here (they work without it)."""
+# ---- what a failure was, as plain data -----------------------------------------------
+
+def _text(value, limit: int = 4000) -> str:
+    try:
+        return str(value)[:limit]
+    except BaseException:  # noqa: BLE001 - a hostile __str__
+        return "?"
+
+
+def _innermost_user_function(exc: BaseException):
+    """``[file, first line, name]`` of the function whose frame raised, among the user's
+    frames (for telling a template stub from a bug); None when unknown."""
+    roots = tuple(os.path.abspath(r) + os.sep for r in USER_ROOTS)
+    tb, found = exc.__traceback__, None
+    while tb is not None:
+        code = tb.tb_frame.f_code
+        if os.path.abspath(code.co_filename).startswith(roots) or "[cell " in \
+                code.co_filename:
+            found = code
+        tb = tb.tb_next
+    if found is None:
+        return None
+    return [_text(found.co_filename, 1000), int(found.co_firstlineno), _text(found.co_name, 200)]
+
+
+def exception_facts(exc: BaseException, callee=None, memory=None) -> dict:
+    """What the grader needs to describe ``exc`` (all plain data)."""
+    facts = {"type": _text(type(exc).__name__, 100), "message": _text(exc), "kind": "other"}
+    name = getattr(exc, "name", None) if isinstance(exc, (NameError, AttributeError)) else None
+    if isinstance(name, str):
+        facts["name"] = name[:200]
+    try:
+        facts["where"] = _text(user_location(exc), 1000)
+        function = _innermost_user_function(exc)
+    except BaseException:  # noqa: BLE001
+        facts["where"], function = "?", None
+    if function is not None:
+        facts["function"] = function
+    if callee is not None:  # raised by the call itself (wrong arguments): its definition
+        facts["definition"] = _text(definition_of(callee), 1000)
+    if isinstance(exc, FunctionTimeout):
+        facts["kind"] = "timeout"
+    elif isinstance(exc, SystemExit):
+        facts["kind"] = "exit"
+        facts["code"] = exc.code if type(exc.code) in (int, str, type(None)) \
+            else _text(exc.code)
+    elif isinstance(exc, MemoryError):
+        facts["kind"] = "memory"
+        facts["limit"] = memory
+    elif isinstance(exc, FloatingPointError):
+        facts["kind"] = "floating-point"
+    elif type(exc) is getattr(builtins, facts["type"], None):
+        facts["kind"] = "builtin"
+    return facts
+
+
+class _Flags:
+    """The first of each floating-point flag raised, with the user's ``file:line``."""
+
+    def __init__(self):
+        self.seen = {}
+
+    def __call__(self, kind, flag):
+        if kind not in self.seen:
+            self.seen[kind] = user_location_of_stack(traceback.extract_stack()[:-1])
+
+    def as_list(self) -> list:
+        return [[_text(k, 100), _text(w, 1000)] for k, w in self.seen.items()]
+
+
+def _errstate(given) -> dict:
+    if not isinstance(given, dict):
+        return {}
+    return {k: v for k, v in given.items()
+            if k in ("over", "invalid", "divide", "under") and v in _FLAG_MODES}
+
+
+# ---- torch, where a course does not compute in it -----------------------------------
+
+class TorchRefused(RuntimeError):
+    """A submission of a NumPy course called torch."""
+
+
+class _Refused:
+    """What ``torch.anything`` is in a NumPy course: any use but looking it up raises."""
+
+    def __init__(self, path: str, rule: str):
+        object.__setattr__(self, "_path", path)
+        object.__setattr__(self, "_rule", rule)
+
+    def __getattr__(self, name):
+        return _Refused(f"{self._path}.{name}", self._rule)
+
+    def _refuse(self, *args, **kwargs):
+        raise TorchRefused(f"{self._path} was called: {self._rule}")
+
+    __call__ = __getitem__ = __iter__ = __bool__ = __len__ = _refuse
+    __add__ = __radd__ = __mul__ = __rmul__ = __matmul__ = __rmatmul__ = _refuse
+
+    def __repr__(self):
+        return f"<{self._path}: not available>"
+
+
+class _TorchStubs:
+    """A finder giving a stand-in for ``torch`` and its submodules: importing works, using
+    them raises :class:`TorchRefused` naming the course's rule."""
+
+    def __init__(self, rule: str):
+        self.rule = rule
 
     def find_spec(self, name, path=None, target=None):
-        if name.split(".")[0] == "torch":
-            raise ImportError("torch is not loaded in the sandbox", name=name)
+        if name.split(".")[0] != "torch":
+            return None
+        import importlib.machinery
+
+        return importlib.machinery.ModuleSpec(name, self, is_package=True)
+
+    def create_module(self, spec):
+        module = types.ModuleType(spec.name)
+        rule = self.rule
+
+        def __getattr__(attr):
+            if attr.startswith("__"):
+                raise AttributeError(attr)
+            return _Refused(f"{spec.name}.{attr}", rule)
+        module.__getattr__ = __getattr__
+        module.__path__ = []
+        return module
+
+    def exec_module(self, module):
+        pass
+
+
+class _Blocker:
+    """Refuses the grader's own packages to the submission, remembering who asked."""
+
+    def __init__(self, blocked):
+        self.blocked = tuple(blocked)
+        self.attempts: list = []
+
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in self.blocked:
+            if name not in self.attempts and len(self.attempts) < 100:
+                self.attempts.append(name)
+            raise ImportError(f"{name} is part of the grader (its reference implementation "
+                              f"or the checker); the module under test cannot import it",
+                              name=name)
         return None
 
 
-def _load_grader_modules() -> None:
-    """Import the adapters, the loaders and the document-cell runners without the
-    reference: what they take from ``numpy_rnn`` (argument checks, numerical gradient
-    helpers) is loaded from its files under stand-in packages, ``torch`` is refused
-    (``torch_ref.layout`` works without it) and the comparison engine is a stand-in
-    holding the status names. The stand-ins are removed before the submission runs."""
-    import importlib.util
-    import types
+# ---- the server -------------------------------------------------------------------------
 
-    spec = importlib.util.find_spec("numpy_rnn")
-    core = os.path.join(list(spec.submodule_search_locations)[0], "core")
-    stand_ins = {"numpy_rnn": types.ModuleType("numpy_rnn"),
-                 "numpy_rnn.core": types.ModuleType("numpy_rnn.core")}
-    for module in stand_ins.values():
-        module.__path__ = []
-    engine = types.ModuleType("torch_ref.compare.engine")
-    engine.PASS, engine.FAIL, engine.ERROR, engine.WARN = "PASS", "FAIL", "ERROR", "WARN"
-    stand_ins["torch_ref.compare.engine"] = engine
-    # the adapters' table of functional signatures, computed by the grader from its
-    # catalog (the catalog itself needs numpy_rnn); it stays: adapters read it
-    catalog = types.ModuleType("torch_ref.catalog")
-    table = {name: (tuple(sig[0]), tuple(sig[1])) for name, sig in _SIGNATURES.items()}
-    catalog.functional_signatures = lambda: dict(table)
-    sys.modules["torch_ref.catalog"] = catalog
-    sys.modules.update(stand_ins)
-    refuse = _NoTorch()
-    sys.meta_path.insert(0, refuse)
-    try:
-        for name in ("validation", "gradcheck"):
-            file_spec = importlib.util.spec_from_file_location(
-                f"numpy_rnn.core.{name}", os.path.join(core, f"{name}.py"))
-            module = importlib.util.module_from_spec(file_spec)
-            sys.modules[file_spec.name] = module
-            file_spec.loader.exec_module(module)
-            setattr(stand_ins["numpy_rnn.core"], name, module)
-        try:  # notebooks are read with it; its imports read files confinement hides
-            import nbformat  # noqa: F401
-        except ImportError:
-            pass
-        from torch_ref.verify import adapters, detect, handout, notebook
-        from torch_ref.verify.adapters.base import FUNCTIONAL
+class Server:
+    """One submission's objects and the operations on them.
 
-        _MODULES["FUNCTIONAL"] = FUNCTIONAL
-        from torch_ref.verify.shims import course_helpers
+    guard: the :class:`CallGuard` every operation that may run the submission's code
+    goes through (its time limit and captured output: in-process only; in the sandbox
+    the grader times and captures). memory: the address-space limit, for messages.
+    """
 
-        _MODULES.update(detect=detect, handout=handout, notebook=notebook,
-                        course_helpers=course_helpers)
-        _ADAPTERS.update(adapters.available())
-        # document cells run from the grader, call by call: their runners need the
-        # catalog, which needs numpy_rnn
-        _GOLDEN["module"] = None
-    finally:
-        sys.meta_path.remove(refuse)
-        for name in (*stand_ins, "numpy_rnn.core.validation", "numpy_rnn.core.gradcheck"):
-            sys.modules.pop(name, None)
+    def __init__(self, guard: CallGuard, memory=None):
+        self.guard, self.memory = guard, memory
+        self.objects: dict = {}
+        self.ids: dict = {}
+        self.kept: set = set()
+        self.next = 0
+        self.tracked: list = []
+        self.calls = 0
+        self.loaded = None
+        self.helpers = None
+        self.finders: list = []
+        self.blocker = None
+
+    # ---- handles ----------------------------------------------------------------------
+
+    def _handle(self, obj):
+        key = id(obj)
+        ident = self.ids.get(key)
+        if ident is None or self.objects.get(ident) is not obj:
+            if len(self.objects) >= MAX_HANDLES:
+                raise protocol.ProtocolError(f"more than {MAX_HANDLES} objects held")
+            self.next += 1
+            ident = self.next
+            self.objects[ident] = obj
+            self.ids[key] = ident
+        try:
+            name = _text(type(obj).__name__, 100)
+        except BaseException:  # noqa: BLE001
+            name = "object"
+        return ident, name
+
+    def _object(self, ident):
+        if ident not in self.objects:
+            raise protocol.ProtocolError(f"no object {ident} here (forgotten)")
+        return self.objects[ident]
+
+    def _is_tensor(self, obj) -> bool:
+        torch = sys.modules.get("torch")
+        tensor = getattr(torch, "Tensor", None) if torch is not None else None
+        return isinstance(tensor, type) and isinstance(obj, tensor)
+
+    def _tensor(self, obj):
+        torch = sys.modules.get("torch")
+        tensor = getattr(torch, "Tensor", None) if torch is not None else None
+        if isinstance(tensor, type) and isinstance(obj, tensor):
+            return protocol.plain_array(tensor.detach(obj).cpu().numpy())
+        return None
+
+    def _encode(self, value, spec, tensors: bool):
+        convert = self._tensor if tensors else None
+        if value is None:  # never a handle: the grader must see a missing return
+            return {"n": 0}, []
+        if spec == "A":  # containers crossing one level, the arrays in them as handles
+            encoder = protocol.Encoder(self._handle, depth=1, arrays="handle")
+            return encoder.encode(value), encoder.blobs
+        if spec in ("ref", "a"):
+            spec = [spec]
+            value = [value]
+            single = True
+        else:
+            single = False
+        if isinstance(spec, list):
+            if isinstance(value, (tuple, list)) and len(value) == len(spec) and all(
+                    s in ("ref", "a") or type(s) is int for s in spec):
+                encoder = protocol.Encoder(self._handle, tensor=convert)
+                items = []
+                for item, one in zip(tuple(value) if isinstance(value, tuple)
+                                     else list.__iter__(value), spec, strict=True):
+                    if item is not None and (one == "ref" or (one == "a" and (
+                            isinstance(item, np.ndarray) or self._is_tensor(item)))):
+                        ident, name = self._handle(item)
+                        items.append({"h": ident, "t": name})
+                    else:
+                        encoder.depth = one if type(one) is int else 1
+                        items.append(encoder.encode(item))
+                if single:
+                    return items[0], encoder.blobs
+                return {"T" if type(value) is tuple else "L": items}, encoder.blobs
+            spec = 1
+        depth = spec if type(spec) is int and 0 <= spec <= protocol.MAX_DEPTH else 1
+        encoder = protocol.Encoder(self._handle, depth=depth, tensor=convert)
+        return encoder.encode(value), encoder.blobs
+
+    # ---- arguments and in-place tracking -----------------------------------------------
+
+    def _arguments(self, header, blobs, call: int):
+        args = protocol.decode(header.get("args", {"T": []}), blobs, ref=self._object)
+        kwargs = protocol.decode(header.get("kwargs", {"D": []}), blobs, ref=self._object)
+        if not isinstance(args, tuple) or not isinstance(kwargs, dict) or not all(
+                isinstance(k, str) for k in kwargs):
+            raise protocol.ProtocolError("call arguments of the wrong form")
+        labelled = [(str(i), a) for i, a in enumerate(args)] + \
+            [(f"{k}=", v) for k, v in kwargs.items()]
+        for label, value in labelled:
+            nested = (list(enumerate(value)) if isinstance(value, (tuple, list)) else
+                      list(value.items()) if isinstance(value, dict) else [])
+            for item, array in [(label, value)] + [(f"{label}.{k}", v) for k, v in nested]:
+                if type(array) is np.ndarray:
+                    self._track(array, call, item)
+        return args, kwargs
+
+    def _track(self, array, call, label) -> None:
+        if len(self.tracked) >= MAX_TRACKED:
+            del self.tracked[0]
+        self.tracked.append([array, array.tobytes(), call, label])
+
+    def _changed(self) -> list:
+        """``[[call, argument, call running when it changed], ...]`` for tracked arrays
+        whose bytes changed since last seen."""
+        changed = []
+        for entry in self.tracked:
+            array, before, call, label = entry
+            now = array.tobytes()
+            if now != before:
+                entry[1] = now
+                changed.append([call, label, self.calls])
+        return changed
+
+    # ---- requests -----------------------------------------------------------------------
+
+    def serve_one(self, header: dict, blobs: list):
+        """One request; ``(reply, blobs)``. Never raises for what the submission does."""
+        op = header.get("op")
+        handler = getattr(self, f"op_{op}", None) if isinstance(op, str) else None
+        if handler is None:
+            return {"ok": False, "protocol": f"unknown request {str(op)[:50]!r}"}, []
+        flags = _Flags()
+        user = header.get("user") if isinstance(header.get("user"), str) else op
+        try:
+            modes = _errstate(header.get("errstate"))
+            if "call" in modes.values():
+                modes["call"] = flags
+            with np.errstate(**modes):
+                reply, out = handler(header, blobs, user)
+        except protocol.ProtocolError as exc:
+            reply, out = {"ok": False, "protocol": _text(exc, 500)}, []
+        except BaseException as exc:  # noqa: BLE001 - the submission may raise anything
+            reply = {"ok": False, "error": exception_facts(exc, getattr(exc, "_callee", None),
+                                                           self.memory)}
+            out = []
+        reply["call"] = self.calls
+        reply["flags"] = flags.as_list()
+        try:
+            reply["changed"] = self._changed()
+        except BaseException:  # noqa: BLE001
+            reply["changed"] = []
+        reply["blocked"] = list(self.blocker.attempts) if self.blocker else []
+        return reply, out
+
+    def _run(self, user, fn, *args, **kwargs):
+        """``fn(*args, **kwargs)`` through the guard; a TypeError raised by the call itself
+        (wrong arguments) notes the callee, whose definition is then the place to look."""
+        try:
+            return self.guard.run(user, fn, *args, **kwargs)
+        except TypeError as exc:
+            tb = exc.__traceback__
+            while tb is not None and tb.tb_next is not None:
+                tb = tb.tb_next
+            if tb is not None and tb.tb_frame.f_code in _CALLING_FRAMES:
+                with contextlib.suppress(BaseException):
+                    exc._callee = fn
+            raise
+
+    def op_load(self, header, _blobs, user):
+        target = header.get("target")
+        if not isinstance(target, dict) or not protocol.plain(target):
+            raise protocol.ProtocolError("a target of the wrong form")
+        if self.helpers is None:
+            helpers = header.get("helpers", [])
+            self.helpers = course_helpers([h for h in helpers if isinstance(h, str)])
+            self.helpers.__enter__()
+        try:
+            self.loaded = load(target, self.guard)
+        except ModuleLoadError as exc:
+            return {"ok": True, "load_error": _text(exc)}, []
+        ident, _ = self._handle(self.loaded.module)
+        self.kept.add(ident)
+        described = self.guard.run(user, inventory.describe, self.loaded)
+        return {"ok": True, "module": ident, "inventory": described}, []
+
+    def _fetch(self, value, header):
+        tree, out = self._encode(value, header.get("fetch", 1), header.get("tensors") is True)
+        return {"ok": True, "value": tree}, out
+
+    def op_get(self, header, _blobs, user):
+        obj, name = self._object(header.get("obj")), header.get("name")
+        if not isinstance(name, str):
+            raise protocol.ProtocolError("an attribute name that is not a string")
+        try:
+            value = self._run(user, getattr, obj, name)
+        except AttributeError:
+            if header.get("missing_ok") is True:
+                return {"ok": True, "missing": True}, []
+            raise
+        return self._fetch(value, header)
+
+    def op_set(self, header, blobs, user):
+        obj, name = self._object(header.get("obj")), header.get("name")
+        if not isinstance(name, str):
+            raise protocol.ProtocolError("an attribute name that is not a string")
+        self.calls += 1
+        value = protocol.decode(header.get("value"), blobs, ref=self._object)
+        if type(value) is np.ndarray:
+            self._track(value, self.calls, "value")
+        self._run(user, setattr, obj, name, value)
+        return {"ok": True}, []
+
+    def _key(self, header, blobs):
+        key = protocol.decode(header.get("key"), blobs, ref=self._object)
+        if type(key) not in (str, int, tuple):
+            raise protocol.ProtocolError("a key that is not a string, int or tuple")
+        return key
+
+    def op_getitem(self, header, blobs, user):
+        obj, key = self._object(header.get("obj")), self._key(header, blobs)
+        try:
+            value = self._run(user, lambda: obj[key])
+        except (KeyError, IndexError, TypeError):
+            if header.get("missing_ok") is True:
+                return {"ok": True, "missing": True}, []
+            raise
+        return self._fetch(value, header)
+
+    def op_setitem(self, header, blobs, user):
+        obj, key = self._object(header.get("obj")), self._key(header, blobs)
+        self.calls += 1
+        value = protocol.decode(header.get("value"), blobs, ref=self._object)
+        if type(value) is np.ndarray:
+            self._track(value, self.calls, "value")
+
+        def store():
+            obj[key] = value
+        self._run(user, store)
+        return {"ok": True}, []
+
+    def op_write(self, header, blobs, user):
+        """``holder.name[...] = value`` (or ``holder[key][...]``) when that is an array of
+        the value's shape that can be written; ``{"wrote": False}`` otherwise."""
+        obj = self._object(header.get("obj"))
+        value = protocol.decode(header.get("value"), blobs)
+        if type(value) is not np.ndarray:
+            raise protocol.ProtocolError("write takes an array")
+        if "key" in header:
+            key = self._key(header, blobs)
+            current = self._run(user, lambda: obj[key])
+        else:
+            current = self._run(user, getattr, obj, str(header.get("name")))
+        if type(current) is not np.ndarray or current.shape != value.shape \
+                or not current.flags.writeable:
+            return {"ok": True, "wrote": False}, []
+        current[...] = value
+        return {"ok": True, "wrote": True}, []
+
+    def op_call(self, header, blobs, user):
+        self.calls += 1
+        fn = protocol.decode(header.get("fn"), blobs, ref=self._object)
+        args, kwargs = self._arguments(header, blobs, self.calls)
+        result = self._run(user, fn, *args, **kwargs)
+        tree, out = self._encode(result, header.get("returns", 1),
+                                 header.get("tensors") is True)
+        return {"ok": True, "value": tree}, out
+
+    def op_method(self, header, blobs, user):
+        obj, name = self._object(header.get("obj")), header.get("name")
+        if not isinstance(name, str):
+            raise protocol.ProtocolError("a method name that is not a string")
+        self.calls += 1
+        args, kwargs = self._arguments(header, blobs, self.calls)
+        bound = self._run(user, getattr, obj, name)
+        result = self._run(user, bound, *args, **kwargs)
+        tree, out = self._encode(result, header.get("returns", 1),
+                                 header.get("tensors") is True)
+        return {"ok": True, "value": tree}, out
+
+    def op_array(self, header, _blobs, user):
+        """The values of an array, a tensor (tagged as one) or an array-like object."""
+        obj = self._object(header.get("obj"))
+        encoder = protocol.Encoder(None, tensor=self._tensor)
+        if self._tensor(obj) is None:
+            obj = protocol.plain_array(self._run(user, np.asarray, obj))
+            if obj is None:
+                return {"ok": True, "value": {"n": 0}}, []
+        return {"ok": True, "value": encoder.encode(obj)}, encoder.blobs
+
+    def op_read(self, header, _blobs, _user):
+        """The current values of objects held here (each as ``get`` would fetch it): what
+        the module's arrays hold now, after the calls made since they were returned."""
+        objs = header.get("objs")
+        if not isinstance(objs, list) or len(objs) > protocol.MAX_ITEMS:
+            raise protocol.ProtocolError("a list of objects to read of the wrong form")
+        items = [self._object(ident) for ident in objs]
+        tree, out = self._encode(items, 2, True)
+        return {"ok": True, "value": tree}, out
+
+    def op_import(self, header, _blobs, user):
+        import importlib
+
+        name = header.get("name")
+        if not isinstance(name, str) or not all(p.isidentifier() for p in name.split(".")):
+            raise protocol.ProtocolError("a module name of the wrong form")
+        module = self._run(user, importlib.import_module, name)
+        ident, _ = self._handle(module)
+        self.kept.add(ident)
+        return {"ok": True, "value": {"h": ident, "t": "module"}}, []
+
+    def op_poison(self, header, _blobs, _user):
+        """Leave NaN-filled buffers of these shapes for ``np.empty`` to hand out next (see
+        :func:`torch_ref.verify.adapters.course.poison`)."""
+        shapes, dtypes = header.get("shapes"), header.get("dtypes")
+        if not isinstance(shapes, list) or not isinstance(dtypes, list) or len(shapes) > 8 \
+                or not all(isinstance(s, list) and len(s) <= 4 and all(
+                    type(n) is int and 0 <= n <= 4096 for n in s) for s in shapes) \
+                or not all(d in ("float64", "float32") for d in dtypes):
+            raise protocol.ProtocolError("shapes and dtypes to poison of the wrong form")
+        _poison(*(tuple(s) for s in shapes), dtypes=tuple(dtypes))
+        return {"ok": True}, []
+
+    def op_forget(self, header, _blobs, _user):
+        keep = header.get("keep", [])
+        if not isinstance(keep, list) or not all(type(k) is int for k in keep):
+            raise protocol.ProtocolError("a list of handles to keep of the wrong form")
+        kept = self.kept | set(keep)
+        self.objects = {k: v for k, v in self.objects.items() if k in kept}
+        self.ids = {id(v): k for k, v in self.objects.items()}
+        self.tracked.clear()
+        return {"ok": True}, []
+
+    # ---- in-process life cycle ------------------------------------------------------------
+
+    def adopt(self, module) -> dict:
+        """Serve an already imported module object (in-process use); its reply as
+        ``load`` gives it."""
+        from torch_ref.verify.load.loader import LoadedModule
+
+        loaded = LoadedModule(module, getattr(module, "__name__", "module"), "",
+                              getattr(module, "__file__", None))
+        ident, _ = self._handle(module)
+        self.kept.add(ident)
+        return {"ok": True, "module": ident, "inventory": inventory.describe(loaded)}
+
+    def close(self) -> None:
+        """Undo what loading did to this process (in-process use)."""
+        if self.loaded is not None:
+            unload(self.loaded)
+            self.loaded = None
+        if self.helpers is not None:
+            self.helpers.__exit__(None, None, None)
+            self.helpers = None
+        self.objects.clear()
+        self.ids.clear()
 
 
-class _Output:
-    """Where the user's printing goes: straight to fd 1 (a pipe the parent caps)."""
+# the frames that call into the submission: an exception raised there is the call's own
+_CALLING_FRAMES = {CallGuard.run.__code__}
 
-    def write(self, text):
-        data = str(text).encode("utf-8", "replace")
-        view = memoryview(data)
-        while view:
-            try:
-                view = view[os.write(1, view):]
-            except InterruptedError:
-                continue
-            except OSError:
-                break
-        return len(text)
 
-    def flush(self):
-        pass
-
-    def getvalue(self):
-        return ""
-
+# ---- the sandboxed process -------------------------------------------------------------
 
 class _Channel:
-    def __init__(self, fd_in: int, fd_out: int, fd_progress: int):
-        self.fd_in, self.fd_out, self.fd_progress = fd_in, fd_out, fd_progress
+    def __init__(self, fd_in: int, fd_out: int):
+        self.fd_in, self.fd_out = fd_in, fd_out
         self.buffer = bytearray()
-        self.calls = 0
-        os.set_blocking(fd_progress, False)
-
-    def progress(self, name: str) -> None:
-        """Say which user function starts now (read by the parent when it checks
-        its timers; never blocks: when the pipe is full the note is dropped)."""
-        self.calls += 1
-        try:
-            os.write(self.fd_progress, f"{self.calls} {name}\n".encode())
-        except OSError:
-            pass
 
     def send(self, header: dict, blobs=()) -> None:
         view = memoryview(protocol.pack(header, blobs))
@@ -166,355 +604,62 @@ class _Channel:
             self.buffer += chunk
 
 
-class _Guard(CallGuard):
-    """The loader's guard, announcing each call and refusing banned functions."""
+class _Unguarded(CallGuard):
+    """The guard in the sandbox: the grader times each request and captures output."""
 
-    def __init__(self, timeout, channel: _Channel, banned: dict):
-        super().__init__(timeout)
-        self.channel, self.banned = channel, dict(banned)
-        self.output = _Output()
+    def __init__(self):
+        super().__init__(None)
 
     def run(self, name, fn, /, *args, **kwargs):
-        if self.current is None:
-            self.channel.progress(name)
-        if name in self.banned and name not in self.hung:
-            refused = FunctionTimeout(f"{name} {self.banned[name]} in an earlier call; "
-                                      f"not called again")
-            refused.verify_function, refused.verify_location = name, ""
-            self.last_error = refused
-            raise refused
-        return super().run(name, fn, *args, **kwargs)
+        return fn(*args, **kwargs)
 
 
-def _exception_facts(exc: BaseException, guard) -> dict:
-    """What the parent needs to rebuild ``exc`` for its report (all plain data)."""
-    def text(value, limit=4000):
-        try:
-            return str(value)[:limit]
-        except BaseException:  # noqa: BLE001 - a hostile __str__
-            return "?"
-
-    facts = {"type": text(type(exc).__name__, 100), "message": text(exc),
-             "function": getattr(exc, "verify_function", None),
-             "guarded": exc is getattr(guard, "last_error", None), "kind": "other"}
-    if not isinstance(facts["function"], str):
-        facts["function"] = None
-    name = getattr(exc, "name", None) if isinstance(exc, (NameError, AttributeError)) else None
-    if isinstance(name, str):
-        facts["name"] = name[:200]
-    if getattr(exc, "returned_none", False) is True:
-        facts["returned_none"] = True
-    try:
-        facts["location"] = text(user_location(exc), 1000)
-    except BaseException:  # noqa: BLE001
-        facts["location"] = "?"
-    if isinstance(exc, FunctionTimeout):
-        facts["kind"] = "timeout"
-    elif isinstance(exc, FloatingPointError):
-        facts["kind"] = "fpe"
-    elif type(exc).__name__ == "ApiMismatch":
-        facts["kind"] = "api"
-    elif isinstance(exc, SystemExit):
-        facts["kind"] = "exit"
-        facts["code"] = exc.code if type(exc.code) in (int, str, type(None)) else text(exc.code)
-    elif isinstance(exc, MemoryError):
-        limit = _MEMORY.get("limit")
-        facts["message"] = (f"exceeded {limit / (1 << 30):g} GiB of memory, the limit"
-                            if limit else "ran out of memory") + (
-            f" ({facts['message']})" if facts["message"] else "")
-        facts["kind"] = "builtin"
-    elif type(exc) is getattr(builtins, facts["type"], None):
-        facts["kind"] = "builtin"
-    return facts
+_CALLING_FRAMES.add(_Unguarded.run.__code__)
 
 
-class _Flags:
-    """Floating-point flags raised in a run whose caller records them (``call`` mode):
-    the first of each kind, with the user function and the user's ``file:line``."""
-
-    def __init__(self, guard):
-        self.guard, self.seen = guard, {}
-
-    def __call__(self, kind, flag):
-        if kind not in self.seen:
-            import traceback
-
-            from torch_ref.verify.loader import user_location_of_stack
-
-            self.seen[kind] = (getattr(self.guard, "current", None) or "",
-                               user_location_of_stack(traceback.extract_stack()[:-1]))
-
-    def as_list(self) -> list:
-        return [[str(k), str(f), str(w)] for k, (f, w) in self.seen.items()]
-
-
-def _errstate(header, flags) -> dict:
-    """The caller's floating-point error handling (``np.errstate`` arguments); its
-    ``call`` mode records into ``flags``."""
-    given = header.get("errstate", {})
-    if not isinstance(given, dict):
-        return {}
-    modes = {k: v for k, v in given.items() if k in ("over", "invalid", "divide", "under")
-             and v in ("ignore", "warn", "raise", "call", "print", "log")}
-    if "call" in modes.values():
-        modes["call"] = flags
-    return modes
-
-
-class Server:
-    """The state of one child: the adapter, its API object, handles, tracked arrays."""
-
-    def __init__(self, channel: _Channel, confinement: str, blocker):
-        self.channel, self.confinement, self.blocker = channel, confinement, blocker
-        self.adapter = self.api = self.guard = None
-        self.handles: dict = {}
-        self.tracked: dict = {}
-        self._next = 0
-        self._reuse = None
-        self._helpers = None
-
-    # ---- values ------------------------------------------------------------------
-
-    def _handle(self, obj):
-        if len(self.handles) >= _MAX_HANDLES:
-            self.handles.clear()
-        self._next += 1
-        self.handles[self._next] = obj
-        try:
-            name = type(obj).__name__
-            name = name if isinstance(name, str) else "object"
-        except BaseException:  # noqa: BLE001
-            name = "object"
-        return self._next, name[:100]
-
-    def _resolve(self, ident, _name):
-        if ident not in self.handles:
-            raise protocol.ProtocolError(f"no object {ident} here (forgotten)")
-        return self.handles[ident]
-
-    def _track(self, token, array):
-        # arguments of the last calls only: a run of many calls (a numerical gradient)
-        # must not compare thousands of old arguments after each call
-        while len(self.tracked) >= _MAX_TRACKED:
-            del self.tracked[next(iter(self.tracked))]
-        self.tracked[token] = (array, array.tobytes())
-
-    def _encode(self, value):
-        encoder = protocol.Encoder(self._handle, containers=1)
-        return encoder.encode(value), encoder.blobs
-
-    def _changed(self, encoder) -> list:
-        """``[token, tree]`` of every tracked argument changed since it was last seen."""
-        changed = []
-        for token, (array, before) in self.tracked.items():
-            now = array.tobytes()
-            if now != before:
-                self.tracked[token] = (array, now)
-                changed.append([token, encoder.encode(array)])
-        return changed
-
-    # ---- requests ------------------------------------------------------------------
-
-    def serve(self) -> None:
-        while True:
-            header, blobs = self.channel.receive()
-            op = header.get("op")
-            handler = getattr(self, f"op_{op}", None) if isinstance(op, str) else None
-            if handler is None:
-                self.channel.send({"ok": False, "protocol": f"unknown request {op!r}"})
-                continue
-            try:
-                reply, out = handler(header, blobs)
-            except protocol.ProtocolError as exc:
-                reply, out = {"ok": False, "protocol": str(exc)}, []
-            except BaseException as exc:  # noqa: BLE001 - the user's code may raise anything
-                reply = {"ok": False, "error": _exception_facts(exc, self.guard)}
-                encoder = protocol.Encoder(self._handle)
-                reply["changed"], out = self._changed(encoder), encoder.blobs
-                if self.api is not None and header.get("op") == "call":
-                    try:
-                        reply.update(self._taken(encoder))
-                    except BaseException:  # noqa: BLE001 - the user's objects may raise
-                        pass
-            reply["hung"] = dict(self.guard.hung) if self.guard is not None else {}
-            reply["blocked"] = list(self.blocker.attempts) if self.blocker else []
-            self.channel.send(reply, out)
-
-    def op_load(self, header, _blobs):
-        """Import the module as ``verify --module`` does (a notebook, a handout root, a
-        file or a dotted name, with the course helpers), and choose its API."""
-        api = header.get("api")
-        if api != "auto" and api not in _ADAPTERS:
-            raise protocol.ProtocolError(f"unknown API {api!r}")
-        chosen = None if api == "auto" else _ADAPTERS[api]
-        candidates = [chosen] if chosen else list(_ADAPTERS.values())
-        conventional = tuple(dict.fromkeys(f for c in candidates for f in c.conventional_files))
-        if self._helpers is None:  # for the life of this process
-            self._helpers = _MODULES["course_helpers"]([c.name for c in candidates])
-            self._helpers.__enter__()
-        self.guard = _Guard(header.get("timeout"), self.channel, header.get("banned", {}))
-        self.guard.hung.update(header.get("hung", {}))
-        target, path = header["target"], header.get("path")
-        try:
-            notebook, handout = _MODULES["notebook"], _MODULES["handout"]
-            if handout.is_handout(target) and path is None:
-                loaded = handout.load_handout(target, self.guard)
-            else:
-                from torch_ref.verify import loader
-
-                chosen_file = target
-                if os.path.isdir(target) and path is None and hasattr(loader,
-                                                                      "file_in_directory"):
-                    chosen_file = loader.file_in_directory(target, conventional)
-                if notebook.is_notebook(chosen_file):
-                    loaded = notebook.load_notebook(chosen_file, self.guard)
-                else:
-                    loaded = load_module(chosen_file, path, self.guard, conventional)
-        except ModuleLoadError as exc:
-            return {"ok": False, "load_error": str(exc)}, []
-        detect = _MODULES["detect"]
-        try:
-            adapter_class = chosen or detect.choose(loaded.module, _ADAPTERS)
-        except detect.Undecided as exc:
-            return {"ok": False, "undecided": str(exc)}, []
-        self.adapter = adapter_class(loaded.module, self.guard)
-        present = {}
-        for user, _optional in self.adapter.user_functions():
-            found = bool(self.adapter.present(user))
-            present[user] = [found, "" if found else str(self.adapter.absence_note(user))]
-        runnable = {f: bool(self.adapter.runnable(f)) for f in self.adapter.BINDINGS}
-        self.api = self.adapter.api()
-        return {"ok": True, "api": adapter_class.name, "present": present,
-                "golden": _GOLDEN.get("module") is not None,
-                "runnable": runnable, "file": loaded.file,
-                "confinement": self.confinement}, []
-
-    def op_call(self, header, blobs):
-        name = header["name"]
-        if name not in _MODULES["FUNCTIONAL"] or self.api is None:
-            raise protocol.ProtocolError(f"no functional function {name!r}")
-        if header.get("forget"):
-            self.api.forget()
-            self.handles.clear()
-            self.tracked.clear()
-        args = protocol.decode(header["args"], blobs, self._resolve, self._track)
-        kwargs = protocol.decode(header.get("kwargs", {"D": []}), blobs, self._resolve,
-                                 self._track)
-        if not isinstance(args, tuple) or not isinstance(kwargs, dict) or not all(
-                isinstance(k, str) for k in kwargs):
-            raise protocol.ProtocolError("call arguments of the wrong form")
-        flags = _Flags(self.guard)
-        with np.errstate(**_errstate(header, flags)):
-            result = getattr(self.api, name)(*args, **kwargs)
-        encoder = protocol.Encoder(self._handle, containers=1)
-        tree = encoder.encode(result)
-        return {"ok": True, "value": tree, "changed": self._changed(encoder),
-                "flags": flags.as_list(), **self._taken(encoder)}, encoder.blobs
-
-    def _taken(self, encoder) -> dict:
-        """The findings and API variants of the calls so far (sent with every reply)."""
-        found = [[str(f), str(a)] for f, a in self.api.take_findings()]
-        take_variants = getattr(self.api, "take_variants", None)
-        variants = [
-            [str(option), str(name), str(function), encoder.encode(value), float(factor)]
-            for option, name, function, value, factor in (
-                take_variants() if take_variants is not None else [])]
-        return {"findings": found, "variants": variants}
-
-    def op_golden(self, header, _blobs):
-        """One document cell (the record comes from the grader: the child cannot read
-        the fixtures); the measured errors go back, the grader decides."""
-        if _GOLDEN.get("module") is None or self.api is None:
-            raise protocol.ProtocolError("document cells cannot run here")
-        record = header.get("record")
-        if not isinstance(record, dict):
-            raise protocol.ProtocolError("a record that is not a dict")
-        self.guard.last_error = None
-        _GOLDEN["asked"] = []
-        try:
-            results = _GOLDEN["module"].run_record(self.api, record)
-        finally:  # the cell's in-place findings and variants are not the next case's
-            self.api.take_findings()
-            if hasattr(self.api, "take_variants"):
-                self.api.take_variants()
-        last = self.guard.last_error
-        rows = [[str(r.check), float(r.error), float(r.threshold), str(r.status),
-                 str(r.message)] for r in results]
-        encoder = protocol.Encoder(self._handle, containers=2)
-        # what torch's second opinion needs; the grader asks torch itself
-        asked = [encoder.encode(list(args)) for args in _GOLDEN["asked"][:1]]
-        return {"ok": True, "rows": rows, "agreement": asked,
-                "last_error": _exception_facts(last, self.guard) if last else None}, \
-            encoder.blobs
-
-    def op_findings(self, _header, _blobs):
-        found = self.api.take_findings() if self.api is not None else []
-        return {"ok": True, "findings": [[str(f), str(a)] for f, a in found]}, []
-
-    def op_forget(self, _header, _blobs):
-        if self.api is not None:
-            self.api.forget()
-        self.handles.clear()
-        self.tracked.clear()
-        return {"ok": True}, []
-
-    def op_returned(self, header, _blobs):
-        value = self.api.returned(header["functional"], header["output"])
-        tree, out = self._encode(value)
-        return {"ok": True, "value": tree}, out
-
-    def op_returned_none(self, header, _blobs):
-        returned_none = getattr(self.api, "returned_none", None)
-        value = bool(returned_none and returned_none(header["functional"], header["output"]))
-        return {"ok": True, "value": value}, []
-
-    def op_reuse(self, header, _blobs):
-        if header.get("on"):
-            if self._reuse is None:
-                self._reuse = self.adapter.reusing()
-                self._reuse.__enter__()
-        elif self._reuse is not None:
-            reuse, self._reuse = self._reuse, None
-            reuse.__exit__(None, None, None)
-        return {"ok": True}, []
-
-    def op_ban(self, header, _blobs):
-        self.guard.banned.update({str(k): str(v) for k, v in header["banned"].items()})
-        return {"ok": True}, []
+# the grader's packages the submission may never import
+GRADER_PACKAGES = ("numpy_rnn", "torch_ref")
 
 
 def main(config_text: str) -> None:
+    """Serve one submission in this (sandboxed) process; ``config_text``: JSON with the
+    request/reply fds, the torch policy and what the sandbox asks of the child."""
     config = json.loads(config_text)
-    channel = _Channel(config["fd_in"], config["fd_out"], config["fd_progress"])
+    channel = _Channel(config["fd_in"], config["fd_out"])
     sys.dont_write_bytecode = True
-    confine.set_limits(config.get("memory"), config.get("file_size"), config.get("processes"))
-    _MEMORY["limit"] = config.get("memory")
-    os.chdir(config["tmp"])
-    _SIGNATURES.update(config.get("functional", {}))
+    # everything this process needs is imported before it confines itself
+    import importlib  # noqa: F401 - what the requests use
+
     import numpy.random  # noqa: F401 - loaded lazily by NumPy; its files are read now
-    _load_grader_modules()
-    notes = []
-    switch = config.get("uid") is not None
-    can_confine = confine.landlock_abi() >= 1
-    if switch:
-        # reading stays possible where the sandbox user has no permission (a Python
-        # under /root) only while Landlock decides what can be read
-        confine.drop_privileges(config["uid"], config["gid"], keep_reading=can_confine)
-        notes.append(f"user {config['uid']}")
-    confine.die_with_parent()
-    try:
-        notes.append(confine.landlock((config["tmp"], "/dev/null"), tuple(config["hidden"]),
-                                      tuple(config.get("readable", ())),
-                                      roots=config.get("readable_roots")))
-    except OSError as exc:
-        if switch:
-            confine.set_capabilities()
-        notes.append(f"no file system confinement ({exc})")
+
+    from torch_ref.verify.isolation import confine
+    from torch_ref.verify.load import handout, notebook  # noqa: F401
+
+    try:  # notebooks are read with it
+        import nbformat  # noqa: F401
+    except ImportError:
+        pass
+    torch = config.get("torch", "refuse")
+    if torch == "allow":
+        import torch as _torch  # noqa: F401 - the course computes in it
+    confine.enter(config)  # limits, user, file system, system calls: as the sandbox says
+    server = Server(_Unguarded(), config.get("memory"))
+    if torch == "stub":
+        sys.meta_path.insert(0, _TorchStubs(str(config.get("torch_rule", ""))))
+    blocked = GRADER_PACKAGES + (() if torch in ("allow", "stub") else ("torch",))
+    # the submission finds the grader's own modules neither loaded nor importable
+    for name in [n for n in sys.modules if n.split(".")[0] in GRADER_PACKAGES]:
+        del sys.modules[name]
+    server.blocker = _Blocker(blocked)
+    sys.meta_path.insert(0, server.blocker)
     for entry in config.get("drop_paths", ()):
         while entry in sys.path:
             sys.path.remove(entry)
-    blocked = confine.BLOCKED_PACKAGES
-    if config.get("allow_torch"):  # a course whose students compute in torch
-        blocked = tuple(b for b in blocked if b != "torch")
-    blocker = confine.block_imports(blocked)
-    Server(channel, "; ".join(notes), blocker).serve()
+    os.chdir(config.get("cwd", "."))
+    while True:
+        header, blobs = channel.receive()
+        reply, out = server.serve_one(header, blobs)
+        for stream in (sys.stdout, sys.stderr):  # what it printed reaches the grader now
+            with contextlib.suppress(BaseException):
+                stream.flush()
+        channel.send(reply, out)

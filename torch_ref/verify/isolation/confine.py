@@ -12,7 +12,6 @@ Everything here runs in the child while only the grader's code has run there:
 - Landlock (Linux 5.13+): reads everywhere but the reference implementation, the
   grader's output folder and the other excluded trees; writes only in the child's
   temporary directory; no TCP; no signals to processes outside the sandbox;
-- an import hook that refuses the reference packages by name.
 """
 from __future__ import annotations
 
@@ -32,28 +31,6 @@ _FS_REFER, _FS_TRUNCATE = 1 << 13, 1 << 14
 _NET_ALL = 3  # bind / connect TCP
 _SCOPE_ALL = 3  # abstract unix sockets, signals
 _PR_SET_NO_NEW_PRIVS, _PR_SET_PDEATHSIG = 38, 1
-
-# packages the module under test may not import (the reference and the checker)
-BLOCKED_PACKAGES = ("numpy_rnn", "torch_ref", "torch")
-
-
-class _Blocker:
-    """A meta-path finder refusing the reference packages; remembers who asked."""
-
-    def __init__(self, blocked, allowed):
-        self.blocked, self.allowed = tuple(blocked), set(allowed)
-        self.attempts: list = []
-
-    def find_spec(self, name, path=None, target=None):
-        top = name.split(".")[0]
-        if top in self.blocked and name not in self.allowed:
-            if name not in self.attempts:
-                self.attempts.append(name)
-            raise ImportError(f"{name} is part of the grader (its reference implementation "
-                              f"or the checker); the module under test cannot import it",
-                              name=name)
-        return None
-
 
 def set_limits(memory: int | None, file_size: int | None, processes: int | None) -> None:
     """Resource limits of this process (bytes, bytes, count); None leaves one alone."""
@@ -232,11 +209,25 @@ def landlock(writable: tuple, hidden: tuple, readable: tuple = (), roots=None) -
         ", no signals to the grader" if abi >= 6 else "")
 
 
-def block_imports(blocked=BLOCKED_PACKAGES) -> _Blocker:
-    """Refuse the reference packages (those already imported by the child stay)."""
-    for name in list(sys.modules):
-        if name.split(".")[0] in ("numpy_rnn", "torch") and name.split(".")[0] in blocked:
-            del sys.modules[name]
-    blocker = _Blocker(blocked, [n for n in sys.modules if n.split(".")[0] in blocked])
-    sys.meta_path.insert(0, blocker)
-    return blocker
+def enter(config: dict) -> str:
+    """Everything the child does to itself before the submission runs, as the grader's
+    ``config`` says (limits, user, file system); a description of what took effect."""
+    set_limits(config.get("memory"), config.get("file_size"), config.get("processes"))
+    notes = []
+    switch = config.get("uid") is not None
+    can_confine = landlock_abi() >= 1
+    if switch:
+        # reading stays possible where the sandbox user has no permission (a Python
+        # under /root) only while Landlock decides what can be read
+        drop_privileges(config["uid"], config["gid"], keep_reading=can_confine)
+        notes.append(f"user {config['uid']}")
+    die_with_parent()
+    try:
+        notes.append(landlock((config["tmp"], "/dev/null"), tuple(config["hidden"]),
+                              tuple(config.get("readable", ())),
+                              roots=config.get("readable_roots")))
+    except OSError as exc:
+        if switch:
+            set_capabilities()
+        notes.append(f"no file system confinement ({exc})")
+    return "; ".join(notes)

@@ -1,25 +1,28 @@
-"""Frames between the grader and the child, and how values cross.
+"""Frames between the grader and the executor, and how values cross.
 
 A frame is ``<Q total><I header length>`` + a JSON header + the blobs the header
 lists by length. Values are JSON trees whose leaves name blobs:
 
 ======================  ===========================================================
 ``{"a": i, "d": "<f8",  an array: blob ``i`` holds its raw bytes, ``d`` its dtype (byte
-``"s": [..], "k": t}``  order, kind ``biufc``, size: nothing else is read), ``s`` its
-                        shape; ``k`` the sender's token for it (in-place tracking)
+``"s": [..]}``          order, kind ``biufc``, size: nothing else is read), ``s`` its
+                        shape; ``"x": "tensor"`` when it was a torch tensor
 ``{"g": {array}}``      a NumPy scalar (a 0-d array)
 ``{"n": 0}``            None;  ``{"f": x}`` float, ``{"i": n}`` int, ``{"b": v}`` bool,
                         ``{"s": text}`` str
 ``{"T": [...]}``        tuple;  ``{"L": [...]}`` list;  ``{"D": [[k, v], ...]}`` dict
-``{"M": 0}``            MISSING (an output of a function the module lacks)
-``{"h": id, "t": n}``   anything else: a handle to an object that stays in the child,
-                        ``n`` its type name
+``{"h": id, "t": n}``   (executor to grader) an object that stays in the executor: its
+                        handle, and its type's name (for messages only: the grader
+                        never decides anything by it)
+``{"r": id}``           (grader to executor) the object behind handle ``id``
 ======================  ===========================================================
 
 Only plain numeric and boolean dtypes cross as arrays (the bytes go through
 ``np.frombuffer`` with a dtype checked against a pattern; no pickle, no ``.npy``
 header to evaluate); anything else stays behind as a handle. Nothing here
-unpickles or evaluates what it reads.
+unpickles or evaluates what it reads. Everything is capped: a frame's size, its
+header's size, the number of blobs, the nodes, depth and text of a tree, so that
+reading a reply costs a bounded time whatever the other side sends.
 """
 from __future__ import annotations
 
@@ -30,9 +33,12 @@ import struct
 import numpy as np
 
 MAX_FRAME = 256 << 20
-_MAX_DEPTH = 16
-_MAX_ITEMS = 4096
-_MAX_TEXT = 20000
+MAX_HEADER = 4 << 20
+MAX_BLOBS = 4096
+MAX_NODES = 200_000
+MAX_DEPTH = 16
+MAX_ITEMS = 4096
+MAX_TEXT = 20_000
 _PREFIX = struct.Struct("<QI")
 
 
@@ -48,26 +54,35 @@ def pack(header: dict, blobs=()) -> bytes:
     return b"".join([_PREFIX.pack(total, len(head)), head, *blobs])
 
 
-def unpack(buffer: bytearray):
-    """``(header, blobs)`` of the first complete frame in ``buffer`` (removed from it),
-    or None while the frame is incomplete. Raises :class:`ProtocolError`."""
+def frame_size(buffer) -> int | None:
+    """The size of the frame starting ``buffer`` (None until its prefix is there).
+    Raises :class:`ProtocolError` for a frame over the limits."""
     if len(buffer) < _PREFIX.size:
         return None
     total, head_len = _PREFIX.unpack_from(buffer)
-    if total > MAX_FRAME or head_len > total - 4:
-        raise ProtocolError(f"a frame of {total} bytes (limit {MAX_FRAME})")
-    end = 8 + total
-    if len(buffer) < end:
+    if total > MAX_FRAME or head_len > total - 4 or head_len > MAX_HEADER:
+        raise ProtocolError(f"a frame of {total} bytes with a header of {head_len} "
+                            f"(limits {MAX_FRAME} and {MAX_HEADER})")
+    return 8 + total
+
+
+def unpack(buffer: bytearray):
+    """``(header, blobs)`` of the first complete frame in ``buffer`` (removed from it),
+    or None while the frame is incomplete. Raises :class:`ProtocolError`."""
+    end = frame_size(buffer)
+    if end is None or len(buffer) < end:
         return None
+    head_len = _PREFIX.unpack_from(buffer)[1]
     try:
         header = json.loads(bytes(buffer[12:12 + head_len]))
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ProtocolError(f"a header that is not JSON ({exc})") from None
-    if not isinstance(header, dict) or not isinstance(header.get("blobs"), list):
-        raise ProtocolError("a header without its list of blobs")
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+        raise ProtocolError(f"a header that is not JSON ({str(exc)[:100]})") from None
+    lengths = header.get("blobs") if isinstance(header, dict) else None
+    if not isinstance(lengths, list) or len(lengths) > MAX_BLOBS:
+        raise ProtocolError(f"a header without its list of blobs (at most {MAX_BLOBS})")
     blobs, at = [], 12 + head_len
-    for length in header["blobs"]:
-        if not isinstance(length, int) or length < 0 or at + length > end:
+    for length in lengths:
+        if type(length) is not int or length < 0 or at + length > end:
             raise ProtocolError("blob lengths that do not add up")
         blobs.append(bytes(buffer[at:at + length]))
         at += length
@@ -79,15 +94,6 @@ def unpack(buffer: bytearray):
 
 # byte order, kind, item size: the only array dtypes that cross ("<f8", "|b1", ...)
 _DTYPE = re.compile(r"[<>|=][biufc][0-9]{1,2}")
-
-
-def array_bytes(array: np.ndarray) -> bytes:
-    """The raw C-order bytes of a plain array (its dtype and shape go in the tree)."""
-    return np.ascontiguousarray(array).tobytes()
-
-
-def array_tree(array: np.ndarray, index: int) -> dict:
-    return {"a": index, "d": array.dtype.str, "s": list(array.shape)}
 
 
 def read_array(blob: bytes, dtype, shape) -> np.ndarray:
@@ -130,20 +136,38 @@ def plain_array(value):
 class Encoder:
     """Turns values into trees and blobs.
 
-    containers: how deep tuples, lists and dicts cross by value (1: a returned tuple
-    does, a cache nested inside it stays behind as a handle).
-    handle: ``handle(obj) -> (id, type name)`` for what does not cross by value.
-    token:  ``token(array) -> int | None``: the sender's token for an array argument.
+    handle: ``handle(obj) -> (id, type name)`` for what does not cross by value (None:
+            nothing may stay behind: a :class:`ProtocolError` instead).
+    ref:    ``ref(obj) -> id | None``: the handle of a grader-side stand-in for an
+            executor object (``{"r": id}``).
+    depth:  how deep tuples, lists and dicts cross by value (1: a returned tuple does,
+            a tuple nested in it stays behind as a handle).
+    tensor: ``tensor(obj) -> ndarray | None``: a torch tensor's values, when tensors
+            are to cross as arrays.
+    arrays: ``"value"`` (arrays cross by value) or ``"handle"`` (they stay behind, for
+            the grader to read later, the containers around them crossing).
     """
 
-    def __init__(self, handle, token=None, containers: int = _MAX_DEPTH):
-        self.handle, self.token = handle, token
-        self.containers = containers
+    def __init__(self, handle=None, ref=None, depth: int = MAX_DEPTH, tensor=None,
+                 arrays: str = "value"):
+        self.handle, self.ref, self.depth, self.tensor = handle, ref, depth, tensor
+        self.arrays = arrays
         self.blobs: list = []
-        self._items = 0
+        self._nodes = 0
+
+    def _array(self, array, tag=None) -> dict:
+        if len(self.blobs) >= MAX_BLOBS:
+            raise ProtocolError(f"more than {MAX_BLOBS} arrays in one message")
+        self.blobs.append(np.ascontiguousarray(array).tobytes())
+        tree = {"a": len(self.blobs) - 1, "d": array.dtype.str, "s": list(array.shape)}
+        if tag:
+            tree["x"] = tag
+        return tree
 
     def encode(self, value, depth: int = 0):
-        self._items += 1
+        self._nodes += 1
+        if self._nodes > MAX_NODES:
+            raise ProtocolError(f"more than {MAX_NODES} values in one message")
         if value is None:
             return {"n": 0}
         kind = type(value)
@@ -154,90 +178,121 @@ class Encoder:
         if kind is float:
             return {"f": value}
         if kind is str:
-            return {"s": value[:_MAX_TEXT]}
-        if type(value).__name__ == "_Missing":
-            return {"M": 0}
+            return {"s": value[:MAX_TEXT]}
+        if self.ref is not None:
+            ident = self.ref(value)
+            if ident is not None:
+                return {"r": ident}
         if isinstance(value, np.generic):
-            array = plain_array(np.asarray(value)) if type(value).__module__ == "numpy" \
-                else None
+            array = plain_array(np.asarray(value)) if kind.__module__ == "numpy" else None
             if array is not None and array.ndim == 0:
-                self.blobs.append(array_bytes(array))
-                return {"g": array_tree(array, len(self.blobs) - 1)}
+                return {"g": self._array(array)}
         elif isinstance(value, np.ndarray):
+            if self.arrays == "handle" and self.handle is not None:
+                ident, name = self.handle(value)
+                return {"h": ident, "t": name}
             array = plain_array(value)
             if array is not None:
-                self.blobs.append(array_bytes(array))
-                tree = array_tree(array, len(self.blobs) - 1)
-                token = self.token(value) if self.token is not None else None
-                if token is not None:
-                    tree["k"] = token
-                return tree
-        elif kind in (tuple, list) or (isinstance(value, tuple) and hasattr(value, "_fields")):
-            if depth < self.containers and len(value) <= _MAX_ITEMS \
-                    and self._items < _MAX_ITEMS:
-                items = [self.encode(v, depth + 1) for v in tuple.__iter__(value)
-                         ] if isinstance(value, tuple) else [
-                    self.encode(v, depth + 1) for v in list.__iter__(value)]
-                return {"T" if isinstance(value, tuple) else "L": items}
+                return self._array(array)
+        elif kind in (tuple, list):
+            if depth < self.depth and len(value) <= MAX_ITEMS:
+                items = [self.encode(v, depth + 1) for v in (
+                    tuple.__iter__(value) if kind is tuple else list.__iter__(value))]
+                return {"T" if kind is tuple else "L": items}
         elif kind is dict:
-            if depth < self.containers and len(value) <= _MAX_ITEMS \
-                    and self._items < _MAX_ITEMS \
-                    and all(type(k) in (str, int) for k in dict.keys(value)):
+            if depth < self.depth and len(value) <= MAX_ITEMS and all(
+                    type(k) in (str, int) for k in dict.keys(value)):
                 return {"D": [[self.encode(k, depth + 1), self.encode(v, depth + 1)]
                               for k, v in dict.items(value)]}
+        elif self.tensor is not None:
+            array = self.tensor(value)
+            if array is not None:
+                return self._array(array, "tensor")
+        if self.handle is None:
+            raise ProtocolError(f"a {kind.__name__} cannot cross by value")
         ident, name = self.handle(value)
         return {"h": ident, "t": name}
 
 
-def decode(tree, blobs, handle, on_array=None, depth: int = 0):
+class Tensor(np.ndarray):
+    """The values of a torch tensor an executor returned (an ndarray that remembers it
+    was a tensor, for the courses whose functions must return tensors)."""
+
+
+def decode(tree, blobs, handle=None, ref=None, on_array=None):
     """The value of ``tree``; raises :class:`ProtocolError` on anything unexpected.
 
-    handle:   ``handle(id, type name) -> object`` standing for an object of the other side.
-    on_array: ``on_array(token, array)`` for arrays that carry a token.
+    handle:   ``handle(id, type name) -> object`` for ``{"h": ...}`` (None: refused).
+    ref:      ``ref(id) -> object`` for ``{"r": ...}`` (None: refused).
+    on_array: ``on_array(array)`` for every array decoded (in-place tracking).
     """
-    if depth > _MAX_DEPTH + 2 or not isinstance(tree, dict) or not 1 <= len(tree) <= 4:
-        raise ProtocolError("a value tree of the wrong form")
-    key = next(iter(tree))
-    value = tree[key]
-    if key == "n":
-        return None
-    if key == "b" and type(value) is bool:
-        return value
-    if key == "i" and type(value) is int:
-        return value
-    if key == "f" and type(value) in (int, float):
-        return float(value)
-    if key == "s" and type(value) is str:
-        return value
-    if key == "M":
-        from torch_ref.verify.adapters.base import MISSING
-        return MISSING
-    if key == "g" and isinstance(value, dict) and "a" in value:
-        array = decode(value, blobs, handle, None, depth + 1)
-        if array.ndim != 0:
-            raise ProtocolError("a scalar that is not 0-d")
-        return array[()]
-    if key == "a" and type(value) is int and 0 <= value < len(blobs):
-        array = read_array(blobs[value], tree.get("d"), tree.get("s"))
-        token = tree.get("k")
-        if token is not None and on_array is not None:
-            if type(token) is not int:
-                raise ProtocolError("an array token that is not an int")
-            on_array(token, array)
-        return array
-    if key in ("T", "L") and type(value) is list:
-        items = [decode(v, blobs, handle, on_array, depth + 1) for v in value]
-        return tuple(items) if key == "T" else items
-    if key == "D" and type(value) is list:
-        out = {}
-        for pair in value:
-            if type(pair) is not list or len(pair) != 2:
-                raise ProtocolError("a dict item that is not a pair")
-            k = decode(pair[0], blobs, handle, on_array, depth + 1)
-            if type(k) not in (str, int):
-                raise ProtocolError("a dict key that is not str or int")
-            out[k] = decode(pair[1], blobs, handle, on_array, depth + 1)
-        return out
-    if key == "h" and type(value) is int and type(tree.get("t")) is str:
-        return handle(value, tree["t"])
-    raise ProtocolError(f"a value tree of the wrong form ({key!r})")
+    count = [0]
+
+    def walk(node, depth):
+        count[0] += 1
+        if count[0] > MAX_NODES or depth > MAX_DEPTH + 2:
+            raise ProtocolError("a value tree too large or too deep")
+        if not isinstance(node, dict) or not 1 <= len(node) <= 4:
+            raise ProtocolError("a value tree of the wrong form")
+        key = next(iter(node))
+        value = node[key]
+        if key == "n":
+            return None
+        if key == "b" and type(value) is bool:
+            return value
+        if key == "i" and type(value) is int:
+            return value
+        if key == "f" and type(value) in (int, float):
+            return float(value)
+        if key == "s" and type(value) is str:
+            return value[:MAX_TEXT]
+        if key == "g" and isinstance(value, dict) and "a" in value:
+            array = walk(value, depth + 1)
+            if array.ndim != 0:
+                raise ProtocolError("a scalar that is not 0-d")
+            return array[()]
+        if key == "a" and type(value) is int and 0 <= value < len(blobs):
+            array = read_array(blobs[value], node.get("d"), node.get("s"))
+            if node.get("x") == "tensor":
+                array = array.view(Tensor)
+            elif "x" in node:
+                raise ProtocolError("an array with an unknown tag")
+            if on_array is not None:
+                on_array(array)
+            return array
+        if key in ("T", "L") and type(value) is list:
+            items = [walk(v, depth + 1) for v in value]
+            return tuple(items) if key == "T" else items
+        if key == "D" and type(value) is list:
+            out = {}
+            for pair in value:
+                if type(pair) is not list or len(pair) != 2:
+                    raise ProtocolError("a dict item that is not a pair")
+                k = walk(pair[0], depth + 1)
+                if type(k) not in (str, int):
+                    raise ProtocolError("a dict key that is not str or int")
+                out[k] = walk(pair[1], depth + 1)
+            return out
+        if key == "h" and handle is not None and type(value) is int \
+                and type(node.get("t")) is str:
+            return handle(value, node["t"][:200])
+        if key == "r" and ref is not None and type(value) is int:
+            return ref(value)
+        raise ProtocolError(f"a value tree of the wrong form ({str(key)[:20]!r})")
+
+    return walk(tree, 0)
+
+
+def plain(value, depth: int = 0):
+    """Whether ``value`` is JSON-able plain data (dicts with str keys, lists, str, int,
+    float, bool, None) of bounded size: what a header's own fields may hold."""
+    if depth > MAX_DEPTH:
+        return False
+    if value is None or type(value) in (str, int, float, bool):
+        return True
+    if type(value) is list:
+        return len(value) <= MAX_ITEMS and all(plain(v, depth + 1) for v in value)
+    if type(value) is dict:
+        return len(value) <= MAX_ITEMS and all(
+            type(k) is str and plain(v, depth + 1) for k, v in value.items())
+    return False

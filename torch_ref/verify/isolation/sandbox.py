@@ -268,16 +268,9 @@ def copy_submission(source: str, destination: str, owner=None) -> None:
         os.chown(destination, *owner)
 
 
-def _signatures() -> dict:
-    """The functional API's signatures (the child cannot load the catalog)."""
-    from torch_ref.catalog import functional_signatures
-
-    return {name: [list(sig[0]), list(sig[1])] for name, sig in functional_signatures().items()}
-
-
 def _shims_dir() -> str:
     """The course helpers a submission may import (public course files)."""
-    from torch_ref.verify import shims
+    from torch_ref.verify.load import shims
 
     return os.path.dirname(os.path.abspath(shims.__file__))
 
@@ -303,9 +296,10 @@ class Sandbox:
     """
 
     def __init__(self, limits: Limits, hidden=(), submission: str | None = None,
-                 allow_torch: bool = False):
+                 allow_torch: bool = False, torch_rule: str = ""):
         self.limits = limits
         self.allow_torch = allow_torch
+        self.torch_rule = torch_rule
         self.hidden = tuple(hidden)
         self.submission = submission
         self.copy = None
@@ -342,8 +336,9 @@ class Sandbox:
                   "memory": self.limits.memory, "file_size": self.limits.file_size,
                   "processes": self.limits.processes, "hidden": list(self.hidden),
                   "readable_roots": _readable_roots(self.hidden),
-                  "readable": [_shims_dir()], "allow_torch": self.allow_torch,
-                  "functional": _signatures(),
+                  "readable": [_shims_dir()],
+                  "torch": "allow" if self.allow_torch else "stub",
+                  "torch_rule": self.torch_rule, "cwd": self.tmp,
                   "drop_paths": [root]}
         env = {"PATH": "/usr/bin:/bin", "HOME": self.tmp, "TMPDIR": self.tmp,
                "LANG": "C.UTF-8", "PYTHONDONTWRITEBYTECODE": "1", "PYTHONHASHSEED": "0",

@@ -13,13 +13,14 @@ import os
 import sys
 import types
 
-from torch_ref.verify.loader import (
+from torch_ref.verify.load.loader import (
     USER_ROOTS,
     FunctionTimeout,
     LoadedModule,
     ModuleLoadError,
     _purge,
     describe_exception,
+    unload,
 )
 
 CELL_FILES = ("rnn_cell", "gru_cell")
@@ -65,8 +66,6 @@ def load_handout(root: str, guard) -> LoadedModule:
     except BaseException as exc:
         if isinstance(exc, KeyboardInterrupt):
             raise
-        from torch_ref.verify.loader import unload
-
         unload(LoadedModule(module, module.__name__, root, None,
                             tuple(set(sys.modules) - before), paths))
         if isinstance(exc, FunctionTimeout):

@@ -41,7 +41,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # torch_ref/
+_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # torch_ref/
 # file:line of the culprit is looked for outside these directories
 _LIBRARY_DIRS = tuple(os.path.dirname(os.path.abspath(m.__file__)) for m in
                       (contextlib, importlib, np) if getattr(m, "__file__", None))
@@ -180,8 +180,26 @@ _PYTHON2_NAMES = ("xrange", "raw_input", "unicode", "basestring", "unichr", "lon
                   "iteritems", "itervalues", "iterkeys", "has_key")
 
 
+def type_name(exc: BaseException) -> str:
+    """The name of the exception's type: an exception rebuilt in the grader from an
+    executor's facts (``type_name``) is named as the original was."""
+    name = getattr(exc, "type_name", None)
+    return name if isinstance(name, str) else type(exc).__name__
+
+
+def _is(exc: BaseException, *classes) -> bool:
+    """``isinstance`` that also knows the original type of a rebuilt exception."""
+    import builtins
+
+    if isinstance(exc, classes):
+        return True
+    original = getattr(builtins, type_name(exc), None)
+    return isinstance(original, type) and issubclass(original, classes) and getattr(
+        exc, "type_name", None) is not None
+
+
 def _python2_name(exc: BaseException) -> str:
-    if isinstance(exc, NameError | AttributeError):
+    if _is(exc, NameError, AttributeError):
         name = getattr(exc, "name", None)
         if name in _PYTHON2_NAMES:
             return name
@@ -204,7 +222,7 @@ def _removed_numpy_name(exc: BaseException) -> str:
 
     # numpy's module __getattr__ raises without .obj/.name: read its message
     found = re.match(r"module 'numpy' has no attribute '(\w+)'", str(exc))
-    if isinstance(exc, AttributeError) and found and found[1] in _REMOVED_NUMPY_NAMES:
+    if _is(exc, AttributeError) and found and found[1] in _REMOVED_NUMPY_NAMES:
         return found[1]
     return ""
 
@@ -220,7 +238,7 @@ def describe_exception(exc: BaseException) -> str:
                 f"(this checker runs NumPy {np.__version__}); use {_REMOVED_NUMPY_NAMES[name]}")
     text = str(exc).strip().splitlines()
     first = f": {text[0]}" if text else ""
-    return f"{type(exc).__name__}{first} ({user_location(exc)})"
+    return f"{type_name(exc)}{first} ({user_location(exc)})"
 
 
 def _python2_statement(exc: SyntaxError) -> str:
@@ -311,33 +329,22 @@ def file_in_directory(directory: str, conventional_files=()) -> str:
 
 def load_module(target: str, path: str | None = None, guard: CallGuard | None = None,
                 conventional_files=()) -> LoadedModule:
-    """Import the module under test.
+    """Import the module under test: a ``.py`` file, a directory (then the first of
+    ``conventional_files`` found under it, or its only module), or a dotted module name
+    imported from ``path`` (default: the current directory); see
+    :func:`torch_ref.verify.target.resolve`. Raises :class:`ModuleLoadError`."""
+    from torch_ref.verify.target import resolve
 
-    target: a ``.py`` file, a directory (then the first of ``conventional_files``
-    found under it is used), or a dotted module name.
-    path: directory a dotted name is imported from (default: the current directory).
-    guard: runs the import (time limit, captured output); a default one when None.
-    Raises :class:`ModuleLoadError`.
-    """
+    resolved = resolve(target, path, conventional_files)
+    if resolved.kind != "module":
+        raise ModuleLoadError(f"{target} is a {resolved.kind}, not a Python module")
+    return import_dotted(resolved.dotted, resolved.root, guard)
+
+
+def import_dotted(name: str, root: str, guard: CallGuard | None = None) -> LoadedModule:
+    """Import ``name`` with ``root`` first on ``sys.path``, through ``guard`` (time limit,
+    captured output; a default one when None). Raises :class:`ModuleLoadError`."""
     guard = guard or CallGuard()
-    if os.path.isdir(target) and path is None:
-        target = file_in_directory(target, conventional_files)
-    if target.endswith(".py") or os.sep in target or os.path.isfile(target):
-        if not os.path.isfile(target):
-            raise ModuleLoadError(f"{target}: no such file")
-        if not target.endswith(".py"):
-            raise ModuleLoadError(f"{target} is not a Python file: give the .py file of the "
-                                  f"module (or its folder, or a dotted name with --path)")
-        if path is not None:
-            raise ModuleLoadError("--path goes with a dotted module name, not with a file")
-        root, name = dotted_name_of(target)
-    else:
-        name = target
-        if not all(part.isidentifier() for part in name.split(".")):
-            raise ModuleLoadError(f"{name!r} is neither a file nor a dotted module name")
-        root = os.path.abspath(path if path is not None else os.getcwd())
-        if not os.path.isdir(root):
-            raise ModuleLoadError(f"--path {path}: no such directory")
     _check_not_shadowing(name.split(".")[0], root)
     _purge(name)
     importlib.invalidate_caches()

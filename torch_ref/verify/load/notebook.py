@@ -18,7 +18,7 @@ import os
 import sys
 import types
 
-from torch_ref.verify.loader import (
+from torch_ref.verify.load.loader import (
     USER_ROOTS,
     FunctionTimeout,
     LoadedModule,

@@ -1,0 +1,99 @@
+"""What ``--module`` names, resolved once: a file, a folder, a notebook, a handout root
+or a dotted name, to a :class:`Target` the executor loads as it is told.
+
+The same resolver serves ``verify --module`` in-process and isolated and ``grade``;
+the executor never chooses a file itself. Reading the tree (which files a folder
+holds, where a package starts, how far relative imports climb) never imports it.
+
+==============  ===========================================================================
+kind            loaded as
+==============  ===========================================================================
+``module``      ``import dotted`` with ``root`` on ``sys.path`` (a ``.py`` file, in a
+                package or not, or a dotted name with ``--path``)
+``notebook``    the imports and top-level definitions of ``file``'s code cells
+``handout``     every cell file under a CMU 11-785 handout root (``mytorch/...``)
+==============  ===========================================================================
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, replace
+
+from torch_ref.verify.load import handout
+from torch_ref.verify.load.loader import ModuleLoadError, dotted_name_of, file_in_directory
+
+
+@dataclass(frozen=True)
+class Target:
+    """A resolved module under test.
+
+    kind:   ``module``, ``notebook`` or ``handout``.
+    root:   the directory the submission lives in: put on ``sys.path``, copied for an
+            isolated run, and the user's code in reports.
+    file:   the ``.py`` file or notebook (a handout: its root); None for a dotted name
+            given with ``--path``.
+    dotted: the module's dotted name (kind ``module``).
+    given:  what the user wrote, for reports.
+    """
+
+    kind: str
+    root: str
+    file: str | None
+    dotted: str = ""
+    given: str = ""
+
+    def relocated(self, root: str) -> Target:
+        """The same target inside a copy of :attr:`root` at ``root``."""
+        def moved(path):
+            return None if path is None else os.path.join(root, os.path.relpath(path,
+                                                                                self.root))
+        return replace(self, root=root, file=moved(self.file))
+
+    def as_dict(self) -> dict:
+        return {"kind": self.kind, "root": self.root, "file": self.file,
+                "dotted": self.dotted}
+
+    @property
+    def name(self) -> str:
+        """A short name: the file's name, or the dotted name."""
+        return os.path.basename(self.file) if self.file else self.dotted
+
+
+def resolve(target: str, path: str | None = None, conventional_files=()) -> Target:
+    """Resolve ``target`` (a ``.py`` file, a notebook, a folder, a handout root, or a
+    dotted name with ``path`` the directory it is imported from).
+
+    A folder is a handout root when it holds a handout's cell files, else it stands
+    for the first of ``conventional_files`` in it, its only module or its only
+    notebook. Raises :class:`ModuleLoadError` saying what is wrong.
+    """
+    given = target
+    if path is not None:
+        if (target.endswith((".py", ".ipynb")) or os.sep in target) and os.path.exists(target):
+            raise ModuleLoadError("--path goes with a dotted module name, not with a file")
+        if not os.path.isdir(path):
+            raise ModuleLoadError(f"--path {path}: no such directory")
+        return _dotted(target, os.path.abspath(path), given)
+    if os.path.isdir(target):
+        target = os.path.abspath(target)
+        if handout.is_handout(target):
+            return Target("handout", target, target, "mytorch_handout", given)
+        target = file_in_directory(target, conventional_files)
+    if os.path.isfile(target):
+        target = os.path.abspath(target)
+        if target.endswith(".ipynb"):
+            return Target("notebook", os.path.dirname(target), target, "", given)
+        if not target.endswith(".py"):
+            raise ModuleLoadError(f"{given} is not a Python file: give the .py file of the "
+                                  f"module (or its folder, or a dotted name with --path)")
+        root, dotted = dotted_name_of(target)
+        return Target("module", root, target, dotted, given)
+    if target.endswith((".py", ".ipynb")) or os.sep in target:
+        raise ModuleLoadError(f"{given}: no such file")
+    return _dotted(target, os.path.abspath(os.getcwd()), given)
+
+
+def _dotted(name: str, root: str, given: str) -> Target:
+    if not name or not all(part.isidentifier() for part in name.split(".")):
+        raise ModuleLoadError(f"{name!r} is neither a file nor a dotted module name")
+    return Target("module", root, None, name, given)
