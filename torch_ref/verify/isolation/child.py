@@ -158,6 +158,11 @@ class _Refused:
     __call__ = __getitem__ = __iter__ = __bool__ = __len__ = _refuse
     __add__ = __radd__ = __mul__ = __rmul__ = __matmul__ = __rmatmul__ = _refuse
 
+    def __mro_entries__(self, bases):
+        # ``class Model(nn.Module)`` still defines a class: what it inherits is refused
+        # only when used
+        return (object,)
+
     def __repr__(self):
         return f"<{self._path}: not available>"
 
