@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from numpy_rnn.core.stacked import STACKED_CELLS
 from numpy_rnn.functional import stacked_weight_names
 from torch_ref.catalog.base import (
     ERROR_SIZES,
@@ -279,5 +280,7 @@ def _register(cell: str) -> None:
     ))
 
 
+# every cell with a torch layout and a stacked composition
 for _cell in CELLS:
-    _register(_cell)
+    if _cell in STACKED_CELLS:
+        _register(_cell)
