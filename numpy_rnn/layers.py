@@ -45,6 +45,7 @@ from __future__ import annotations
 import numpy as np
 
 from numpy_rnn import functional as F
+from numpy_rnn.core.stacked import STACKED_CELLS
 from numpy_rnn.core.validation import FLOAT_DTYPES, float_dtype, generator, positive_int
 
 __all__ = ["RNN", "LSTM", "GRU", "RECURRENT", "WordEmbedding", "TemporalAffine", "Affine"]
@@ -99,15 +100,14 @@ class _Recurrent(_Layer):
     ``*_stacked_forward``/``*_stacked_backward``; states carry a leading ``L * directions``
     axis (torch's order)."""
 
-    cell = "rnn"  # the key of numpy_rnn.core.stacked.STACKED_CELLS (stacked_weight_names)
+    cell = ""  # its key in numpy_rnn.core.stacked.STACKED_CELLS: the stacked version
     gates = 1
     biases = ("b",)
     state_size = 1  # arrays a timestep carries: h (and c for the LSTM)
     _forward = staticmethod(F.rnn_forward)
     _backward = staticmethod(F.rnn_backward)
     _step = staticmethod(F.rnn_step_forward)
-    _stacked_forward = staticmethod(F.rnn_stacked_forward)
-    _stacked_backward = staticmethod(F.rnn_stacked_backward)
+    _stacked_forward = _stacked_backward = None
 
     def __init__(self, input_dim, hidden_dim, init_scale=None, rng=None, dtype=np.float64, *,
                  num_layers=1, bidirectional=False):
@@ -121,6 +121,10 @@ class _Recurrent(_Layer):
         self.bidirectional = bool(bidirectional)
         self.directions = 2 if bidirectional else 1
         self.stacked = L > 1 or self.bidirectional
+        if self.stacked and self.cell not in STACKED_CELLS:
+            raise ValueError(f"{layer}: this cell has no stacked version (no row in "
+                             "numpy_rnn.core.stacked.STACKED_CELLS): num_layers must be 1 "
+                             "and bidirectional False")
         G = self.gates * H
         if self.stacked:
             shapes = {}
@@ -243,7 +247,13 @@ class RNN(_Recurrent):
     uniform in (-1/sqrt(H), 1/sqrt(H)), as ``torch.nn.RNN``; a number for
     ``init_scale * N(0, 1)`` weights and a zero bias.
     rng: None, int seed or Generator.  dtype: float64 or float32.
+    num_layers, bidirectional: a stacked network, as ``torch.nn.RNN``
+    (:func:`numpy_rnn.functional.rnn_stacked_forward`).
     """
+
+    cell = "rnn"
+    _stacked_forward = staticmethod(F.rnn_stacked_forward)
+    _stacked_backward = staticmethod(F.rnn_stacked_backward)
 
 
 class LSTM(_Recurrent):
@@ -252,6 +262,8 @@ class LSTM(_Recurrent):
     input_dim: D.  hidden_dim: H (weights hold the gates i, f, o, g along 4H).
     init_scale: as :class:`RNN`.  rng: None, int seed or Generator.
     dtype: float64 or float32.
+    num_layers, bidirectional: a stacked network, as ``torch.nn.LSTM``
+    (:func:`numpy_rnn.functional.lstm_stacked_forward`); every cell state starts at zero.
     """
 
     cell = "lstm"
@@ -272,6 +284,8 @@ class GRU(_Recurrent):
     rng: None, int seed or Generator.  dtype: float64 or float32.
     reset_after: the reset gate scales ``h Wh_n + bh_n`` (True, as ``torch.nn.GRU``)
     or ``h`` before the product (False, the original formulation).
+    num_layers, bidirectional: a stacked network, as ``torch.nn.GRU``
+    (:func:`numpy_rnn.functional.gru_stacked_forward`).
     """
 
     cell = "gru"
