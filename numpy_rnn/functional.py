@@ -24,6 +24,12 @@ timestep is one matrix product over ``N*T`` rows, and the weight gradients are
 one matrix product over all timesteps after the backward loop. Internally the
 sequence functions keep time-major buffers ``(T, N, ...)`` so that each
 timestep is one contiguous block.
+
+The stacked and bidirectional networks (``rnn_stacked_forward`` ...,
+:mod:`numpy_rnn.core.stacked`) compose the one-layer functions as ``torch.nn.RNN``,
+``LSTM`` and ``GRU`` with ``num_layers`` and ``bidirectional`` do; their states
+carry a leading ``L * directions`` axis and their weights are keyword arguments
+named as torch names them (``Wx_l0``, ``Wh_l1_reverse`` ...).
 """
 from __future__ import annotations
 
@@ -44,6 +50,15 @@ from numpy_rnn.core.lstm import (
     sigmoid,
 )
 from numpy_rnn.core.rnn import rnn_backward, rnn_forward, rnn_step_backward, rnn_step_forward
+from numpy_rnn.core.stacked import (
+    gru_stacked_backward,
+    gru_stacked_forward,
+    lstm_stacked_backward,
+    lstm_stacked_forward,
+    rnn_stacked_backward,
+    rnn_stacked_forward,
+    stacked_weight_names,
+)
 
 __all__ = [
     "rnn_step_forward", "rnn_step_backward", "rnn_forward", "rnn_backward",
@@ -52,4 +67,7 @@ __all__ = [
     "gru_step_forward", "gru_step_backward", "gru_forward", "gru_backward",
     "temporal_affine_forward", "temporal_affine_backward", "temporal_softmax_loss",
     "affine_forward", "affine_backward", "mse_loss", "softmax", "log_softmax",
+    "rnn_stacked_forward", "rnn_stacked_backward", "lstm_stacked_forward",
+    "lstm_stacked_backward", "gru_stacked_forward", "gru_stacked_backward",
+    "stacked_weight_names",
 ]

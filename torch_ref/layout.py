@@ -30,9 +30,31 @@ Cells (``nn.RNNCell``, ``nn.LSTMCell``, ``nn.GRUCell``) use the same parameter
 names without the ``_l0`` suffix and take ``h`` as ``(N, H)``. Weights are copied
 with their shapes checked: a weight of the wrong shape is a ``ValueError`` naming
 it, never broadcast.
+
+Stacked and bidirectional networks (``numpy_rnn.functional.lstm_stacked_forward`` ...,
+``numpy_rnn.LSTM(D, H, num_layers=L, bidirectional=True)``) map onto one module
+``nn.RNN/LSTM/GRU(D, H, num_layers=L, bidirectional=..., batch_first=True)``, each
+layer and direction by the rules above (:data:`TORCH_WEIGHTS`):
+
+==========================  ===============================  ============================
+NumPy (this project)        torch                            rule
+==========================  ===============================  ============================
+``Wx_l{k}``, ``Wh_l{k}``    ``weight_ih_l{k}``,              as ``Wx``, ``Wh`` above;
+                            ``weight_hh_l{k}``               ``Wx_l{k}`` for k > 0 is
+                                                             ``(dirs*H, G*H)``
+``b_l{k}``                  ``bias_ih_l{k}``                 as ``b``; ``bias_hh_l{k}`` = 0
+``bx_l{k}``, ``bh_l{k}``    ``bias_ih_l{k}, bias_hh_l{k}``   as ``bx``, ``bh``
+``<name>_reverse``          ``<torch name>_reverse``         the reverse direction
+``h0, c0 (L*dirs, N, H)``   ``(h0, c0)``                     identical: index
+                                                             ``layer * dirs + direction``
+``h (N, T, dirs*H)``        output                           identical: ``[forward,
+                                                             reverse]`` on the last axis
+``h_n, c_n (L*dirs, N, H)`` ``(h_n, c_n)``                   identical
+==========================  ===============================  ============================
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -93,6 +115,10 @@ CELLS = {cell.name: cell for cell in (
     Cell("gru", ("r", "z", "n"), ("r", "z", "n"), ("sigmoid", "sigmoid", "tanh"),
          ("bx", "bh"), ("bx", "bh"), "GRU"),
 )}
+
+# NumPy weight name -> torch's parameter name, before the ``_l{k}[_reverse]`` suffix (the
+# biases follow each cell's ``torch_biases``)
+TORCH_WEIGHTS = {"Wx": "weight_ih", "Wh": "weight_hh"}
 
 # The LSTM's gate orders, which the documents and reports name.
 NUMPY_GATES = CELLS["lstm"].gates
@@ -191,6 +217,36 @@ def _checked_weights(fn: str, cell: Cell, Wx, Wh, biases):
     return Wx, Wh, named
 
 
+def _copy_direction(module, cell: Cell, suffix: str, Wx, Wh, named: dict, names=None) -> None:
+    """Copy one layer and direction's NumPy weights into ``module``'s parameters ending in
+    ``suffix``; ``names`` maps ``Wx``/``Wh``/each bias to the name a message uses."""
+    names = names or {}
+    H = Wh.shape[0]
+    for key, value in (("Wx", Wx), ("Wh", Wh)):
+        _set(getattr(module, TORCH_WEIGHTS[key] + suffix), to_torch_order(cell, value.T, H),
+             names.get(key, key))
+    for side, source in zip(("bias_ih", "bias_hh"), cell.torch_biases, strict=True):
+        param = getattr(module, side + suffix)
+        if source is None:
+            _set(param, np.zeros(cell.width * H, dtype=Wx.dtype), side)
+        else:
+            _set(param, to_torch_order(cell, named[source], H), names.get(source, source))
+
+
+def _direction_grads(module, cell: Cell, suffix: str) -> tuple:
+    """``(dWx, dWh, *dbiases)`` in NumPy layout of one layer and direction of ``module``."""
+    grad = {key: to_numpy(getattr(module, name + suffix).grad)
+            for key, name in TORCH_WEIGHTS.items()}
+    H = grad["Wh"].shape[1]
+    out = [from_torch_order(cell, grad["Wx"].T, H, axis=1),
+           from_torch_order(cell, grad["Wh"].T, H, axis=1)]
+    sources = dict(zip(cell.torch_biases, ("bias_ih", "bias_hh"), strict=True))
+    for name in cell.biases:
+        out.append(from_torch_order(cell, to_numpy(getattr(module, sources[name] + suffix).grad),
+                                    H))
+    return tuple(out)
+
+
 def make_recurrent(cell, Wx, Wh, *biases, step: bool = False, batch_first: bool = True):
     """A one-layer ``torch.nn`` recurrent module holding NumPy weights.
 
@@ -207,15 +263,7 @@ def make_recurrent(cell, Wx, Wh, *biases, step: bool = False, batch_first: bool 
     D, H = Wx.shape[0], Wh.shape[0]
     options = dict(cell.options) if step else dict(cell.options, batch_first=batch_first)
     module = getattr(nn, kind)(D, H, dtype=torch_dtype(Wx.dtype), **options)
-    suffix = "" if step else "_l0"
-    _set(getattr(module, "weight_ih" + suffix), to_torch_order(cell, Wx.T, H), "Wx")
-    _set(getattr(module, "weight_hh" + suffix), to_torch_order(cell, Wh.T, H), "Wh")
-    for side, source in zip(("bias_ih", "bias_hh"), cell.torch_biases, strict=True):
-        param = getattr(module, side + suffix)
-        if source is None:
-            _set(param, np.zeros(cell.width * H, dtype=Wx.dtype), side)
-        else:
-            _set(param, to_torch_order(cell, named[source], H), source)
+    _copy_direction(module, cell, "" if step else "_l0", Wx, Wh, named)
     return module
 
 
@@ -240,18 +288,83 @@ def numpy_parameters(module) -> list:
 
 def recurrent_grads(module):
     """``(dWx, dWh, *dbiases)`` in NumPy layout from a module built by :func:`make_recurrent`."""
+    return _direction_grads(module, cell_of(module),
+                            "_l0" if hasattr(module, "weight_ih_l0") else "")
+
+
+# ---- stacked and bidirectional networks ----------------------------------------------
+
+def _stacked_names(cell: Cell, weights) -> tuple:
+    """``(num_layers, bidirectional, names)`` that the NumPy weight names describe, the
+    names in :func:`numpy_rnn.functional.stacked_weight_names` order; a name missing or
+    unknown is a ``ValueError`` naming it."""
+    from numpy_rnn.functional import stacked_weight_names
+
+    found = [re.fullmatch(r"[A-Za-z]+_l([0-9]+)(_reverse)?", name) for name in weights]
+    layers = 1 + max((int(m[1]) for m in found if m), default=0)
+    bidirectional = any(m[2] for m in found if m)
+    names = stacked_weight_names(cell.name, layers, bidirectional)
+    missing = [n for n in names if n not in weights]
+    unknown = [n for n in weights if n not in names]
+    if missing or unknown:
+        raise ValueError(f"stacked {cell.name} weights: missing {missing}, unknown {unknown} "
+                         f"for {layers} layer(s), bidirectional={bidirectional}")
+    return layers, bidirectional, names
+
+
+def _direction_suffix(name: str) -> str:
+    """``"Wx_l1_reverse"`` -> ``"_l1_reverse"``."""
+    return name[name.index("_l"):]
+
+
+def make_stacked(cell, weights: dict, batch_first: bool = True):
+    """A stacked (and bidirectional, when the names say so) ``torch.nn`` recurrent module
+    holding NumPy weights.
+
+    cell:    a :class:`Cell` or its name.
+    weights: NumPy name -> array, ``Wx_l{k}``, ``Wh_l{k}`` and the cell's biases ``_l{k}``,
+             each also ``_reverse`` for a bidirectional network; the number of layers and
+             directions follows from the names.
+    Returns ``nn.RNN/LSTM/GRU(D, H, num_layers, bidirectional=..., batch_first=...)``.
+    """
+    cell = CELLS[cell] if isinstance(cell, str) else cell
+    layers, bidirectional, names = _stacked_names(cell, weights)
+    per_direction = 2 + len(cell.biases)
+    D = np.shape(weights["Wx_l0"])[0]
+    H = np.shape(weights["Wh_l0"])[0]
+    module = getattr(nn, cell.module)(D, H, num_layers=layers, bidirectional=bidirectional,
+                                      dtype=torch_dtype(np.asarray(weights["Wx_l0"]).dtype),
+                                      batch_first=batch_first, **dict(cell.options))
+    for start in range(0, len(names), per_direction):
+        group = names[start:start + per_direction]
+        suffix = _direction_suffix(group[0])
+        Wx, Wh, named = _checked_weights(f"make_stacked {cell.name} {suffix[1:]}", cell,
+                                         *(weights[n] for n in group[:2]),
+                                         tuple(weights[n] for n in group[2:]))
+        _copy_direction(module, cell, suffix, Wx, Wh, named,
+                        dict(zip(("Wx", "Wh", *cell.biases), group, strict=True)))
+    return module
+
+
+def stacked_grads(module) -> dict:
+    """NumPy weight name (``Wx_l0`` ... ``b_l2_reverse``) -> its gradient in NumPy layout,
+    from a module built by :func:`make_stacked`."""
+    from numpy_rnn.functional import stacked_weight_names
+
     cell = cell_of(module)
-    suffix = "_l0" if hasattr(module, "weight_ih_l0") else ""
-    grad = {side: to_numpy(getattr(module, side + suffix).grad)
-            for side in ("weight_ih", "weight_hh")}
-    H = grad["weight_hh"].shape[1]
-    out = [from_torch_order(cell, grad["weight_ih"].T, H, axis=1),
-           from_torch_order(cell, grad["weight_hh"].T, H, axis=1)]
-    sources = dict(zip(cell.torch_biases, ("bias_ih", "bias_hh"), strict=True))
-    for name in cell.biases:
-        out.append(from_torch_order(cell, to_numpy(getattr(module, sources[name] + suffix).grad),
-                                    H))
-    return tuple(out)
+    names = stacked_weight_names(cell.name, module.num_layers, module.bidirectional)
+    per_direction = 2 + len(cell.biases)
+    grads = {}
+    for start in range(0, len(names), per_direction):
+        group = names[start:start + per_direction]
+        grads.update(zip(group, _direction_grads(module, cell, _direction_suffix(group[0])),
+                         strict=True))
+    return grads
+
+
+def stacked_state(state):
+    """NumPy ``h0``/``c0 (L*dirs, N, H)`` as torch's leaf tensor: the same axes."""
+    return tensor(np.asarray(state), requires_grad=True)
 
 
 def zero_state(module, batch: int, dtype):

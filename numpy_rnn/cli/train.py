@@ -43,6 +43,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="word-vector size (default 15)")
     parser.add_argument("--hidden", type=positive_int, default=100, metavar="H",
                         help="hidden size (default 100)")
+    parser.add_argument("--layers", type=positive_int, default=1, metavar="L",
+                        help="recurrent layers stacked, each reading the one below "
+                             "(default 1)")
     parser.add_argument("--timesteps", type=positive_int, default=50, metavar="T",
                         help="words per training window (default 50)")
     parser.add_argument("--batch", type=positive_int, default=30, metavar="N",
@@ -76,9 +79,10 @@ def _error(message: str) -> int:
 
 
 def _settings(args) -> dict:
-    return {k: getattr(args, k) for k in ("corpus", "cell", "embed", "hidden", "timesteps",
-                                          "batch", "epochs", "iterations", "eval_words", "lr",
-                                          "optimizer", "clip", "dtype", "seed")}
+    return {k: getattr(args, k) for k in ("corpus", "cell", "embed", "hidden", "layers",
+                                          "timesteps", "batch", "epochs", "iterations",
+                                          "eval_words", "lr", "optimizer", "clip", "dtype",
+                                          "seed")}
 
 
 def _save(args, model, corpus, result, interrupted=False) -> str:
@@ -117,10 +121,11 @@ def run(args) -> int:
     if not make_output_dir(args.out):
         return 2
     model = LanguageModel(len(corpus.vocab), args.embed, args.hidden, cell=args.cell,
-                          rng=args.seed, dtype=args.dtype)
+                          rng=args.seed, dtype=args.dtype, num_layers=args.layers)
     threads = sorted(set(blas_threads()))
     print(f"corpus: {corpus.name}: {len(corpus)} words, {len(corpus.vocab)} distinct")
-    print(f"model: {args.cell}, D={args.embed}, H={args.hidden}, "
+    layers = f"{args.layers} layers, " if args.layers > 1 else ""
+    print(f"model: {args.cell}, {layers}D={args.embed}, H={args.hidden}, "
           f"{model.num_parameters()} parameters, {args.dtype}"
           + (f", BLAS threads {','.join(map(str, threads))}" if threads else ""))
 

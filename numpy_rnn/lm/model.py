@@ -21,6 +21,11 @@ name           shape        what
 ``out.b``      ``(V,)``     vocabulary bias (LanguageModel only)
 =============  ===========  =============================================
 
+A language model of ``num_layers > 1`` stacks its recurrent layers (forward only: a
+language model reads the words before the one it predicts); its recurrent weights are
+named per layer as ``torch.nn`` names them: ``rnn.Wx_l0 (D, gH)``, ``rnn.Wh_l0``,
+``rnn.b_l0``, ``rnn.Wx_l1 (H, gH)`` ... (:func:`numpy_rnn.functional.stacked_weight_names`).
+
 so that any optimiser of :mod:`numpy_rnn.optim` can ``step(model.params,
 model.grads)``. Initialisation is the assignment's (the layers' defaults): word
 vectors standard normal, every weight matrix ``0.02 * N(0, 1)``, biases zero,
@@ -225,18 +230,21 @@ class LanguageModel(_Composite):
     cell:       a key of :data:`CELLS` (``'rnn'``, ``'lstm'`` ...).
     rng:        None, an int seed or a ``np.random.Generator`` for the initial weights.
     dtype:      float64 (default) or float32.
+    num_layers: L, recurrent layers stacked (1, the default, is the one-layer model).
     """
 
     def __init__(self, vocab_size, embed_dim, hidden_dim, cell="rnn", rng=None,
-                 dtype=np.float64):
+                 dtype=np.float64, num_layers=1):
         self.cell = _check_cell(cell)
         self.dtype = float_dtype(dtype)
         V = self.vocab_size = positive_int("vocab_size", vocab_size)
         D = self.embed_dim = positive_int("embed_dim", embed_dim)
         H = self.hidden_dim = positive_int("hidden_dim", hidden_dim)
+        self.num_layers = positive_int("num_layers", num_layers)
         rng = generator(rng)
         self.embed = WordEmbedding(V, D, init_scale=1.0, rng=rng, dtype=self.dtype)
-        self.rnn = RECURRENT[cell](D, H, init_scale=INIT_SCALE, rng=rng, dtype=self.dtype)
+        self.rnn = RECURRENT[cell](D, H, init_scale=INIT_SCALE, rng=rng, dtype=self.dtype,
+                                    num_layers=self.num_layers)
         self.out = TemporalAffine(H, V, init_scale=INIT_SCALE, rng=rng, dtype=self.dtype)
         # Start where the equivalent torch model starts: every recurrent and output
         # parameter ~ U(-1/sqrt(H), 1/sqrt(H)) (nn.RNN / nn.LSTM / nn.Linear defaults).
@@ -249,36 +257,44 @@ class LanguageModel(_Composite):
         self._build({"embed": self.embed, "rnn": self.rnn, "out": self.out})
 
     @staticmethod
-    def parameter_shapes(vocab_size, embed_dim, hidden_dim, cell="rnn", dtype=np.float64) -> dict:
+    def parameter_shapes(vocab_size, embed_dim, hidden_dim, cell="rnn", dtype=np.float64,
+                         num_layers=1) -> dict:
         """Name -> shape of the parameters of a model of this configuration (nothing allocated).
 
         Raises ValueError for a configuration the constructor would reject.
         """
         layer = RECURRENT[_check_cell(cell)]
         float_dtype(dtype)
-        V, D, H = (positive_int(n, v) for n, v in (("vocab_size", vocab_size),
-                                                   ("embed_dim", embed_dim),
-                                                   ("hidden_dim", hidden_dim)))
+        V, D, H, L = (positive_int(n, v) for n, v in (("vocab_size", vocab_size),
+                                                      ("embed_dim", embed_dim),
+                                                      ("hidden_dim", hidden_dim),
+                                                      ("num_layers", num_layers)))
         G = layer.gates * H
-        return {"embed.W": (V, D), "rnn.Wx": (D, G), "rnn.Wh": (H, G),
-                **{f"rnn.{b}": (G,) for b in layer.biases}, "out.W": (H, V), "out.b": (V,)}
+        if L == 1:
+            rnn = {"rnn.Wx": (D, G), "rnn.Wh": (H, G), **{f"rnn.{b}": (G,) for b in layer.biases}}
+        else:
+            rnn = {f"rnn.{name}": ((D if name == "Wx_l0" else H, G) if name.startswith("Wx")
+                                   else (H, G) if name.startswith("Wh") else (G,))
+                   for name in F.stacked_weight_names(layer.cell, L)}
+        return {"embed.W": (V, D), **rnn, "out.W": (H, V), "out.b": (V,)}
 
     def config(self) -> dict:
         """The constructor arguments (JSON-serialisable), for checkpoints."""
         return {"vocab_size": self.vocab_size, "embed_dim": self.embed_dim,
-                "hidden_dim": self.hidden_dim, "cell": self.cell, "dtype": self.dtype.name}
+                "hidden_dim": self.hidden_dim, "cell": self.cell, "dtype": self.dtype.name,
+                "num_layers": self.num_layers}
 
     def forward(self, words, h0=None):
         """Vocabulary scores for every position.
 
         words: int (N, T), word ids in [0, V).
-        h0:    (N, H) initial hidden state, or None for zeros (the cell state of
-               the LSTM always starts at zero).
+        h0:    (N, H) initial hidden state ((L, N, H) for L > 1 layers), or None for
+               zeros (the cell state of the LSTM always starts at zero).
         Returns: scores (N, T, V) in the model's dtype.
         """
         words = _check_ids("words", words, self.vocab_size)
         N = words.shape[0]
-        h0 = _check_state("h0", h0, (N, self.hidden_dim), self.dtype)
+        h0 = _check_state("h0", h0, self.rnn.initial_state(N)[0].shape, self.dtype)
         self._push_params()
         scores = self.out.forward(self.rnn.forward(self.embed.forward(words), h0))
         self._ready = True
@@ -287,7 +303,8 @@ class LanguageModel(_Composite):
     def backward(self, dscores):
         """Back-propagate ``dscores`` (N, T, V) of the last forward; fills ``grads``.
 
-        Returns: dh0 (N, H), the gradient of the initial hidden state.
+        Returns: dh0 (N, H) ((L, N, H) for L > 1 layers), the gradient of the initial
+        hidden state.
         """
         if not self._ready:
             raise RuntimeError("LanguageModel.backward called before forward: run forward "
@@ -304,7 +321,7 @@ class LanguageModel(_Composite):
         words:   int (N, T) input word ids.
         targets: int (N, T) next-word ids in [0, V).
         mask:    (N, T) bool or 0/1, which positions count; None = all.
-        h0:      (N, H) initial hidden state or None (zeros).
+        h0:      (N, H) ((L, N, H) for L > 1 layers) initial hidden state or None (zeros).
         Returns: ``(loss, grads)``: the loss (sum over counted positions / N, a
         float) and a new dict name -> array of this call's gradients (same names
         and shapes as ``params``; ``model.grads`` holds the same arrays until the
@@ -350,12 +367,12 @@ class LanguageModel(_Composite):
         for start in range(0, len(ids) - 1, chunk_words):
             words = ids[start:min(start + chunk_words, len(ids) - 1)]
             x = p["embed.W"][words]  # (C, D)
-            if self.cell == "lstm":  # lstm_forward has no initial cell state: run it here
+            if self.cell == "lstm" and not rnn.stacked:
+                # lstm_forward has no initial cell state: run its operations here
                 hs, state = _lstm_chunk(x, state, p["rnn.Wx"], p["rnn.Wh"], p["rnn.b"])
-            else:  # the layer's own sequence function, from the carried state
-                h, _ = rnn._forward(x[None], state[0], *rnn._weights(), **rnn._options())
+            else:  # the layer's own sequence functions, from the carried state
+                h, state = rnn.run(x[None], state)
                 hs = h[0]
-                state = (hs[-1:].copy(),)
             scores = hs @ p["out.W"]
             scores += p["out.b"]
             yield start, np.argmax(scores, axis=-1)
@@ -390,7 +407,8 @@ class LanguageModel(_Composite):
         out[0] = word = int(start)
         for t in range(1, length):
             state = self.rnn.step(p["embed.W"][word][None], state)
-            scores = (state[0] @ p["out.W"] + p["out.b"])[0].astype(np.float64)
+            top = state[0][-1] if self.rnn.stacked else state[0]  # the last layer's h
+            scores = (top @ p["out.W"] + p["out.b"])[0].astype(np.float64)
             if temperature is None:
                 word = int(np.argmax(scores))
             else:

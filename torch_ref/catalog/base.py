@@ -217,8 +217,11 @@ class Component:
     signature:    functional name -> (argument names, returned names) of each function
                   of the functional API the component calls (``rnn_forward`` ->
                   ``(("x", "h0", "Wx", "Wh", "b"), ("h", "cache"))``); one returned name
-                  is a bare value. The adapters' ``FUNCTIONAL`` table and golden ops
-                  are built from it.
+                  is a bare value. ``"**weights"`` last among the arguments stands for
+                  weights passed as keyword arguments, and ``"*dweights"`` last among the
+                  returned names for their gradients, one each, in a documented order
+                  (the stacked networks). The adapters' ``FUNCTIONAL`` table and golden
+                  ops are built from it.
     functions:    API functions the component exercises (for ``--only`` and MISSING);
                   by default the functions of ``signature``.
     produced_by:  tensor name -> the function that computes it (names the culprit); by
