@@ -19,15 +19,16 @@ pytest.importorskip("torch", reason="grading compares with the torch reference")
 import mutants  # noqa: E402
 
 from torch_ref.__main__ import main  # noqa: E402
-from torch_ref.verify.gradebook import Rubric, RubricError, load_rubric, score  # noqa: E402
+from torch_ref.verify.grade.archives import ArchiveError, extract  # noqa: E402
+from torch_ref.verify.grade.gradebook import (  # noqa: E402
+    Rubric,
+    RubricError,
+    load_rubric,
+    score,
+)
+from torch_ref.verify.grade.submissions import collect, find_module  # noqa: E402
 from torch_ref.verify.isolation.remote import verify_isolated  # noqa: E402
 from torch_ref.verify.isolation.sandbox import Limits  # noqa: E402
-from torch_ref.verify.submissions import (  # noqa: E402
-    SubmissionError,
-    collect,
-    extract,
-    find_module,
-)
 
 CS231N = [m for m in mutants.MUTANTS if m.api == "cs231n"]
 
@@ -65,7 +66,7 @@ def check_gradebook_and_gradescope(root: Path, out: Path, names) -> None:
         expected = {f.name: f.status for f in report.functions}
         got = {fn: rows[name][fn] for fn in expected}
         assert got == expected, name
-        results = json.loads((out / name / "results.json").read_text())
+        results = json.loads((out / "reports" / name / "results.json").read_text())
         assert set(results) >= {"score", "tests"}
         assert results["score"] == sum(t["score"] for t in results["tests"])
         for test in results["tests"]:
@@ -84,7 +85,7 @@ def test_gradebook_matches_verify_one_by_one(tmp_path):
     names = [p.stem for p in root.iterdir()]
     check_gradebook_and_gradescope(root, out, names)
     summary = (out / "summary.txt").read_text()
-    assert "6 submission(s)" in summary and "Submissions failing each function" in summary
+    assert "6 submission(s)" in summary and "Graded submissions failing each function" in summary
     try:
         import matplotlib  # noqa: F401
     except ImportError:  # the chart needs the plot extra
@@ -92,9 +93,10 @@ def test_gradebook_matches_verify_one_by_one(tmp_path):
     else:
         assert (out / "summary.png").stat().st_size > 1000
     # a rerun skips what is finished: the reports are not rewritten
-    stamps = {n: (out / n / "report.json").stat().st_mtime_ns for n in names}
+    stamps = {n: (out / "reports" / n / "report.json").stat().st_mtime_ns for n in names}
     assert grade(root, "--out", out, "-j", "2", "--gradescope") == 1
-    assert stamps == {n: (out / n / "report.json").stat().st_mtime_ns for n in names}
+    assert stamps == {n: (out / "reports" / n / "report.json").stat().st_mtime_ns
+                      for n in names}
 
 
 @pytest.mark.slow
@@ -114,7 +116,7 @@ def test_one_submission_for_gradescope(tmp_path):
     rubric = tmp_path / "rubric.toml"
     rubric.write_text('default = 2\n[points]\nlstm_backward = 5\nsigmoid = 0\n')
     out = tmp_path / "results"
-    grade(submission, "--out", out, "--gradescope", "--rubric", rubric)
+    assert grade(submission, "--out", out, "--gradescope", "--rubric", rubric) == 0
     results = json.loads((out / "results.json").read_text())
     worth = {t["name"]: t["max_score"] for t in results["tests"]}
     assert worth["lstm_backward"] == 5 and worth["rnn_forward"] == 2
@@ -131,14 +133,14 @@ def test_archives_are_extracted_safely(tmp_path):
         bad = tmp_path / "bad.zip"
         with zipfile.ZipFile(bad, "w") as zf:
             zf.writestr(name, "x = 1\n")
-        with pytest.raises(SubmissionError, match="outside the archive"):
+        with pytest.raises(ArchiveError, match="outside the archive"):
             extract(str(bad), str(tmp_path / "y"))
     link = tmp_path / "link.tar"
     with tarfile.open(link, "w") as tf:
         info = tarfile.TarInfo("rnn_layers.py")
         info.type, info.linkname = tarfile.SYMTYPE, "/etc/passwd"
         tf.addfile(info)
-    with pytest.raises(SubmissionError, match="link"):
+    with pytest.raises(ArchiveError, match="link"):
         extract(str(link), str(tmp_path / "z"))
     assert not (tmp_path / "evil.py").exists()
 

@@ -12,7 +12,7 @@ from numpy_rnn.cli.support import run_subcommands
 _COMMANDS = {
     "verify": ("torch_ref.verify.cli", "compare hand-written backprop with PyTorch autograd",
                ("torch",)),
-    "grade": ("torch_ref.verify.grade", "grade a class: every submission isolated, a gradebook",
+    "grade": ("torch_ref.verify.grade.cli", "grade a class: every submission isolated, a gradebook",
               ("torch",)),
     "fixtures": ("torch_ref.compare.fixtures_cli", "check or regenerate the regression fixtures"),
     "bench": ("torch_ref.bench.run", "time numpy_rnn against torch", ("torch",)),

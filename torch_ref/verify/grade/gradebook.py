@@ -1,13 +1,18 @@
-"""Points, the gradebook, the class summary and Gradescope's ``results.json``.
+"""Points, the gradebook, the class summary and its chart.
 
 A rubric gives each user function its points::
 
     {"default": 1, "points": {"lstm_backward": 3, "sigmoid": 0}}
 
 (JSON, or the same keys in TOML: ``default = 1`` and a ``[points]`` table). A
-function earns its points when its status is PASS; optional functions the module
-does not define (``n/a``) are worth nothing. The default rubric: one point per
+function earns its points as :func:`torch_ref.status.earns` says (PASS, and WARN
+unless ``--strict``); optional functions the module does not define (``n/a``) are
+worth nothing unless the rubric names them. The default rubric: one point per
 function of the API that is not optional.
+
+Every cell of ``gradebook.csv`` goes through :func:`torch_ref.verify.escape.csv_cell`
+and the class summary through :func:`~torch_ref.verify.escape.terminal`: names and
+notes come from submissions.
 """
 from __future__ import annotations
 
@@ -17,7 +22,8 @@ import os
 from collections import Counter
 from dataclasses import dataclass, field
 
-PASS, WARN, SKIPPED = "PASS", "WARN", "n/a"
+from torch_ref.status import BAD, ERROR, NA, earns
+from torch_ref.verify.escape import csv_cell, line, terminal
 
 
 class RubricError(ValueError):
@@ -36,6 +42,11 @@ class Rubric:
         if function in self.points:
             return float(self.points[function])
         return 0.0 if optional else float(self.default)
+
+    def as_dict(self) -> dict:
+        """What decides the points (for the digest of a graded submission)."""
+        return {"default": float(self.default),
+                "points": {k: float(v) for k, v in sorted(self.points.items())}}
 
 
 def load_rubric(path: str | None, functions) -> Rubric:
@@ -83,61 +94,43 @@ def load_rubric(path: str | None, functions) -> Rubric:
     return Rubric(dict(points), float(default), f"rubric {path}")
 
 
-def earns(status: str, strict: bool = False) -> bool:
-    """Whether a function with ``status`` earns its points."""
-    return status == PASS or (status == WARN and not strict)
-
-
 def score(statuses: dict, functions, rubric: Rubric, strict: bool = False) -> dict:
     """``{"points": {function: earned}, "max": {function: worth}, "total", "max_total"}``
     for ``statuses`` (function -> status) of the API's ``functions``."""
     earned, worth = {}, {}
     for name, optional in functions:
-        status = statuses.get(name, "ERROR")
-        value = rubric.worth(name, optional and status == SKIPPED)
+        status = statuses.get(name, ERROR)
+        value = rubric.worth(name, optional and status == NA)
         worth[name] = value
         earned[name] = value if earns(status, strict) else 0.0
     return {"points": earned, "max": worth, "total": sum(earned.values()),
             "max_total": sum(worth.values())}
 
 
-def gradescope_results(entry: dict, details: dict) -> dict:
-    """Gradescope's autograder ``results.json`` for one graded submission.
-
-    entry: the submission's gradebook entry (statuses, points); details: function ->
-    the report's text about it.
-    """
-    tests = []
-    for number, (name, status) in enumerate(entry["statuses"].items(), start=1):
-        worth = entry["max"].get(name, 0.0)
-        if status == SKIPPED and worth == 0:
-            continue
-        tests.append({"name": name, "number": str(number),
-                      "score": entry["points"].get(name, 0.0), "max_score": worth,
-                      "status": "passed" if entry["points"].get(name, 0.0) == worth
-                      and status not in ("FAIL", "ERROR", "MISSING", "UNTESTED")
-                      else "failed",
-                      "output": details.get(name) or status,
-                      "visibility": "visible"})
-    output = entry.get("summary", "")
-    return {"score": entry["total"], "output": output, "visibility": "visible",
-            "stdout_visibility": "hidden", "tests": tests}
+# the gradebook's columns besides the functions' statuses and points
+FIRST_COLUMNS = ("submission", "file")
+LAST_COLUMNS = ("total", "max_total", "graded", "note")
 
 
 def write_gradebook(path: str, entries: list, functions) -> None:
-    """``gradebook.csv``: one row per submission (status of every function, points,
-    total); ``entries`` as :func:`torch_ref.verify.grade` makes them."""
+    """``gradebook.csv``: one row per submission (its name, the file it came from, the
+    status of every function, points, total, whether it was graded and why not);
+    ``entries`` as :mod:`torch_ref.verify.grade.job` makes them. Written to a
+    temporary file and renamed: a reader never sees half of it."""
     names = [name for name, _ in functions]
-    with open(path, "w", newline="", encoding="utf-8") as fh:
+    partial = path + ".partial"
+    with open(partial, "w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh)
-        writer.writerow(["submission", *names, *(f"{n} points" for n in names), "total",
-                         "max_total", "note"])
+        writer.writerow([*FIRST_COLUMNS, *names, *(f"{n} points" for n in names),
+                         *LAST_COLUMNS])
         for entry in entries:
-            writer.writerow([entry["submission"],
-                             *(entry["statuses"].get(n, "") for n in names),
-                             *(_number(entry["points"].get(n, 0.0)) for n in names),
-                             _number(entry["total"]), _number(entry["max_total"]),
-                             entry.get("note", "")])
+            row = [entry["submission"], os.path.basename(entry["source"]),
+                   *(entry["statuses"].get(n, "") for n in names),
+                   *(_number(entry["points"].get(n, 0.0)) for n in names),
+                   _number(entry["total"]), _number(entry["max_total"]),
+                   "yes" if entry["graded"] else "no", entry.get("note", "")]
+            writer.writerow([csv_cell(cell) for cell in row])
+    os.replace(partial, path)
 
 
 def _number(value: float) -> str:
@@ -145,20 +138,22 @@ def _number(value: float) -> str:
 
 
 def class_summary(entries: list, functions) -> dict:
-    """What an instructor reads first: failures per function, the commonest hints,
-    import failures, the score distribution."""
+    """What an instructor reads first: of the graded submissions, how many fail each
+    function and the commonest hints; how many could not be graded; the scores."""
     names = [name for name, _ in functions]
     failing = {n: Counter() for n in names}
     hints = Counter()
-    for entry in entries:
+    graded = [e for e in entries if e["graded"]]
+    for entry in graded:
         for name, status in entry["statuses"].items():
-            if status not in (PASS, WARN, SKIPPED) and name in failing:
+            if status in BAD and name in failing:
                 failing[name][status] += 1
         for hint in set(entry.get("hints", ())):
             hints[hint] += 1
     totals = sorted(e["total"] for e in entries)
-    return {"submissions": len(entries),
-            "not_importable": sum(1 for e in entries if e.get("note")),
+    return {"submissions": len(entries), "graded": len(graded),
+            "not_graded": [(e["submission"], e.get("note", "")) for e in entries
+                           if not e["graded"]],
             "failing": {n: dict(c) for n, c in failing.items()},
             "hints": hints.most_common(10),
             "mean": sum(totals) / len(totals) if totals else 0.0,
@@ -168,23 +163,28 @@ def class_summary(entries: list, functions) -> dict:
 
 
 def format_summary(summary: dict) -> str:
-    n = summary["submissions"]
+    """The class summary as text, safe to print (names and notes escaped)."""
+    n, graded = summary["submissions"], summary["graded"]
+    not_graded = summary["not_graded"]
     lines = [f"{n} submission(s); mean {summary['mean']:.2f} / {summary['max_total']:g}, "
              f"median {summary['median']:g}; {summary['full_marks']} with full marks; "
-             f"{summary['not_importable']} could not be graded (see their report)", "",
-             "Submissions failing each function (FAIL / ERROR / MISSING / UNTESTED):"]
+             f"{len(not_graded)} could not be graded", "",
+             f"Graded submissions failing each function (of {graded}; "
+             f"FAIL / ERROR / MISSING / UNTESTED):"]
     width = max((len(name) for name in summary["failing"]), default=8)
     for name, counts in sorted(summary["failing"].items(),
                                key=lambda item: -sum(item[1].values())):
         total = sum(counts.values())
-        detail = ", ".join(f"{counts[s]} {s}" for s in ("FAIL", "ERROR", "MISSING",
-                                                          "UNTESTED") if counts.get(s))
-        lines.append(f"  {name.ljust(width)}  {total:3d}/{n}" + (f"  ({detail})" if detail
-                                                                  else ""))
+        detail = ", ".join(f"{counts[s]} {s}" for s in BAD if counts.get(s))
+        lines.append(f"  {name.ljust(width)}  {total:3d}/{graded}"
+                     + (f"  ({detail})" if detail else ""))
     if summary["hints"]:
         lines += ["", "Most frequent hints (submissions):"]
         lines += [f"  {count:3d}  {hint}" for hint, count in summary["hints"]]
-    return "\n".join(lines)
+    if not_graded:
+        lines += ["", "Could not be graded (0 points; see reports/NAME/report.txt):"]
+        lines += [f"  {name}: {line(note)}" for name, note in not_graded]
+    return terminal("\n".join(lines))
 
 
 def plot_summary(path: str, summary: dict) -> bool:
@@ -197,7 +197,7 @@ def plot_summary(path: str, summary: dict) -> bool:
     except ImportError:
         return False
     names = list(summary["failing"])
-    statuses = ("FAIL", "ERROR", "MISSING", "UNTESTED")
+    statuses = BAD
     fig, ax = plt.subplots(figsize=(8, 0.35 * len(names) + 1.5))
     left = [0] * len(names)
     for status in statuses:
@@ -205,7 +205,7 @@ def plot_summary(path: str, summary: dict) -> bool:
         ax.barh(names, values, left=left, label=status)
         left = [a + b for a, b in zip(left, values, strict=True)]
     ax.invert_yaxis()
-    ax.set_xlabel(f"submissions failing (of {summary['submissions']})")
+    ax.set_xlabel(f"graded submissions failing (of {summary['graded']})")
     ax.legend(loc="lower right")
     fig.tight_layout()
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
