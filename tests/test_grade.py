@@ -17,6 +17,7 @@ import pytest
 pytest.importorskip("torch", reason="grading compares with the torch reference")
 
 import mutants  # noqa: E402
+from torch_ref.verify.isolation.remote import verify_isolated  # noqa: E402
 
 from torch_ref.__main__ import main  # noqa: E402
 from torch_ref.verify.grade.archives import ArchiveError, extract  # noqa: E402
@@ -27,7 +28,6 @@ from torch_ref.verify.grade.gradebook import (  # noqa: E402
     score,
 )
 from torch_ref.verify.grade.submissions import collect, find_module  # noqa: E402
-from torch_ref.verify.isolation.remote import verify_isolated  # noqa: E402
 from torch_ref.verify.isolation.sandbox import Limits  # noqa: E402
 
 CS231N = [m for m in mutants.MUTANTS if m.api == "cs231n"]

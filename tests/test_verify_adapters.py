@@ -9,8 +9,8 @@ torch = pytest.importorskip("torch", reason="verify compares with the torch refe
 
 import mutants  # noqa: E402
 
-from torch_ref.verify import adapters  # noqa: E402
 from torch_ref.status import FAIL, PASS  # noqa: E402
+from torch_ref.verify import adapters  # noqa: E402
 from torch_ref.verify.adapters.base import FUNCTIONAL, Adapter  # noqa: E402
 from torch_ref.verify.isolation.client import LocalExecutor  # noqa: E402
 from torch_ref.verify.run import check_adapter  # noqa: E402

@@ -23,7 +23,6 @@ nbformat = pytest.importorskip("nbformat", reason="notebooks are read with nbfor
 
 import course_mutants  # noqa: E402
 import mutants  # noqa: E402
-
 from verifying import verify_module  # noqa: E402
 
 from torch_ref.status import NA as SKIPPED  # noqa: E402

@@ -18,7 +18,6 @@ from parameterized import parameterized
 torch = pytest.importorskip("torch", reason="verify compares with the torch reference")
 
 import mutants  # noqa: E402
-
 from verifying import verify_module  # noqa: E402
 
 from torch_ref.status import ERROR, FAIL, MISSING  # noqa: E402

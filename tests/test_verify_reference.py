@@ -15,7 +15,6 @@ from parameterized import parameterized
 torch = pytest.importorskip("torch", reason="verify compares with the torch reference")
 
 import mutants  # noqa: E402
-
 from verifying import verify_module  # noqa: E402
 
 from torch_ref.status import NA as SKIPPED  # noqa: E402

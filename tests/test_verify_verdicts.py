@@ -16,7 +16,6 @@ torch = pytest.importorskip("torch", reason="verify compares with the torch refe
 
 import mutants  # noqa: E402
 from test_verify_cli import CS231N, _TempModule, table_row, verify  # noqa: E402
-
 from verifying import verify_module  # noqa: E402
 
 from torch_ref.status import MISSING, PASS, UNTESTED, WARN  # noqa: E402

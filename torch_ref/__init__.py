@@ -13,7 +13,7 @@ shows as a table in Jupyter.
 
 def verify_module(module, api: str = "auto", **options):
     """Check a hand-written module (a module object, or the path of its file) in this
-    process; its :class:`~torch_ref.verify.runner.Report`.
+    process; its :class:`~torch_ref.verify.report.Report`.
 
     options: ``only``, ``seed``, ``dtypes``, ``timeout`` (seconds per call), ``reuse``,
     ``golden``, ``path`` (the directory a dotted name is imported from). For code you

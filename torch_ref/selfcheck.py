@@ -16,15 +16,10 @@ import time
 
 import numpy as np
 
+from torch_ref.catalog import select_components
 from torch_ref.status import ERROR, PASS
 from torch_ref.verify.render import _fmt, _table, describe_failure, format_table
-from torch_ref.verify.run import (
-    _Hinter,
-    reuse_cases,
-    run_checks,
-    select_components,
-    single_threaded_torch,
-)
+from torch_ref.verify.run import _Hinter, reuse_cases, run_checks, single_threaded_torch
 
 
 def run(args, dtypes) -> int:

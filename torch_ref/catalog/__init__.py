@@ -20,6 +20,7 @@ from torch_ref.catalog.base import (
     Sampler,
     functional_signatures,
     register,
+    select_components,
 )
 
 # Each module registers its components on import, in this order (the order of reports
@@ -37,4 +38,4 @@ def unlisted_modules() -> list:
 
 __all__ = ["CATALOG", "DEFAULT_SEEDS", "DTYPES", "ERROR_SIZES", "Bench", "BenchTarget", "Case",
            "Component", "ErrorInput", "Fuzz", "Mistake", "Run", "Sampler", "functional_signatures",
-           "register"]
+           "register", "select_components"]

@@ -329,6 +329,27 @@ def functional_signatures() -> dict:
     return table
 
 
+def select_components(catalog: dict, only=None, scope=None, aliases=None):
+    """Components to run: all, or those named in ``only`` (component or function names).
+
+    aliases: extra names -> tuple of functional names (an adapter's user names).
+    Raises ``ValueError`` naming unknown entries and listing the valid ones.
+    """
+    components = [c for c in catalog.values() if scope is None or c.scope in scope]
+    if not only:
+        return components
+    aliases = aliases or {}
+    known = ({c.name for c in components} | {f for c in components for f in c.functions}
+             | set(aliases))
+    unknown = [name for name in only if name not in known]
+    if unknown:
+        raise ValueError(f"--only: unknown name(s) {', '.join(unknown)}; choose from: "
+                         + ", ".join(sorted(known)))
+    wanted = set(only) | {f for name in only for f in aliases.get(name, ())}
+    return [c for c in components if c.name in wanted or set(c.functions) & wanted]
+
+# ---- running --------------------------------------------------------------------------
+
 def register(component: Component) -> Component:
     if component.name in CATALOG:
         raise ValueError(f"component {component.name!r} is already registered")

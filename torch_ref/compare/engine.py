@@ -9,11 +9,10 @@ A wrong value or gradient is a FAIL. Hazards with right values are a WARN with a
 a forward output in another dtype than its inputs, floating-point flags raised
 (overflow, invalid operation, division by zero) inside the NumPy run, and a wrong
 value on a case only a log-sum-exp formulation computes (``case.extra``
-``"only_log_sum_exp"``). A run that raises, hangs (see
-:class:`~torch_ref.verify.loader.CallGuard`) or returns the wrong structure is an
-ERROR naming the function; a function left as its template (it returns None where
-it should return arrays, raises ``NotImplementedError`` ...) is marked
-``not-implemented``. How an exception is described is the caller's (``explain``): the
+``"only_log_sum_exp"``). A run that raises, hangs (past the caller's time limit)
+or returns the wrong structure is an ERROR naming the function; a function left as
+its template (it returns None where it should return arrays, raises
+``NotImplementedError`` ...) is marked ``not-implemented``. How an exception is described is the caller's (``explain``): the
 engine itself knows nothing of where the functions it calls live.
 """
 from __future__ import annotations

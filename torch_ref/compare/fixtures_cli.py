@@ -29,7 +29,7 @@ def _format_worst(worst: dict) -> str:
 
 
 def run(args) -> int:
-    from torch_ref.verify.runner import select_components
+    from torch_ref.catalog import select_components
 
     try:
         components = select_components(regression.catalog(), args.only)

@@ -14,6 +14,7 @@ import time
 
 import numpy as np
 
+from torch_ref.catalog import select_components
 from torch_ref.status import ERROR, FAIL, MISSING, PASS, UNTESTED
 from torch_ref.verify.report import Report
 from torch_ref.verify.verdict import function_results
@@ -32,27 +33,6 @@ class UsageError(Exception):
 
 
 # ---- selection ------------------------------------------------------------------------
-
-def select_components(catalog: dict, only=None, scope=None, aliases=None):
-    """Components to run: all, or those named in ``only`` (component or function names).
-
-    aliases: extra names -> tuple of functional names (an adapter's user names).
-    Raises ``ValueError`` naming unknown entries and listing the valid ones.
-    """
-    components = [c for c in catalog.values() if scope is None or c.scope in scope]
-    if not only:
-        return components
-    aliases = aliases or {}
-    known = ({c.name for c in components} | {f for c in components for f in c.functions}
-             | set(aliases))
-    unknown = [name for name in only if name not in known]
-    if unknown:
-        raise ValueError(f"--only: unknown name(s) {', '.join(unknown)}; choose from: "
-                         + ", ".join(sorted(known)))
-    wanted = set(only) | {f for name in only for f in aliases.get(name, ())}
-    return [c for c in components if c.name in wanted or set(c.functions) & wanted]
-
-# ---- running --------------------------------------------------------------------------
 
 @contextlib.contextmanager
 def single_threaded_torch():

@@ -5,6 +5,7 @@ import re
 
 import numpy as np
 
+
 # Views of a functional tensor in the course's layout, for reports (``TENSORS`` entries
 # ``(name, view)``): ``view(array, gate)`` -> the course's array; ``gate`` is the NumPy
 # gate block of the worst element (None for tensors without gates).

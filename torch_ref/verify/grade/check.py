@@ -52,14 +52,16 @@ def check(module_path: str, options: CheckOptions, within: str | None = None) ->
     (or of its package) and nothing else. within: the folder that copy must lie in; a
     module whose package or relative imports would take a folder above it is refused."""
     from torch_ref.status import NA, PASS
-    from torch_ref.verify.isolation.remote import resolve_target, verify_isolated
     from torch_ref.verify.isolation.sandbox import GiB, Limits
-    from torch_ref.verify.loader import ModuleLoadError
-    from torch_ref.verify.runner import UsageError, describe_function, format_report
+    from torch_ref.verify.load.loader import ModuleLoadError
+    from torch_ref.verify.render import describe_function, format_report
+    from torch_ref.verify.run import UsageError
+    from torch_ref.verify.session import verify_target
+    from torch_ref.verify.target import resolve
 
     if within is not None:
         try:
-            _, root = resolve_target(module_path, None)
+            root = resolve(module_path, None, conventional_files(options.api)).root
         except ModuleLoadError as exc:
             raise CheckError(f"cannot import the module: {exc}") from None
         within = os.path.realpath(within)
@@ -69,14 +71,13 @@ def check(module_path: str, options: CheckOptions, within: str | None = None) ->
     limits = Limits(timeout=options.timeout, memory=int(options.memory * GiB),
                     budget=options.budget, cpu_slot=options.cpu_slot)
     try:
-        report, adapter = verify_isolated(module_path, options.api, seed=options.seed,
-                                          limits=limits, hidden=options.hidden,
-                                          strict=options.strict)
+        report = verify_target(module_path, options.api, seed=options.seed, limits=limits,
+                               hidden=options.hidden, strict=options.strict)
     except UsageError as exc:
         raise CheckError(str(exc)) from None
     details = {f.name: f.status if f.status in (PASS, NA) else describe_function(f)
                for f in report.functions}
-    return CheckResult(report=report.as_dict(), text=format_report(report, adapter),
+    return CheckResult(report=report.as_dict(), text=format_report(report),
                        statuses={f.name: f.status for f in report.functions},
                        hints=sorted({c.hint for c in report.checks if c.hint}),
                        details=details)
@@ -102,7 +103,7 @@ def api_functions(api: str) -> list:
     for an unknown API."""
     from torch_ref.verify import adapters
 
-    return list(adapters.get(api)(None).user_functions())
+    return list(adapters.get(api).describe().user_functions())
 
 
 def conventional_files(api: str) -> tuple:

@@ -41,7 +41,6 @@ import numpy as np
 
 from torch_ref.verify.isolation import protocol
 from torch_ref.verify.load import inventory, load
-from torch_ref.verify.load.poison import poison as _poison  # noqa: F401 - loaded early
 from torch_ref.verify.load.loader import (
     USER_ROOTS,
     CallGuard,
@@ -52,6 +51,7 @@ from torch_ref.verify.load.loader import (
     user_location,
     user_location_of_stack,
 )
+from torch_ref.verify.load.poison import poison as _poison  # noqa: F401 - loaded early
 from torch_ref.verify.load.shims import course_helpers
 
 MAX_HANDLES = 50_000

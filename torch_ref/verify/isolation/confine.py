@@ -19,7 +19,6 @@ import ctypes
 import os
 import resource
 import signal
-import sys
 
 # Landlock ABI constants (include/uapi/linux/landlock.h)
 _SYS_CREATE, _SYS_ADD_RULE, _SYS_RESTRICT = 444, 445, 446

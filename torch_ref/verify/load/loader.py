@@ -41,7 +41,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # torch_ref/
+# torch_ref/
+_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 # file:line of the culprit is looked for outside these directories
 _LIBRARY_DIRS = tuple(os.path.dirname(os.path.abspath(m.__file__)) for m in
                       (contextlib, importlib, np) if getattr(m, "__file__", None))
