@@ -12,8 +12,9 @@ value on a case only a log-sum-exp formulation computes (``case.extra``
 ``"only_log_sum_exp"``). A run that raises, hangs (past the caller's time limit)
 or returns the wrong structure is an ERROR naming the function; a function left as
 its template (it returns None where it should return arrays, raises
-``NotImplementedError`` ...) is marked ``not-implemented``. How an exception is described is the caller's (``explain``): the
-engine itself knows nothing of where the functions it calls live.
+``NotImplementedError`` ...) is marked ``not-implemented``. How an exception is
+described is the caller's (``explain``): the engine itself knows nothing of where the
+functions it calls live.
 """
 from __future__ import annotations
 
