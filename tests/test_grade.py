@@ -17,7 +17,6 @@ import pytest
 pytest.importorskip("torch", reason="grading compares with the torch reference")
 
 import mutants  # noqa: E402
-from torch_ref.verify.isolation.remote import verify_isolated  # noqa: E402
 
 from torch_ref.__main__ import main  # noqa: E402
 from torch_ref.verify.grade.archives import ArchiveError, extract  # noqa: E402
@@ -29,6 +28,7 @@ from torch_ref.verify.grade.gradebook import (  # noqa: E402
 )
 from torch_ref.verify.grade.submissions import collect, find_module  # noqa: E402
 from torch_ref.verify.isolation.sandbox import Limits  # noqa: E402
+from torch_ref.verify.session import verify_target  # noqa: E402
 
 CS231N = [m for m in mutants.MUTANTS if m.api == "cs231n"]
 
@@ -61,8 +61,7 @@ def check_gradebook_and_gradescope(root: Path, out: Path, names) -> None:
         rows = {row["submission"]: row for row in csv.DictReader(fh)}
     assert set(rows) == set(names)
     for name in names:
-        report, _ = verify_isolated(str(root / f"{name}.py"), "cs231n",
-                                    limits=Limits(timeout=30))
+        report = verify_target(str(root / f"{name}.py"), "cs231n", limits=Limits(timeout=30))
         expected = {f.name: f.status for f in report.functions}
         got = {fn: rows[name][fn] for fn in expected}
         assert got == expected, name

@@ -88,8 +88,8 @@ ATTACKS = {
         """, "", None, 1, "FAIL"),
     "makes Report.ok true": ("""
         try:
-            import torch_ref.verify.runner as _runner
-            _runner.Report.ok = property(lambda self: True)
+            import torch_ref.verify.report as _report
+            _report.Report.ok = property(lambda self: True)
         except ImportError:
             pass
         """, "", None, 1, "FAIL"),
@@ -169,10 +169,18 @@ ATTACKS = {
             pass
         """, "", None, 1, "FAIL"),
     "reads the reference implementation from disk": ("""
-        import os, sys
-        _root = os.path.dirname(os.path.dirname(sys.modules["torch_ref"].__file__))
-        for _file in ("tests/reference_solutions/cs231n/rnn_layers.py",
-                      "numpy_rnn/core/rnn.py"):
+        import os, re, sys
+        _roots = [os.path.dirname(os.path.dirname(m.__file__)) for n, m in
+                  list(sys.modules.items()) if n.split(".")[0] == "torch_ref"
+                  and getattr(m, "__file__", None)]
+        try:  # the grader's command line names where it lives
+            _cmd = open("/proc/self/cmdline", "rb").read().decode(errors="replace")
+            _roots += re.findall(r"sys.path.insert\\(0, '([^']+)'\\)", _cmd)
+        except OSError:
+            pass
+        _roots += [os.getcwd(), "/work/main", os.path.expanduser("~")]
+        for _root, _file in [(r, f) for r in _roots for f in (
+                "tests/reference_solutions/cs231n/rnn_layers.py", "numpy_rnn/core/rnn.py")]:
             try:
                 exec(open(os.path.join(_root, _file)).read())
                 break
@@ -334,21 +342,3 @@ def _csv(path):
 
     with open(path, newline="") as fh:
         return list(csv.DictReader(fh))
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("api", list(mutants.MODULES))
-def test_isolated_verdicts_are_the_in_process_ones(api, tmp_path, pytestconfig):
-    """Every mutant and hazard of ``api``: the same status for every function whether the
-    module runs in this process or in a child."""
-    if not _slow_enabled(pytestconfig):
-        pytest.skip("slow: run with -m slow or NUMPY_RNN_SLOW_TESTS=1")
-    from torch_ref.verify.isolation.remote import verify_isolated
-    from torch_ref.verify.runner import verify_module
-
-    for k, mutant in enumerate(m for m in mutants.ALL if m.api == api):
-        path = str(mutants.build(mutant, tmp_path / str(k)))
-        here, _ = verify_module(path, api)
-        there, _ = verify_isolated(path, api)
-        assert ({f.name: f.status for f in there.functions}
-                == {f.name: f.status for f in here.functions}), mutant.test_name

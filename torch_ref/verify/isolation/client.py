@@ -199,7 +199,7 @@ class Executor:
             facts = reply.get("error")
             if not isinstance(facts, dict):
                 self._broken("answered a failure without its exception", user)
-            facts = {k: self._unmap(v) if isinstance(v, str) else v for k, v in facts.items()}
+            facts = _mapped(facts, self._unmap)
             error = _facts_error(facts, user or header["op"], self.memory)
             if error.kind == "timeout" and user is not None:
                 self.banned.setdefault(user, f"{user} was stopped after {self.timeout:g} s "
