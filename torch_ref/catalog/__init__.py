@@ -18,6 +18,7 @@ from torch_ref.catalog.base import (
     Mistake,
     Run,
     Sampler,
+    drawn_sizes,
     functional_signatures,
     register,
     select_components,
@@ -37,5 +38,5 @@ def unlisted_modules() -> list:
                   if m.name not in ENTRY_MODULES + NOT_ENTRIES)
 
 __all__ = ["CATALOG", "DEFAULT_SEEDS", "DTYPES", "ERROR_SIZES", "Bench", "BenchTarget", "Case",
-           "Component", "ErrorInput", "Fuzz", "Mistake", "Run", "Sampler", "functional_signatures",
-           "register", "select_components"]
+           "Component", "ErrorInput", "Fuzz", "Mistake", "Run", "Sampler", "drawn_sizes",
+           "functional_signatures", "register", "select_components"]

@@ -350,6 +350,16 @@ def select_components(catalog: dict, only=None, scope=None, aliases=None):
 
 # ---- running --------------------------------------------------------------------------
 
+def drawn_sizes(component: str, seed: int, ranges: dict) -> dict:
+    """Sizes nobody listed, drawn from ``seed``: ``{name: size}`` with each size uniform
+    in its ``ranges`` entry ``(low, high)`` (both included). The same seed gives the same
+    sizes in every process (regression fixtures), another seed other sizes."""
+    import zlib
+
+    rng = np.random.default_rng([seed, zlib.crc32(f"{component}/drawn".encode())])
+    return {name: int(rng.integers(low, high + 1)) for name, (low, high) in ranges.items()}
+
+
 def register(component: Component) -> Component:
     if component.name in CATALOG:
         raise ValueError(f"component {component.name!r} is already registered")

@@ -15,6 +15,7 @@ from torch_ref.catalog.base import (
     Sampler,
     at,
     draw_indices,
+    drawn_sizes,
     error_input,
     full,
     register,
@@ -27,11 +28,15 @@ _EMBEDDING_CASES = (
     ("repeated", dict(N=3, T=4, V=7, D=5), ("repeated word indices",)),
     ("V=1", dict(N=2, T=3, V=1, D=4), ("V=1 (one word)", "repeated word indices")),
     ("unused", dict(N=2, T=2, V=20, D=3), ("words never used (zero gradient rows)",)),
+    ("D=1", dict(N=3, T=4, V=6, D=1), ("D=1 (one feature per word)",)),
 )
 
 
 def _embedding_cases(dtype, seed):
-    for label, s, special in _EMBEDDING_CASES:
+    drawn = drawn_sizes("word_embedding", seed, {"N": (1, 5), "T": (1, 6), "V": (1, 8),
+                                                 "D": (1, 6)})
+    for label, s, special in _EMBEDDING_CASES + (("drawn", drawn,
+                                                  ("sizes drawn from the seed",)),):
         draw = Sampler("word_embedding", dtype, seed, label)
         if label == "repeated":
             # a few words, each used many times, plus one index used everywhere in row 0
@@ -99,10 +104,12 @@ def _affine_cases(name: str, temporal: bool):
         ("T=1", dict(N=3, T=1, D=5, M=6), ("T=1",)),
         ("D==M", dict(N=3, T=4, D=5, M=5), ("D == M (square weights)",)),
         ("M=1", dict(N=3, T=4, D=5, M=1), ("M=1",)),
+        ("D=1", dict(N=3, T=4, D=1, M=4), ("D=1",)),
     )
 
     def cases(dtype, seed):
-        for label, s, special in shapes:
+        drawn = drawn_sizes(name, seed, {"N": (1, 5), "T": (1, 6), "D": (1, 6), "M": (1, 6)})
+        for label, s, special in shapes + (("drawn", drawn, ("sizes drawn from the seed",)),):
             if not temporal:
                 if label == "T=1":
                     continue

@@ -17,6 +17,7 @@ from torch_ref.catalog.base import (
     at,
     draw_indices,
     draw_mask,
+    drawn_sizes,
     error_input,
     full,
     register,
@@ -45,7 +46,9 @@ _ROW_OFFSETS = {"large logits": (1e3, -1e3), "rows on different scales": (-1e3, 
 
 
 def _softmax_cases(dtype, seed):
-    for label, s, special in _SOFTMAX_CASES:
+    drawn = drawn_sizes("temporal_softmax_loss", seed, {"N": (1, 5), "T": (1, 6), "V": (1, 8)})
+    for label, s, special in _SOFTMAX_CASES + (("drawn", drawn, ("sizes drawn from the seed",
+                                                                   "masked timesteps")),):
         draw = Sampler("temporal_softmax_loss", dtype, seed, label)
         N, T, V = s["N"], s["T"], s["V"]
         x = draw.normal(N, T, V)

@@ -24,6 +24,7 @@ from torch_ref.catalog.base import (
     Sampler,
     at,
     error_input,
+    drawn_sizes,
     full,
     register,
 )
@@ -36,12 +37,21 @@ _SEQUENCE_SHAPES = (
     ("T=1", dict(N=3, T=1, D=5, H=6), ("T=1",)),
     ("H=1", dict(N=3, T=4, D=5, H=1), ("H=1",)),
     ("D==H", dict(N=3, T=4, D=6, H=6), ("D == H (square weights)",)),
+    ("D=1", dict(N=3, T=4, D=1, H=5), ("D=1 (one input feature)",)),
     ("long", dict(N=2, T=12, D=3, H=4), ("T > 1", "long sequence")),
 )
 _STEP_SHAPES = tuple((label, {k: v for k, v in sizes.items() if k != "T"},
                       tuple(s for s in special if not s.startswith("T")))
                      for label, sizes, special in _SEQUENCE_SHAPES
                      if label not in ("T=1", "long"))
+# biases of +-1e3: every pre-activation of order 1e3, where tanh and sigmoid are exactly
+# -1, 0 or 1 in every textbook formula (1 / (1 + exp(-a)) overflows to exactly 0: its flag
+# is expected) and exp(a) / (1 + exp(a)) is NaN; the gradients stay well conditioned in
+# both dtypes
+_SATURATED = ("saturated", dict(N=3, T=4, D=5, H=6),
+              ("saturated pre-activations (biases of +-1e3)",))
+# sizes nobody listed, drawn from the run's seed
+_DRAWN_RANGES = {"N": (1, 5), "T": (1, 6), "D": (1, 6), "H": (1, 6)}
 
 
 def draw_weights(draw: Sampler, cell: str, D: int, H: int, scale: float = 1.0) -> dict:
@@ -105,6 +115,20 @@ def _recurrent_cases(name: str, cell: str, step: bool):
             inputs, upstream = draw_recurrent(draw, cell, step, sizes)
             yield Case(name, label, dtype, seed, inputs, upstream, dict(sizes),
                        special + ("non-zero h0 and biases",))
+        label, sizes, special = _SATURATED
+        sizes = {k: v for k, v in sizes.items() if not (step and k == "T")}
+        draw = Sampler(name, dtype, seed, label)
+        inputs, upstream = draw_recurrent(draw, cell, step, sizes)
+        bias = CELLS[cell].biases[0]
+        inputs[bias] = (np.sign(inputs[bias]) * 1e3 + inputs[bias]).astype(dtype)
+        yield Case(name, label, dtype, seed, inputs, upstream, sizes, special,
+                   extra={"flags_expected": True})
+        ranges = {k: v for k, v in _DRAWN_RANGES.items() if not (step and k == "T")}
+        sizes = drawn_sizes(name, seed, ranges)
+        draw = Sampler(name, dtype, seed, "drawn")
+        inputs, upstream = draw_recurrent(draw, cell, step, sizes)
+        yield Case(name, "drawn", dtype, seed, inputs, upstream, sizes,
+                   ("sizes drawn from the seed",))
     return cases
 
 

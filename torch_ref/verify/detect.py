@@ -1,26 +1,26 @@
-"""``--api auto``: which API a module is written to, from its inventory.
+"""``--api auto``: which API a module is written to, from what the grader knows of it.
 
 Each API scores the number of its user functions (``rnn_cell_forward``,
-``TimeRNN.backward`` ...) the module defines itself (what it imports, such as the
-course's ``sigmoid``, does not count). The highest score wins when it is the
-only one; otherwise :class:`Undecided` lists the candidates and what each expects.
-cs231n and eecs498 share their names: a module that imports torch is eecs498's.
-Everything is decided from the inventory (:mod:`torch_ref.verify.load.inventory`):
-the module's code is never run for it.
+``TimeRNN.backward`` ...) the module defines itself under the edition its signs point
+to (what it imports, such as the course's ``sigmoid``, does not count), plus the
+weight of those signs (:mod:`torch_ref.verify.adapters.editions`): APIs sharing names
+(cs231n and EECS 498 both have ``rnn_step_forward``) are told apart by signatures,
+files and imports. The highest score wins when it is the only one; otherwise
+:class:`Undecided` lists the candidates and what each expects. Everything is decided
+from the inventory and the submission's files: the module's code is never run for it.
 """
 from __future__ import annotations
 
-# APIs sharing names, decided by whether the module imports torch
-_TORCH_TWINS = {"cs231n": False, "eecs498": True}
+
+class _Known:
+    """An executor stand-in holding only an inventory (adapters read nothing else)."""
+
+    def __init__(self, inventory: dict):
+        self.inventory = inventory
 
 
 class Undecided(ValueError):
     """No API, or more than one, fits the module; the message lists the candidates."""
-
-
-def imports_torch(inventory: dict) -> bool:
-    return any(module.split(".")[0] == "torch"
-               for module in inventory.get("imports", {}).values())
 
 
 def _defined_here(inventory: dict, user: str) -> bool:
@@ -35,22 +35,21 @@ def _defined_here(inventory: dict, user: str) -> bool:
     return True
 
 
-def scores(inventory: dict, adapter_classes: dict) -> dict:
-    """``{api: number of its user functions the module defines}``."""
+def scores(inventory: dict, adapter_classes: dict, sources=None) -> dict:
+    """``{api: user functions the module defines + the weight of its edition's signs}``;
+    an API none of whose functions is defined scores 0."""
     found = {}
-    uses_torch = imports_torch(inventory)
     for name, cls in adapter_classes.items():
-        if name in _TORCH_TWINS and _TORCH_TWINS[name] != uses_torch:
-            found[name] = 0
-            continue
-        found[name] = sum(_defined_here(inventory, user)
-                          for user, _ in cls.describe().user_functions())
+        adapter = cls(_Known(inventory), sources)
+        defined = sum(_defined_here(inventory, user) for user, _ in adapter.user_functions())
+        signs = sum(s.weight for s in adapter.edition_signs)
+        found[name] = max(defined + signs, 0) if defined else 0
     return found
 
 
-def choose(inventory: dict, adapter_classes: dict):
+def choose(inventory: dict, adapter_classes: dict, sources=None):
     """The adapter class for the module; :class:`Undecided` when there is not exactly one."""
-    found = scores(inventory, adapter_classes)
+    found = scores(inventory, adapter_classes, sources)
     best = max(found.values(), default=0)
     winners = [name for name, score in found.items() if score == best]
     if best > 0 and len(winners) == 1:

@@ -41,12 +41,13 @@ def verify_module(module, api: str = "auto", **options):
     executor = LocalExecutor(options.pop("timeout", DEFAULT_TIMEOUT))
     try:
         inventory = executor.adopt(module)
+        file = getattr(module, "__file__", None)
         if adapter_class is None:
             try:
-                adapter_class = detect.choose(inventory, adapters.available())
+                adapter_class = detect.choose(inventory, adapters.available(),
+                                              Sources(os.path.dirname(file) if file else None))
             except detect.Undecided as exc:
                 raise ValueError(f"verify_module: {exc}") from None
-        file = getattr(module, "__file__", None)
         adapter = adapter_class(executor, Sources(os.path.dirname(file) if file else None))
         try:
             return check_adapter(adapter, target=getattr(module, "__name__",

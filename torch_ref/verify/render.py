@@ -206,7 +206,12 @@ def format_report(report, adapter=None, show_checks=False, failures_only=False) 
     limit = (f"time limit {report.timeout:g} s per call" if report.timeout
              else "no time limit")
     parts = [f"verify {report.target} (--api {report.api}): seeds "
-             f"{', '.join(map(str, report.seeds))}, {'/'.join(report.dtypes)}, {limit}", ""]
+             f"{', '.join(map(str, report.seeds))}, {'/'.join(report.dtypes)}, {limit}"]
+    if report.assumed:
+        parts.append(f"edition: {report.assumed}")
+    if report.confinement:
+        parts.append(f"ran in: {report.confinement}")
+    parts.append("")
     if show_checks or failures_only:
         parts += [format_table(report.checks, full=not failures_only), ""]
     parts.append(format_functions(report.functions))

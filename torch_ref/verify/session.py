@@ -49,12 +49,13 @@ def verify_target(target: str, api: str = "auto", path: str | None = None, only=
         raise UsageError(f"cannot import the module: {exc}") from None
     helpers = [c.name for c in candidates]
     torch = bool(chosen and chosen.torch)
+    sources = Sources(resolved.root)
     executor = _executor(resolved, isolated, timeout, limits, hidden, torch)
     try:
         inventory = _load(executor, resolved, helpers, torch)
         if chosen is None:
             try:
-                chosen = detect.choose(inventory, known)
+                chosen = detect.choose(inventory, known, sources)
             except detect.Undecided as exc:
                 raise UsageError(str(exc)) from None
             if chosen.torch and not torch:
@@ -62,7 +63,7 @@ def verify_target(target: str, api: str = "auto", path: str | None = None, only=
                 executor.close()
                 executor = _executor(resolved, isolated, timeout, limits, hidden, True)
                 _load(executor, resolved, [chosen.name], True)
-        adapter = chosen(executor, Sources(resolved.root))
+        adapter = chosen(executor, sources)
         return check_adapter(adapter, only, seed, dtypes, reuse, golden,
                              target=target, strict=strict)
     finally:

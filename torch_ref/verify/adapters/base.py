@@ -35,6 +35,7 @@ import numpy as np
 
 from torch_ref.catalog import functional_signatures
 from torch_ref.compare.engine import ABSENT as ABSENT_OUTPUT
+from torch_ref.verify.adapters.editions import Evidence, describe_choice, recognise
 from torch_ref.verify.errors import ApiMismatch
 from torch_ref.verify.isolation.client import ABSENT, Ref, describe_value
 from torch_ref.verify.sources import Sources
@@ -80,8 +81,10 @@ class Adapter:
                         course's name, for reports.
     expects:            what a module of this API defines, for ``--api auto`` messages.
     torch:              whether the course computes in torch (the submission may use it).
-    helpers:            the course helper folders the submission may import
-                        (:mod:`torch_ref.verify.load.shims`): this API's name by default.
+    EDITIONS:           the editions of the course's template the adapter knows
+                        (:mod:`.editions`); the one the module's signs point to is
+                        assumed, and changes the bindings, optional parts, dtypes and
+                        conventions above.
     """
 
     name = ""
@@ -97,6 +100,7 @@ class Adapter:
     GATES: dict = {}
     expects = ""
     torch = False
+    EDITIONS: tuple = ()
     reuse_notes = ("a new instance; forward called again on other inputs before the "
                    "results are used, as a numerical gradient check does",
                    "the same instance again, given new weight arrays",
@@ -115,6 +119,17 @@ class Adapter:
         self._reuse = None
         self._advisories: list = []
         self._deferred = False
+        self.evidence = Evidence(executor.inventory if executor is not None else {},
+                                 self.sources)
+        self.edition, self.edition_signs = None, ()
+        if self.EDITIONS:
+            if executor is not None:
+                self.edition, self.edition_signs = recognise(self.EDITIONS, self.evidence)
+            else:
+                self.edition = self.EDITIONS[0]
+            self.BINDINGS = {**type(self).BINDINGS, **self.edition.bindings}
+            if self.edition.dtypes:
+                self.dtypes = tuple(self.edition.dtypes)
 
     @classmethod
     def describe(cls) -> "Adapter":
@@ -227,8 +242,13 @@ class Adapter:
         return list(seen.items())
 
     def optional(self) -> tuple:
-        """The functional names whose absence is not a failure (default: ``OPTIONAL``)."""
-        return tuple(self.OPTIONAL)
+        """The functional names whose absence is not a failure: ``OPTIONAL`` and the
+        edition's optional parts."""
+        return tuple(self.OPTIONAL) + (self.edition.optional if self.edition else ())
+
+    def convention(self, key: str, default=None):
+        """A convention of the assumed edition (``default`` when it says nothing)."""
+        return self.edition.conventions.get(key, default) if self.edition else default
 
     def course_hint(self, hint: str) -> str:
         """A hint in the course's words (default: gate blocks by ``GATES`` names)."""
@@ -251,8 +271,10 @@ class Adapter:
         return self.present(self.user_functions_of(functional)[0])
 
     def assumed(self) -> str:
-        """What the checks assumed of the module, for the report (an edition ...)."""
-        return ""
+        """Which edition of the course the checks assumed, and why (for the report)."""
+        if self.edition is None:
+            return ""
+        return describe_choice(self.name, self.edition, self.edition_signs)
 
     # ---- the functional object -------------------------------------------------------
 

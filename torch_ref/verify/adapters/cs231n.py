@@ -14,6 +14,7 @@ catches module-level state standing in for the cache.
 from __future__ import annotations
 
 from torch_ref.verify.adapters.base import FUNCTIONAL, Adapter
+from torch_ref.verify.adapters.editions import Edition, Sign
 
 _REQUIRED = ("rnn_step_forward", "rnn_step_backward", "rnn_forward", "rnn_backward",
              "word_embedding_forward", "word_embedding_backward", "sigmoid",
@@ -37,6 +38,12 @@ class Cs231nAdapter(Adapter):
     conventional_files = ("rnn_layers.py", "functional.py")
     BINDINGS = {name: name for name in _REQUIRED + _OPTIONAL}
     OPTIONAL = _OPTIONAL
+    EDITIONS = (
+        Edition("2017-2024", "NumPy functions with caches, the loss given a mask",
+                signs=(Sign("param", "temporal_softmax_loss", "mask", 2),
+                       Sign("file", "rnn_layers.py", weight=1),
+                       Sign("imports", "torch", weight=-3))),
+    )
     reuse_notes = ("first call",
                    "second call; the forward is called again with other inputs before "
                    "the backward gets its cache",

@@ -24,6 +24,7 @@ from __future__ import annotations
 import numpy as np
 
 from torch_ref.verify.adapters.base import FUNCTIONAL, Adapter, describe_value
+from torch_ref.verify.adapters.editions import Edition, Sign
 from torch_ref.verify.errors import ApiMismatch
 from torch_ref.verify.isolation.client import Ref
 from torch_ref.verify.isolation.protocol import Tensor
@@ -55,6 +56,13 @@ class Eecs498Adapter(Adapter):
               "imports torch), lstm_step_forward, lstm_forward, WordEmbedding, " \
               "temporal_softmax_loss"
     torch = True
+    EDITIONS = (
+        Edition("Fall 2020 / Winter 2022", "cs231n's functions on torch tensors",
+                signs=(Sign("imports", "torch", weight=2),
+                       Sign("param", "temporal_softmax_loss", "ignore_index", 2),
+                       Sign("file", "rnn_lstm_captioning.py", weight=1),
+                       Sign("file", "rnn_lstm_attention_captioning.py", weight=1))),
+    )
     reuse_notes = ("first call",
                    "second call; the forward is called again with other inputs before "
                    "the backward gets its cache",
