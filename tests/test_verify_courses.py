@@ -295,13 +295,17 @@ class AutoDetection(unittest.TestCase):
         for api in ("cs231n", "hw3", "params", "dlai", "dlfs2", "mytorch", "eecs498"):
             self.assertIn(f"--api {api}:", run.stderr)
 
-    def test_the_same_names_on_torch_are_eecs498(self):
+    def test_the_same_names_are_told_apart_by_their_signatures(self):
         source = (REFS / "cs231n" / "rnn_layers.py").read_text(encoding="utf-8")
+        eecs = (REFS / "eecs498" / "rnn_lstm_captioning.py").read_text(encoding="utf-8")
         with tempfile.TemporaryDirectory() as directory:
             plain = self.module(directory, source, "plain.py")
+            # an unused import of torch does not make a NumPy module a torch course's
             torchy = self.module(directory, "import torch\n" + source, "torchy.py")
+            on_torch = self.module(directory, eecs, "on_torch.py")
             self.assertEqual(check(plain, only=["rnn_step_forward"]).api, "cs231n")
-            self.assertEqual(check(torchy, only=["rnn_step_forward"]).api, "eecs498")
+            self.assertEqual(check(torchy, only=["rnn_step_forward"]).api, "cs231n")
+            self.assertEqual(check(on_torch, only=["rnn_step_forward"]).api, "eecs498")
 
     def test_a_helper_next_to_the_module_wins_over_the_provided_one(self):
         source = (REFS / "dlai" / "rnn_step_by_step.py").read_text(encoding="utf-8")

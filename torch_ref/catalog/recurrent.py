@@ -23,8 +23,8 @@ from torch_ref.catalog.base import (
     Run,
     Sampler,
     at,
-    error_input,
     drawn_sizes,
+    error_input,
     full,
     register,
 )

@@ -75,7 +75,8 @@ def explain(exc: BaseException, fallback: str, sources=None) -> Explanation:
     if isinstance(exc, UserError):
         return Explanation(function, *_user_error(exc), stub=_left_unimplemented(exc,
                                                                                   sources))
-    return Explanation(function, ERROR, f"{type(exc).__name__}: {exc}")
+    # none of the submission's doing: an adapter or the engine failed on what it got
+    return Explanation(function, ERROR, str(InternalError(function, exc)), internal=True)
 
 
 def _user_error(exc: UserError) -> tuple:

@@ -238,13 +238,17 @@ def format_report(report, adapter=None, show_checks=False, failures_only=False) 
     counts = {}
     for f in report.functions:
         counts[f.status] = counts.get(f.status, 0) + 1
-    na = [f.name for f in report.functions if f.status == SKIPPED]
+    undone = [f.name for f in report.functions if f.status == SKIPPED
+              and ("not implemented" in f.note or "not checked" in f.note)]
+    absent = [f.name for f in report.functions if f.status == SKIPPED and f.name not in undone]
     parts += ["", f"{len(report.functions)} functions, {len(report.checks)} comparisons in "
                   f"{report.elapsed:.1f} s: "
                   + ", ".join(f"{counts.get(s, 0)} {s}" for s in (PASS, WARN, FAIL, ERROR,
                                                                   MISSING, UNTESTED))
-                  + (f"; n/a (not part of the API, not defined): {', '.join(na)}" if na
-                     else "")]
+                  + (f"; n/a (optional, not implemented): {', '.join(undone)}" if undone
+                     else "")
+                  + (f"; n/a (optional or not part of the API, not defined): "
+                     f"{', '.join(absent)}" if absent else "")]
     passed, warned, failed = report.counts()
     kinds = warning_counts(report.functions)
     parts.append(f"{passed} functions passed, {warned} warned"

@@ -24,6 +24,7 @@ class FunctionResult:
     status: str
     note: str = ""
     checks: list = field(default_factory=list)
+    optional: bool = False
 
     @property
     def passed(self) -> int:
@@ -81,8 +82,10 @@ def warning_counts(functions) -> dict:
 def function_results(adapter, components, checks) -> list:
     """One :class:`FunctionResult` per user function the selected components use.
 
-    One status per cause: a function that returns None is MISSING (not implemented);
-    what cannot be checked because of it is UNTESTED, saying why.
+    One status per cause: a function left as its template (it returns None, raises
+    NotImplementedError, or its source is still the stub) is MISSING, "not implemented",
+    whatever its template code raised; what cannot be checked because of it is UNTESTED,
+    saying why. Where the course makes the part optional, both are n/a.
     """
     used = {}
     for component in components:
@@ -96,22 +99,27 @@ def function_results(adapter, components, checks) -> list:
         component = used[user]
         mine = [c for c in checks if c.function == user]
         stubs = [c for c in mine if c.kind == NOT_IMPLEMENTED]
+        failed = any(c.status in (FAIL, ERROR) for c in mine)
         if not adapter.present(user):
             results.append(FunctionResult(user, SKIPPED if optional else MISSING,
-                                          adapter.absence_note(user), mine))
-        elif stubs and not any(c.passed for c in mine):
-            results.append(FunctionResult(user, MISSING, "not implemented: "
-                                          + error_text(stubs[0]), mine))
+                                          adapter.absence_note(user), mine, optional))
+        elif (stubs and not any(c.passed for c in mine)) or (
+                failed and adapter.left_as_template(user)):
+            why = error_text(stubs[0]) if stubs else "its body is still the template's"
+            results.append(FunctionResult(user, SKIPPED if optional else MISSING,
+                                          ("optional, " if optional else "")
+                                          + f"not implemented: {why}", mine, optional))
         elif not mine:
             results.append(FunctionResult(user, UNTESTED, _why_untested(adapter, component,
-                                                                         checks), mine))
+                                                                         checks), mine,
+                                          optional))
         elif any(c.kind == INTERNAL for c in mine) and all(
                 c.passed or c.warned or c.kind == INTERNAL for c in mine):
             # verify's own fault: never the student's ERROR
             internal = next(c for c in mine if c.kind == INTERNAL)
-            results.append(FunctionResult(user, UNTESTED, internal.message, mine))
+            results.append(FunctionResult(user, UNTESTED, internal.message, mine, optional))
         else:
-            results.append(FunctionResult(user, _status_of(mine), "", mine))
+            results.append(FunctionResult(user, _status_of(mine), "", mine, optional))
     return _untested_through_stubs(adapter, results)
 
 
@@ -124,7 +132,7 @@ def _status_of(checks) -> str:
 
 
 def _not_implemented(result) -> bool:
-    return result.status == MISSING and result.note.startswith("not implemented")
+    return result.status in (MISSING, SKIPPED) and "not implemented" in result.note
 
 
 def _untested_through_stubs(adapter, results) -> list:
@@ -146,6 +154,10 @@ def _untested_through_stubs(adapter, results) -> list:
         elif o and i and o is not i and _raises_only_as(o, i):
             cause = "raises the same error"
         else:
+            continue
+        if o.optional and cause == "is not implemented":  # an optional part not done
+            o.status = SKIPPED
+            o.note = f"optional, not checked: it calls {i.name}, which is not implemented"
             continue
         o.status = UNTESTED
         o.note = f"not checked: it calls {i.name}, which {cause}"

@@ -156,6 +156,16 @@ class Adapter:
             return entry["kind"] == "class" and method in entry.get("methods", {})
         return True
 
+    def left_as_template(self, user_function: str) -> bool:
+        """Whether ``user_function``'s source is still its template's stub (read from the
+        submission's files, never run): its body only sets names to None, passes, returns
+        them or raises NotImplementedError. Course adapters know their templates' own
+        markers."""
+        from torch_ref.verify.sources import is_stub_body
+
+        found = self.sources.at(self.where(user_function))
+        return found is not None and is_stub_body(found[0])
+
     def where(self, user_function: str) -> str:
         """``file:line`` where ``user_function`` is defined ('' when unknown)."""
         entry = self.entry(user_function.split(".")[0])
