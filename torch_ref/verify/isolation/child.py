@@ -1,15 +1,14 @@
 """The child: confines itself, loads the submission, serves functional-API calls.
 
-Started by :class:`~torch_ref.verify.isolation.sandbox.Sandbox` as
-``python -I -B -c ... CONFIG`` (a JSON object: control fds, temporary directory,
-user, limits, hidden trees). It imports what it needs (NumPy, the adapters and the
-loader; never the catalog, the torch references or ``numpy_rnn``), confines itself
-(:mod:`~torch_ref.verify.isolation.confine`), then answers requests:
+Started by :class:`~torch_ref.verify.isolation.sandbox.Sandbox`, whose launcher
+(:mod:`~torch_ref.verify.isolation.confine`) confines the process, calls
+:func:`setup` (NumPy, the adapters and the loader; never the catalog, the torch
+references or ``numpy_rnn``, which the sandbox does not even contain) and then
+:func:`main`, which answers requests:
 
 ``load`` (import the module, build the adapter), ``call`` (one functional function),
-``findings``, ``forget``, ``returned``, ``reuse``, ``ban``. Before each call into
-user code it writes the user function's name to a progress pipe, which the parent
-reads when it checks its timers. Objects that cannot cross by value stay here behind handles.
+``findings``, ``forget``, ``returned``, ``reuse``, ``ban``. The grader times every
+request itself. Objects that cannot cross by value stay here behind handles.
 """
 from __future__ import annotations
 
@@ -129,20 +128,9 @@ class _Output:
 
 
 class _Channel:
-    def __init__(self, fd_in: int, fd_out: int, fd_progress: int):
-        self.fd_in, self.fd_out, self.fd_progress = fd_in, fd_out, fd_progress
+    def __init__(self, fd_in: int, fd_out: int):
+        self.fd_in, self.fd_out = fd_in, fd_out
         self.buffer = bytearray()
-        self.calls = 0
-        os.set_blocking(fd_progress, False)
-
-    def progress(self, name: str) -> None:
-        """Say which user function starts now (read by the parent when it checks
-        its timers; never blocks: when the pipe is full the note is dropped)."""
-        self.calls += 1
-        try:
-            os.write(self.fd_progress, f"{self.calls} {name}\n".encode())
-        except OSError:
-            pass
 
     def send(self, header: dict, blobs=()) -> None:
         view = memoryview(protocol.pack(header, blobs))
@@ -175,8 +163,6 @@ class _Guard(CallGuard):
         self.output = _Output()
 
     def run(self, name, fn, /, *args, **kwargs):
-        if self.current is None:
-            self.channel.progress(name)
         if name in self.banned and name not in self.hung:
             refused = FunctionTimeout(f"{name} {self.banned[name]} in an earlier call; "
                                       f"not called again")
@@ -483,38 +469,24 @@ class Server:
         return {"ok": True}, []
 
 
-def main(config_text: str) -> None:
+def setup(config_text: str) -> None:
+    """Start-up, run before the child says it is ready: NumPy and the grader's modules
+    (adapters, loaders) are loaded while they are readable."""
     config = json.loads(config_text)
-    channel = _Channel(config["fd_in"], config["fd_out"], config["fd_progress"])
     sys.dont_write_bytecode = True
-    confine.set_limits(config.get("memory"), config.get("file_size"), config.get("processes"))
-    _MEMORY["limit"] = config.get("memory")
-    os.chdir(config["tmp"])
     _SIGNATURES.update(config.get("functional", {}))
     import numpy.random  # noqa: F401 - loaded lazily by NumPy; its files are read now
     _load_grader_modules()
-    notes = []
-    switch = config.get("uid") is not None
-    can_confine = confine.landlock_abi() >= 1
-    if switch:
-        # reading stays possible where the sandbox user has no permission (a Python
-        # under /root) only while Landlock decides what can be read
-        confine.drop_privileges(config["uid"], config["gid"], keep_reading=can_confine)
-        notes.append(f"user {config['uid']}")
-    confine.die_with_parent()
-    try:
-        notes.append(confine.landlock((config["tmp"], "/dev/null"), tuple(config["hidden"]),
-                                      tuple(config.get("readable", ())),
-                                      roots=config.get("readable_roots")))
-    except OSError as exc:
-        if switch:
-            confine.set_capabilities()
-        notes.append(f"no file system confinement ({exc})")
-    for entry in config.get("drop_paths", ()):
-        while entry in sys.path:
-            sys.path.remove(entry)
+
+
+def main(config_text: str) -> None:
+    """Serve requests (the launcher, :mod:`~torch_ref.verify.isolation.confine`, has
+    confined this process and run :func:`setup`)."""
+    config = json.loads(config_text)
+    channel = _Channel(config["fd_in"], config["fd_out"])
+    _MEMORY["limit"] = config.get("memory")
     blocked = confine.BLOCKED_PACKAGES
     if config.get("allow_torch"):  # a course whose students compute in torch
         blocked = tuple(b for b in blocked if b != "torch")
     blocker = confine.block_imports(blocked)
-    Server(channel, "; ".join(notes), blocker).serve()
+    Server(channel, "", blocker).serve()

@@ -27,10 +27,30 @@ import numpy as np
 
 from torch_ref.verify.adapters.base import FUNCTIONAL, ApiMismatch
 from torch_ref.verify.isolation import protocol
-from torch_ref.verify.isolation.sandbox import ChildFailure, Limits, Sandbox, hidden_trees
+from torch_ref.verify.isolation.sandbox import (
+    ChildFailure,
+    Limits,
+    Sandbox,
+    SandboxUnavailable,
+)
 from torch_ref.verify.loader import FunctionTimeout, ModuleLoadError, dotted_name_of
 
 _HANDLE_TYPES: dict = {}
+# the grader's files the child imports (relative to the project root); nothing else of
+# the project exists in its sandbox
+CHILD_FILES = ("torch_ref/layout.py", "torch_ref/verify/loader.py",
+               "torch_ref/verify/notebook.py", "torch_ref/verify/handout.py",
+               "torch_ref/verify/detect.py", "torch_ref/verify/adapters",
+               "torch_ref/verify/shims", "torch_ref/verify/isolation/child.py",
+               "torch_ref/verify/isolation/protocol.py", "numpy_rnn/core/validation.py",
+               "numpy_rnn/core/gradcheck.py")
+
+
+def _signatures() -> dict:
+    """The functional API's signatures (the child cannot load the catalog)."""
+    from torch_ref.catalog import functional_signatures
+
+    return {name: [list(sig[0]), list(sig[1])] for name, sig in functional_signatures().items()}
 
 
 class RemoteHandle:
@@ -122,7 +142,11 @@ class Remote:
         self.target, self.api_name, self.path = target, api_name, path
         self.limits = limits
         self.root = root
-        self.sandbox = Sandbox(limits, hidden, root, allow_torch)
+        self.sandbox = Sandbox(limits, root, entry="torch_ref.verify.isolation.child:main",
+                               setup="torch_ref.verify.isolation.child:setup",
+                               child_files=CHILD_FILES,
+                               child_config={"functional": _signatures()},
+                               allow_torch=allow_torch, hidden=hidden)
         self.guard = _RemoteGuard(limits.timeout, self.sandbox)
         self.banned: dict = {}   # user function -> why it is not called again
         self.strikes: dict = {}  # user function -> crashes it caused
@@ -143,7 +167,12 @@ class Remote:
     def load(self) -> dict:
         """Start a child and import the module; the child's description of it.
         Raises :class:`ModuleLoadError`."""
-        self.sandbox.start()
+        try:
+            self.sandbox.start()
+        except ChildFailure as exc:
+            raise ModuleLoadError(f"its sandbox: {exc.reason}") from None
+        except SandboxUnavailable as exc:
+            raise ModuleLoadError(str(exc)) from None
         target, path = self.target, self.path
         if path is not None:
             path = self.sandbox.copy
@@ -153,7 +182,7 @@ class Remote:
                   "api": self.api_name, "timeout": self.limits.timeout,
                   "banned": self.banned, "hung": self.guard.hung}
         try:
-            reply, _ = self.sandbox.request(header, calls_allowed=2, deadline=self.deadline)
+            reply, _ = self.sandbox.request(header, **self._limits(1))
             reply = self.unmap_all(reply)
         except ChildFailure as exc:
             name = os.path.basename(self.target)
@@ -238,8 +267,18 @@ class Remote:
             raise ChildFailure(self.dead_reason, None, False) from None
         self.tracked.clear()
 
-    def _ask(self, header: dict, blobs=(), calls_allowed: int = 2):
-        reply, out = self.sandbox.request(header, blobs, calls_allowed, self.deadline)
+    def _limits(self, calls: int, exact: bool = True) -> dict:
+        """The time limits of a request holding ``calls`` calls into user code: the
+        per-call limits times ``calls`` (one second more per call when ``exact`` is
+        False: a request whose number of calls is only bounded)."""
+        timeout, cpu = self.limits.timeout, self.limits.cpu_limit
+        slack = 0 if exact else 1
+        return {"limit": None if timeout is None else (timeout + slack) * calls,
+                "cpu": None if cpu is None else (cpu + slack) * calls,
+                "deadline": self.deadline}
+
+    def _ask(self, header: dict, blobs=(), calls_allowed: int = 2, exact: bool = False):
+        reply, out = self.sandbox.request(header, blobs, **self._limits(calls_allowed, exact))
         reply = self.unmap_all(reply)
         self._note(reply)
         if "protocol" in reply:
@@ -294,7 +333,8 @@ class Remote:
                       "forget": self.forget_pending,
                       "errstate": {k: v for k, v in np.geterr().items()}}
             self.forget_pending = False
-            reply, blobs = self._ask(header, encoder.blobs, calls_allowed=16)
+            reply, blobs = self._ask(header, encoder.blobs, calls_allowed=len(users),
+                                     exact=True)
             self._write_back(reply.get("changed", []), blobs)
             _replay_flags(reply.get("flags", []), self.unmap)
             self._gather(reply, blobs)
@@ -684,8 +724,8 @@ def verify_isolated(target: str, api: str = "auto", path: str | None = None, onl
     allow_torch = _TORCH_APIS.get(api, False)
     threading.Thread(target=_import_references, daemon=True).start()
     for attempt in range(2):
-        remote = Remote(target, api, root if dotted else path, limits,
-                        hidden_trees(hidden, torch=not allow_torch), root, allow_torch)
+        remote = Remote(target, api, root if dotted else path, limits, hidden, root,
+                        allow_torch)
         try:
             try:
                 remote.info = _check_info(remote.load(), remote)
@@ -710,5 +750,7 @@ def verify_isolated(target: str, api: str = "auto", path: str | None = None, onl
         finally:
             remote.close()
     report.blocked_imports = tuple(remote.blocked)
-    report.confinement = str(remote.info.get("confinement", "")) if remote.info else ""
+    confinement = remote.sandbox.confinement
+    report.confinement = (f"{confinement.name} ({confinement.does_not_cover})"
+                          if confinement is not None else "")
     return report, adapter
