@@ -86,7 +86,7 @@ class AllowList:
     executable: str = ""
     site_dirs: list = field(default_factory=list)
     project_root: str = ""
-    moved: dict = field(default_factory=dict)       # tree source -> its mirror
+    moved: dict = field(default_factory=dict)  # tree source -> (its mirror, parts or None)
 
     def rules(self) -> list:
         """``(path on this machine, "read" or "list")`` for Landlock: every exposed path
@@ -385,23 +385,24 @@ def mirror(tree: Tree) -> Tree:
     return Tree(target, tree.dest, tops)
 
 
-def for_user(allowed: AllowList, stage: bool = False) -> AllowList:
+def for_user(allowed: AllowList, stage=()) -> AllowList:
     """``allowed`` with every tree a user who owns nothing cannot reach mirrored (as
-    root) and, with ``stage``, every tree given file by file (the project's files,
-    ``/etc``) mirrored too: bubblewrap then binds each of them once (each bind costs
-    start-up time)."""
+    root) and the trees given file by file whose source is in ``stage`` (the
+    project's files, ``/etc``) mirrored too: bubblewrap then binds each of them at once
+    (each bind costs start-up time), Landlock allows the mirror (the folders of the
+    project no longer need to be listable)."""
     out = AllowList(symlinks=list(allowed.symlinks), executable=allowed.executable,
                     site_dirs=list(allowed.site_dirs), project_root=allowed.project_root)
     moved = {}
     for tree in allowed.trees:
         sources = [src for src, _ in tree.paths()]
-        staged = stage and tree.include is not None and len(tree.include) > 1
+        staged = tree.source in stage and tree.include is not None
         if not staged and (os.geteuid() != 0 or all(
                 reachable(s) or not os.path.lexists(s) for s in sources)):
             out.trees.append(tree)
             continue
         copy = mirror(tree)
-        moved[tree.source] = copy.source
+        moved[tree.source] = (copy.source, copy.include)
         out.trees.append(copy)
     out.moved = moved
     return out
@@ -409,7 +410,10 @@ def for_user(allowed: AllowList, stage: bool = False) -> AllowList:
 
 def moved_path(allowed: AllowList, path: str) -> str:
     """Where ``path`` (inside an allowed tree) is read from after :func:`for_user`."""
-    for source, copy in sorted(allowed.moved.items(), key=lambda kv: -len(kv[0])):
-        if _inside(path, source):
+    for source, (copy, tops) in sorted(allowed.moved.items(), key=lambda kv: -len(kv[0])):
+        if not _inside(path, source):
+            continue
+        relative = os.path.relpath(path, source)
+        if tops is None or relative == "." or relative.split("/")[0] in tops:
             return copy + path[len(source):]
     return path

@@ -267,6 +267,21 @@ def _copy(source: str, target: str) -> None:
     shutil.copytree(source, target, symlinks=False, dirs_exist_ok=True)
 
 
+class _Absent:
+    """A meta-path finder answering ``ModuleNotFoundError`` for the packages the
+    allow-list leaves out (their folders are masked or unreadable: without it an
+    ``import`` would find an empty namespace or a file it may not read)."""
+
+    def __init__(self, names):
+        self.names = frozenset(names)
+
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in self.names:
+            raise ModuleNotFoundError(f"No module named {name!r} (not in this sandbox)",
+                                      name=name)
+        return None
+
+
 def enter(config: dict) -> list:
     """Steps 2-5 of :func:`launch`; the notes describing what was applied."""
     notes = []
@@ -297,6 +312,8 @@ def enter(config: dict) -> list:
         except OSError as exc:
             notes.append(f"no seccomp ({exc})")
     os.chdir(world)
+    if config.get("absent"):
+        sys.meta_path.insert(0, _Absent(config["absent"]))
     return notes
 
 
@@ -340,6 +357,18 @@ def launch(config_text: str) -> None:
     os.close(status)
     entry(json.dumps(config["child"]))
     sys.exit(0)
+
+
+def run_script(config_text: str) -> None:
+    """An entry that runs a script of the submission (``script`` in the child's
+    configuration, relative to its copy) as ``__main__``, with the configuration as
+    ``sys.argv[1]`` (the fds it may talk on)."""
+    import runpy
+
+    config = json.loads(config_text)
+    script = os.path.join(config["submission"], config["script"])
+    sys.argv = [script, config_text]
+    runpy.run_path(script, run_name="__main__")
 
 
 # ---- the import hook -----------------------------------------------------------------

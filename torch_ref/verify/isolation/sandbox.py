@@ -155,8 +155,8 @@ def _describe(level: str, uid, notes=()) -> Confinement:
         if uid is None:
             gaps += "; per-user limits outside the namespaces are shared with the grader"
         return Confinement(level, name, "does not cover: " + gaps)
-    name = "fallback: " + ", ".join((notes or [f"uid {uid}" if uid is not None
-                                               else "the grader's uid"]))
+    who = f"uid {uid}" if uid is not None else "the grader's uid"
+    name = "fallback: " + ", ".join([who] + [n for n in notes if n != who])
     gaps = [_COMMON_GAPS, "no namespaces: it sees the host's processes (ps) and "
                           "hostname; world-readable files inside allowed trees"]
     if not any(n.startswith("Landlock") for n in notes):
@@ -304,7 +304,9 @@ def _processes_of(uid: int) -> list:
             continue
         fields = _status_fields(int(entry))
         try:
-            if fields.get("State", "Z")[0] in "ZX":
+            # a zombie is dead, unless its other threads still run (a leader that
+            # called pthread_exit)
+            if fields.get("State", "Z")[0] in "ZX" and int(fields.get("Threads", "1")) <= 1:
                 continue
             if int(fields["Uid"].split()[0]) == uid:
                 found.append(int(entry))
@@ -383,18 +385,43 @@ def _cpu_and_memory(pids) -> tuple:
     return cpu / ticks, memory
 
 
-def _kill_tree(pid: int) -> None:
-    for _ in range(100):
-        pids = [p for p in descendants(pid) if p != pid] + [pid]
-        alive = False
-        for p in pids:
+def _identity(pid: int):
+    """``(pid, start time)`` of a live process (None: gone or a zombie without running
+    threads): a pid the kernel reuses later is another identity."""
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            fields = fh.read().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    if fields[0] in "ZX" and _status_fields(pid).get("Threads", "1").strip() in ("0", "1"):
+        return None
+    return pid, fields[19]
+
+
+def _kill_tree(top: int, seen=()) -> None:
+    """SIGKILL ``top``, every process below it and the processes of ``seen``
+    (identities met before, see :func:`_identity`), and wait until none of them runs
+    (a few seconds at most). Processes are told apart by their start time, so a
+    reused pid is never killed."""
+    known = {ident for ident in seen if _identity(ident[0]) == ident}
+    ident = _identity(top)
+    if ident:
+        known.add(ident)
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        for pid, _ in list(known):
+            for below in descendants(pid):
+                ident = _identity(below)
+                if ident:
+                    known.add(ident)
+        alive = [ident for ident in known if _identity(ident[0]) == ident]
+        if not alive:
+            return
+        for pid, _ in alive:
             try:
-                os.kill(p, signal.SIGKILL)
-                alive = True
+                os.kill(pid, signal.SIGKILL)
             except OSError:
                 pass
-        if not alive or pids == [pid]:
-            return
         time.sleep(0.005)
 
 
@@ -546,7 +573,7 @@ class _Watchdog(threading.Thread):
         box = self.sandbox
         top = box.process.pid
         pids = descendants(top)
-        self.seen.update(pids)
+        self.seen.update(filter(None, map(_identity, pids)))
         cpu, memory = _cpu_and_memory(pids)
         with self.lock:
             self.cpu = max(self.cpu, cpu)
@@ -555,7 +582,7 @@ class _Watchdog(threading.Thread):
         if memory > limits.memory:
             self.kill(f"killed: its processes used {describe_bytes(memory)} of memory "
                       f"together (exceeded {describe_bytes(limits.memory)} of memory)")
-        if box.level == "fallback" and self.ticks % 5 == 0:
+        if box.level == "fallback":
             size, count = _disk_used(box.world, pids)
             if size > limits.disk:
                 self.kill(f"killed: it wrote {describe_bytes(size)} of files "
@@ -623,7 +650,9 @@ class Sandbox:
     def _allow_list(self, level: str):
         if self._allowed is None or self._allowed[0] != level:
             allowed = allowlist.allow_list(self.child_files, self.allow_torch, self.hidden)
-            self._allowed = (level, allowlist.for_user(allowed, stage=level == "bubblewrap"))
+            stage = {t.source for t in allowed.trees if t.include is not None} \
+                if level == "bubblewrap" else {allowed.project_root}
+            self._allowed = (level, allowlist.for_user(allowed, stage))
         return self._allowed[1]
 
     def start(self) -> None:
@@ -655,6 +684,7 @@ class Sandbox:
                   "file_size": min(self.limits.file_size, self.limits.disk),
                   "nproc": self.limits.processes, "preload": list(self.preload),
                   "entry": self.entry, "drop_paths": [allowed.project_root],
+                  "absent": [] if self.allow_torch else list(allowlist.TORCH_PACKAGES),
                   "child": dict(self.child_config, fd_in=to_child_r, fd_out=from_child_w,
                                 tmp=self.world, submission=self.copy,
                                 memory=self.limits.memory, allow_torch=self.allow_torch)}
@@ -693,7 +723,7 @@ class Sandbox:
             config["drop_paths"] = [python_root]
             base = os.path.realpath(sys.base_prefix)
             if base in allowed.moved:
-                env["LD_LIBRARY_PATH"] = os.path.join(allowed.moved.get(base, base), "lib")
+                env["LD_LIBRARY_PATH"] = os.path.join(allowed.moved[base][0], "lib")
             command = argv + [json.dumps(config)]
             pass_fds = (*child_fds, status_w)
         started = time.monotonic()
@@ -732,7 +762,7 @@ class Sandbox:
         if mirrored:
             base = os.path.realpath(sys.base_prefix)
             if base in allowed.moved:  # a mirrored interpreter runs from its mirror
-                executable = os.path.join(allowed.moved[base], os.path.relpath(
+                executable = os.path.join(allowed.moved[base][0], os.path.relpath(
                     os.path.realpath(sys.executable), base))
                 sites = [allowlist.moved_path(allowed, s) for s in allowed.site_dirs]
             else:
@@ -829,17 +859,17 @@ class Sandbox:
             if watchdog is not threading.current_thread():
                 watchdog.join(timeout=5)
             self._violation = watchdog.violation
-        _kill_tree(process.pid)
+        seen = set(watchdog.seen) if watchdog is not None else set()
+        _kill_tree(process.pid, seen)
         try:
             process.kill()
         except OSError:
             pass
         process.wait()
-        seen = watchdog.seen if watchdog is not None else set()
         if self.slot is not None:
             _kill_user(self.slot.uid)
         if self.level == "fallback":
-            _remove_ipc(self.slot.uid if self.slot else None, seen)
+            _remove_ipc(self.slot.uid if self.slot else None, {pid for pid, _ in seen})
         for fd in (self._to_child, self._from_child):
             try:
                 os.close(fd)
@@ -915,6 +945,12 @@ class Sandbox:
                 if frame_in is not None:
                     if self._buffer:
                         raise protocol.ProtocolError("more than one reply")
+                    # an answer counts only from a sandbox within its limits
+                    watchdog = self._watchdog
+                    if watchdog is not None:
+                        watchdog.check()
+                        if watchdog.violation:
+                            raise ChildFailure(watchdog.violation)
                     return frame_in
 
     def _check(self, elapsed, limit, cpu_limit, cpu_start, deadline, now) -> None:
