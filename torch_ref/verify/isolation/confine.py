@@ -299,8 +299,11 @@ def enter(config: dict) -> list:
             drop_capabilities()
         die_with_parent()
         try:
-            notes.append(landlock([tuple(r) for r in config["rules"]], (world,),
-                                  config.get("devices", ())))
+            # its own /proc entries (no process of its own can follow: seccomp), the
+            # names in /proc (as under bubblewrap, where it lists its namespace's)
+            rules = [tuple(r) for r in config["rules"]] + [
+                (f"/proc/{os.getpid()}", "read"), ("/proc", "list")]
+            notes.append(landlock(rules, (world,), config.get("devices", ())))
         except OSError as exc:
             notes.append(f"no Landlock ({exc})")
     if config.get("seccomp", True):

@@ -568,8 +568,10 @@ class _Watchdog(threading.Thread):
         self.seen: set = set()
         self.violation: str | None = None
         self.lock = threading.Lock()
+        self.last = 0.0
 
     def check(self) -> None:
+        self.last = time.monotonic()
         box = self.sandbox
         top = box.process.pid
         pids = descendants(top)
@@ -751,6 +753,7 @@ class Sandbox:
             os.close(status_r)
         self.confinement = _describe(self.level, uid, notes)
         self._share_cpu()
+        self._watchdog.check()  # the CPU its start-up used is no request's
 
     def _python(self, allowed, mirrored: bool) -> tuple:
         """The command starting the launcher, and the folder it imports it from.
@@ -915,7 +918,10 @@ class Sandbox:
 
     def _exchange(self, frame: bytes, limit, cpu_limit, deadline):
         start = time.monotonic()
-        cpu_start = self._cpu_used() if cpu_limit is not None else 0.0
+        watchdog = self._watchdog
+        # the watchdog's last count (at most a tick old): a request costs no /proc walk
+        # unless it lasts longer than a tick
+        cpu_start = watchdog.cpu if watchdog is not None else 0.0
         pending = memoryview(frame)
         last_check = start
         while True:
@@ -945,10 +951,12 @@ class Sandbox:
                 if frame_in is not None:
                     if self._buffer:
                         raise protocol.ProtocolError("more than one reply")
-                    # an answer counts only from a sandbox within its limits
+                    # an answer counts only from a sandbox within its limits (checked
+                    # now unless the watchdog just did)
                     watchdog = self._watchdog
                     if watchdog is not None:
-                        watchdog.check()
+                        if time.monotonic() - watchdog.last > _WATCH_TICK:
+                            watchdog.check()
                         if watchdog.violation:
                             raise ChildFailure(watchdog.violation)
                     return frame_in
