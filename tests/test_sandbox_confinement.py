@@ -504,6 +504,27 @@ def test_start_up_has_its_own_limit_and_a_broken_start_is_reported(tmp_path, lev
     assert attack.box.process is None
 
 
+def test_refused_user_namespaces_fall_back_and_say_why(tmp_path, monkeypatch):
+    refuse = tmp_path / "bwrap"
+    refuse.write_text("#!/bin/sh\necho 'bwrap: No permissions to create new namespace' >&2\n"
+                      "exit 1\n")
+    refuse.chmod(0o755)
+    monkeypatch.setenv("TORCH_REF_BWRAP", str(refuse))
+    monkeypatch.delenv("TORCH_REF_CONFINEMENT", raising=False)
+    if ROOT:
+        shared = _shared_folder()   # the sandbox uid runs the probe: it must reach it
+        shutil.copy(refuse, shared)
+        monkeypatch.setenv("TORCH_REF_BWRAP", os.path.join(shared, "bwrap"))
+    with pytest.raises(sandbox.SandboxUnavailable, match="No permissions"):
+        sandbox.level("bubblewrap", 65534 if ROOT else None)
+    with Attack(tmp_path, "auto", "request(); reply(ok=True)") as attack:
+        assert attack.run()["ok"]
+    assert attack.box.confinement.level == "fallback"
+    assert "No permissions" in attack.box.why_not_bubblewrap
+    if ROOT:
+        shutil.rmtree(shared)
+
+
 # ---- the same as a normal user ---------------------------------------------------------
 
 def _python_for_everybody():

@@ -173,7 +173,7 @@ _PROBES: dict = {}
 
 def _bwrap_binary(uid) -> tuple:
     """``(bwrap binary usable as uid, None)`` or ``(None, why not)``."""
-    key = ("bwrap", uid is not None)
+    key = ("bwrap", uid is not None, os.environ.get(bwrap.ENV_BINARY))
     if key in _PROBES:
         return _PROBES[key]
     reasons = []
@@ -702,6 +702,7 @@ class Sandbox:
             if self.submission is not None:
                 source = os.path.join(self.host, "source")
                 size += copy_submission(self.submission, source, owner)
+                os.chmod(source, 0o700)  # bwrap reads it as the sandbox's uid
                 config["copy_from"] = "/run/torch_ref-submission"
             argv, python_root = self._python(allowed, mirrored=False)
             config["drop_paths"] = [python_root]
