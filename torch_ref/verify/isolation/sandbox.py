@@ -645,6 +645,7 @@ class Sandbox:
         self._allowed = None
         self._watchdog = None
         self.slot = None
+        self.host = None
         self.max_files = 20000
 
     # ---- life cycle --------------------------------------------------------------------
@@ -663,7 +664,13 @@ class Sandbox:
         :class:`SandboxUnavailable` when a forced level cannot run here."""
         self.close()
         self.started += 1
-        self._violation = None
+        try:
+            self._start()
+        except BaseException:
+            self.close()
+            raise
+
+    def _start(self) -> None:
         root = os.geteuid() == 0
         self.slot = _UserSlot() if root else None
         uid = self.slot.uid if self.slot else None
@@ -853,8 +860,8 @@ class Sandbox:
 
     def close(self) -> None:
         """Kill the child and every process of the sandbox; remove what it left."""
-        if self.process is None:
-            self._restore_cpus()
+        if self.process is None:  # never started, or a start that failed half-way
+            self._release()
             return
         process, self.process = self.process, None
         watchdog, self._watchdog = self._watchdog, None
@@ -862,7 +869,6 @@ class Sandbox:
             watchdog.stop.set()
             if watchdog is not threading.current_thread():
                 watchdog.join(timeout=5)
-            self._violation = watchdog.violation
         seen = set(watchdog.seen) if watchdog is not None else set()
         _kill_tree(process.pid, seen)
         try:
@@ -880,10 +886,15 @@ class Sandbox:
             except OSError:
                 pass
         self._drainer.join(timeout=5)
+        self._release()
+
+    def _release(self) -> None:
         if self.slot is not None:
             self.slot.release()
             self.slot = None
-        remove_tree(self.host)
+        if self.host is not None:
+            remove_tree(self.host)
+            self.host = None
         self._restore_cpus()
 
     # ---- requests ----------------------------------------------------------------------
