@@ -577,3 +577,45 @@ def test_numpy_nbformat_and_torch_when_allowed_import(tmp_path, level, allow_tor
         answer = attack.run(limit=60)
     assert answer["numpy"] == 3.0 and answer["nbformat"] == "nbformat", answer
     assert answer["torch"] == (3.0 if allow_torch else "ModuleNotFoundError"), answer
+
+
+# ---- the allow-list itself ---------------------------------------------------------------
+
+def _exposes(allowed, path: str) -> bool:
+    path = os.path.realpath(path)
+    for tree in allowed.trees:
+        for source, _ in tree.paths():
+            if path == source or path.startswith(source.rstrip("/") + "/"):
+                relative = os.path.relpath(path, tree.source)
+                if not any(relative == e or relative.startswith(e + "/") for e in tree.exclude):
+                    return True
+    return False
+
+
+def test_the_allow_list_never_holds_the_reference_or_the_graders_output(tmp_path):
+    from torch_ref.verify.isolation.remote import CHILD_FILES
+
+    out = REPO / "grades-out"
+    allowed = allowlist.allow_list(sandbox.LAUNCHER_FILES + CHILD_FILES, hidden=(str(out),))
+    for never in ("numpy_rnn/__init__.py", "numpy_rnn/core/rnn.py", "numpy_rnn/core/lstm.py",
+                  "torch_ref/catalog/__init__.py", "torch_ref/compare/engine.py",
+                  "torch_ref/verify/runner.py", "fixtures", "tests", ".git", "grades-out"):
+        assert not _exposes(allowed, str(REPO / never)), never
+    for needed in ("numpy_rnn/core/validation.py", "torch_ref/verify/loader.py",
+                   "torch_ref/verify/isolation/confine.py"):
+        assert _exposes(allowed, str(REPO / needed)), needed
+    torch = pytest.importorskip("torch")
+    assert not _exposes(allowed, torch.__file__)
+    assert _exposes(allowlist.allow_list((), allow_torch=True), torch.__file__)
+    for wrong in ("tests", "numpy_rnn", "fixtures/golden", "/etc"):
+        with pytest.raises(ValueError):
+            allowlist.allow_list((wrong,))
+
+
+@pytest.mark.parametrize("entry, package", [
+    ("torch-2.13.0+cpu.dist-info", "torch"), ("__editable__.numpy_rnn-0.1.0.pth", "numpy_rnn"),
+    ("__editable___numpy_rnn_0_1_0_finder.py", "numpy_rnn"), ("numpy", "numpy"),
+    ("numpy.libs", "numpy"), ("torch_ref", "torch_ref"), ("typing_extensions.py",
+                                                         "typing_extensions")])
+def test_site_packages_entries_are_named_by_their_package(entry, package):
+    assert allowlist.package_of(entry) == package

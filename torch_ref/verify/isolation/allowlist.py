@@ -34,6 +34,7 @@ import hashlib
 import importlib.util
 import json
 import os
+import re
 import shutil
 import stat
 import sys
@@ -138,8 +139,8 @@ def package_of(entry: str) -> str:
     ``torch``; ``__editable__.numpy_rnn-0.1.0.pth`` -> ``numpy_rnn``)."""
     name = entry
     for prefix in ("__editable___", "__editable__."):
-        if name.startswith(prefix):
-            name = name[len(prefix):]
+        if name.startswith(prefix):  # ``__editable___numpy_rnn_0_1_0_finder.py``
+            name = re.split(r"[-_.][0-9]", name[len(prefix):])[0]
     for suffix in (".dist-info", ".egg-info", ".egg-link", ".libs", ".pth", ".py", ".pyc"):
         if name.endswith(suffix):
             name = name[:-len(suffix)]
@@ -202,8 +203,8 @@ def allow_list(child_files=(), allow_torch: bool = False, hidden=()) -> AllowLis
     sites = site_dirs()
     hidden_packages = GRADER_PACKAGES + (() if allow_torch else TORCH_PACKAGES)
     root = project_root()
-    never = tuple(os.path.join(root, n) for n in NEVER) + tuple(
-        os.path.realpath(h) for h in hidden if h)
+    reference = tuple(os.path.join(root, n) for n in NEVER)
+    never = reference + tuple(os.path.realpath(h) for h in hidden if h)
 
     def tree(path, skip=()):
         real = os.path.realpath(path)
@@ -253,7 +254,7 @@ def allow_list(child_files=(), allow_torch: bool = False, hidden=()) -> AllowLis
         if not _inside(full, root):
             raise ValueError(f"child file {path} is outside the project ({root})")
         relative = os.path.relpath(full, root)
-        if any(_inside(full, n) or _inside(n, full) for n in never):
+        if any(_inside(full, n) or _inside(n, full) for n in reference):
             raise ValueError(f"child file {path} would expose what the child may never read")
         if os.path.isdir(full):
             for here, dirs, names in os.walk(full):
