@@ -383,7 +383,10 @@ class Report:
                             "checks_passed": sum(c.passed for c in self.checks),
                             "checks": len(self.checks)},
                 "functions": [f.as_dict() for f in self.functions],
-                "checks": [c.as_dict() for c in self.checks]}
+                "checks": [c.as_dict() for c in self.checks],
+                # the sandbox the module ran in and what it does not cover (isolated runs)
+                **({"confinement": self.confinement}
+                   if getattr(self, "confinement", "") else {})}
 
 
 def function_results(adapter, components, checks) -> list:
@@ -943,6 +946,9 @@ def run(args) -> int:
     except UsageError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    confinement = getattr(report, "confinement", "")
+    if confinement:
+        print(f"note: the module ran confined by {confinement}")
     print(format_report(report, adapter, show_checks=args.checks,
                         failures_only=args.failures_only))
     blocked = getattr(report, "blocked_imports", ())
