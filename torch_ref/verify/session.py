@@ -75,11 +75,11 @@ def _executor(resolved, isolated, timeout, limits, hidden, torch: bool):
 
     if not isolated:
         return LocalExecutor(timeout)
-    from torch_ref.verify.isolation.sandbox import Limits, hidden_trees
+    from torch_ref.verify.isolation.sandbox import Limits
 
     limits = limits or Limits(timeout=timeout)
-    return SandboxExecutor(limits, resolved.root, hidden_trees(hidden, torch=not torch),
-                           allow_torch=torch, torch_rule=TORCH_RULE)
+    return SandboxExecutor(limits, resolved.root, hidden, allow_torch=torch,
+                           torch_rule=TORCH_RULE)
 
 
 def _load(executor, resolved, helpers, torch: bool) -> dict:

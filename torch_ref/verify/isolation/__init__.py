@@ -1,10 +1,13 @@
 """Running a module under test in a child process the grader does not trust.
 
-``protocol``: the wire format (JSON headers, arrays as ``.npy`` bytes read with
-``allow_pickle=False``; nothing read back can execute).  ``confine``: what the child
-does to itself before it loads the submission (limits, an unprivileged user, file
-system and signal confinement, blocked reference packages).  ``child``: the child's
-loop, serving calls of the functional API.  ``sandbox``: the parent's side of one
-child (time, CPU and output limits, kills, restarts).  ``remote``: an adapter and
-functional API in the parent whose calls run in the child, and :func:`verify_isolated`.
+``sandbox``: the grader's side of one child (the confinement level, start-up, time,
+CPU, memory, file and process limits, kills, clean-up); ``bwrap``: the bubblewrap
+command line; ``allowlist``: what the child may read (the same list for both levels,
+and mirrors of what an unprivileged uid cannot reach); ``confine``: the child's first
+code (limits, uid drop, Landlock, seccomp, a subreaper in the fallback) and the import
+hook refusing the reference packages; ``seccomp``: the system-call filter.
+``protocol``: the wire format (JSON headers, arrays as raw bytes; nothing read back
+can execute). ``child``: the executor, performing the operations the grader names on
+the submission's objects. ``client``: the grader's side of an executor, in a sandbox or
+in this process.
 """

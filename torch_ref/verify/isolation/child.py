@@ -23,9 +23,10 @@ verdict: argument arrays changed in place since they arrived, and the floating-p
 flags raised. The same :class:`Server` runs in-process for ``--in-process`` (see
 :mod:`torch_ref.verify.isolation.client`), so both paths share every step.
 
-:func:`main` is the sandboxed process: it confines itself as told, imports what it
-needs, hides the grader's modules from the submission, and serves requests on the
-pipes it was given. It imports nothing of the reference or the checker's verdicts.
+:func:`setup` and :func:`main` are the sandboxed process (after the sandbox's launcher
+has confined it): the first imports what the requests need, the second hides the
+grader's modules from the submission and serves requests on the pipes it was given.
+It imports nothing of the reference or the checker's verdicts.
 """
 from __future__ import annotations
 
@@ -626,41 +627,40 @@ _CALLING_FRAMES.add(_Unguarded.run.__code__)
 GRADER_PACKAGES = ("numpy_rnn", "torch_ref")
 
 
-def main(config_text: str) -> None:
-    """Serve one submission in this (sandboxed) process; ``config_text``: JSON with the
-    request/reply fds, the torch policy and what the sandbox asks of the child."""
+def setup(config_text: str) -> None:
+    """Start-up, before the child says it is ready (its time is not a call's): what the
+    requests use is imported while it is readable."""
     config = json.loads(config_text)
-    channel = _Channel(config["fd_in"], config["fd_out"])
     sys.dont_write_bytecode = True
-    # everything this process needs is imported before it confines itself
     import importlib  # noqa: F401 - what the requests use
 
     import numpy.random  # noqa: F401 - loaded lazily by NumPy; its files are read now
 
-    from torch_ref.verify.isolation import confine
     from torch_ref.verify.load import handout, notebook  # noqa: F401
 
     try:  # notebooks are read with it
         import nbformat  # noqa: F401
     except ImportError:
         pass
-    torch = config.get("torch", "refuse")
-    if torch == "allow":
-        import torch as _torch  # noqa: F401 - the course computes in it
-    confine.enter(config)  # limits, user, file system, system calls: as the sandbox says
+    if config.get("allow_torch"):
+        import torch  # noqa: F401 - the course computes in it
+
+
+def main(config_text: str) -> None:
+    """Serve one submission's requests on the pipes the sandbox gave this process (its
+    launcher, :mod:`~torch_ref.verify.isolation.confine`, has confined it and run
+    :func:`setup`); ``config_text``: JSON with the fds, the memory limit, whether torch
+    is the course's (``allow_torch``) and the rule that refuses it otherwise."""
+    config = json.loads(config_text)
+    channel = _Channel(config["fd_in"], config["fd_out"])
     server = Server(_Unguarded(), config.get("memory"))
-    if torch == "stub":
+    if not config.get("allow_torch"):
         sys.meta_path.insert(0, _TorchStubs(str(config.get("torch_rule", ""))))
-    blocked = GRADER_PACKAGES + (() if torch in ("allow", "stub") else ("torch",))
     # the submission finds the grader's own modules neither loaded nor importable
     for name in [n for n in sys.modules if n.split(".")[0] in GRADER_PACKAGES]:
         del sys.modules[name]
-    server.blocker = _Blocker(blocked)
+    server.blocker = _Blocker(GRADER_PACKAGES)
     sys.meta_path.insert(0, server.blocker)
-    for entry in config.get("drop_paths", ()):
-        while entry in sys.path:
-            sys.path.remove(entry)
-    os.chdir(config.get("cwd", "."))
     while True:
         header, blobs = channel.receive()
         reply, out = server.serve_one(header, blobs)

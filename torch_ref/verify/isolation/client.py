@@ -501,6 +501,12 @@ class LocalExecutor(Executor):
             self.guard.close()
 
 
+# the grader's files the executor imports (relative to the project root): nothing else of
+# the project exists in its sandbox
+CHILD_FILES = ("torch_ref/verify/isolation/child.py", "torch_ref/verify/isolation/protocol.py",
+               "torch_ref/verify/load")
+
+
 class SandboxExecutor(Executor):
     """The executor in a confined child process (one at a time; a fresh one after a
     crash, up to ``limits.restarts``, within ``limits.budget`` seconds)."""
@@ -511,14 +517,18 @@ class SandboxExecutor(Executor):
         from torch_ref.verify.isolation.sandbox import Sandbox
 
         self.limits, self.root = limits, root
-        self.sandbox = Sandbox(limits, hidden, root, allow_torch, torch_rule)
+        self.sandbox = Sandbox(limits, root, entry="torch_ref.verify.isolation.child:main",
+                               setup="torch_ref.verify.isolation.child:setup",
+                               child_files=CHILD_FILES, child_config={"torch_rule": torch_rule},
+                               allow_torch=allow_torch, hidden=hidden)
         self.deadline = None if limits.budget is None else time.monotonic() + limits.budget
         self.dead: str | None = None
         self._started = False
 
     @property
     def confinement(self) -> str:
-        return getattr(self.sandbox, "confinement", "") or "sandbox"
+        confinement = self.sandbox.confinement
+        return f"{confinement.name} ({confinement.does_not_cover})" if confinement else ""
 
     def _alive(self) -> bool:
         return self.sandbox.alive()
@@ -537,7 +547,16 @@ class SandboxExecutor(Executor):
             self.dead = (f"not run: the module's process had to be restarted "
                          f"{self.limits.restarts} times")
             raise ExecutorGone(self.dead, None, False)
-        self.sandbox.start()
+        from torch_ref.verify.isolation.sandbox import ChildFailure, SandboxUnavailable
+
+        try:
+            self.sandbox.start()
+        except ChildFailure as failure:
+            raise ExecutorGone(f"its sandbox did not start: {failure.reason}", None,
+                               False) from None
+        except SandboxUnavailable as exc:
+            self.dead = str(exc)
+            raise ExecutorGone(self.dead, None, False) from None
         self.generation += 1
         if self._started and self._load is not None:
             try:
@@ -550,10 +569,9 @@ class SandboxExecutor(Executor):
     def _exchange(self, header, blobs, user):
         from torch_ref.verify.isolation.sandbox import ChildFailure
 
-        limit = 1 if self.limits.timeout is not None else 0
         try:
-            return self.sandbox.request(header, blobs, calls_allowed=limit,
-                                        deadline=self.deadline)
+            return self.sandbox.request(header, blobs, limit=self.limits.timeout,
+                                        cpu=self.limits.cpu_limit, deadline=self.deadline)
         except ChildFailure as failure:
             raise ExecutorGone(failure.reason, user, failure.fatal_to_function) from None
         except protocol.ProtocolError as exc:
