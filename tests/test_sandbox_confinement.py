@@ -598,10 +598,12 @@ def test_the_allow_list_never_holds_the_reference_or_the_graders_output(tmp_path
     out = REPO / "grades-out"
     allowed = allowlist.allow_list(sandbox.LAUNCHER_FILES + CHILD_FILES, hidden=(str(out),))
     for never in ("numpy_rnn/__init__.py", "numpy_rnn/core/rnn.py", "numpy_rnn/core/lstm.py",
-                  "torch_ref/catalog/__init__.py", "torch_ref/compare/engine.py",
-                  "torch_ref/verify/runner.py", "fixtures", "tests", ".git", "grades-out"):
+                  "numpy_rnn/core/validation.py", "torch_ref/catalog/__init__.py",
+                  "torch_ref/compare/engine.py", "torch_ref/verify/adapters/base.py",
+                  "torch_ref/verify/run.py", "torch_ref/layout.py", "fixtures", "tests", ".git",
+                  "grades-out"):
         assert not _exposes(allowed, str(REPO / never)), never
-    for needed in ("numpy_rnn/core/validation.py", "torch_ref/verify/loader.py",
+    for needed in ("torch_ref/verify/load/loader.py", "torch_ref/verify/isolation/child.py",
                    "torch_ref/verify/isolation/confine.py"):
         assert _exposes(allowed, str(REPO / needed)), needed
     torch = pytest.importorskip("torch")
