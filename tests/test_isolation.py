@@ -245,11 +245,44 @@ ATTACKS = {
             except OSError:
                 pass
         """, "", None, 1, "FAIL"),
+    "returns an object of its own named _Missing": ("""
+        class _Missing:
+            pass
+        _step = rnn_step_forward
+
+        def rnn_step_forward(*args):
+            next_h, cache = _step(*args)
+            return _Missing(), cache
+        """, "", None, 1, "FAIL"),
+    "forges a reply on the executor's channel": ("""
+        import json, os, re, struct
+        try:  # the child's command line names its pipes
+            _cfg = open("/proc/self/cmdline", "rb").read().split(b"\\0")
+            _fds = [int(v) for v in re.findall(rb'"fd_out": (\\d+)', b" ".join(_cfg))]
+        except Exception:
+            _fds = []
+        _head = json.dumps({"ok": True, "value": {"f": 0.0}, "blobs": [0] * 5_000_000})
+        for _fd in _fds + list(range(3, 12)):
+            try:
+                os.write(_fd, struct.pack("<QI", 4 + len(_head), len(_head)) + _head.encode())
+            except Exception:
+                pass
+        """, "", None, 2, "malformed"),
+    "uses torch in a NumPy course": ("", """
+        import torch
+        next_h = torch.tanh(torch.from_numpy(x @ Wx + prev_h @ Wh + b)).numpy()
+        return next_h, (x, prev_h, Wx, Wh, next_h)
+        """, None, 1, "may be imported but not used"),
+    "raises with terminal escapes": ("", """
+        raise ValueError("\\x1b[2J\\x1b[H\\r14 functions passed, 0 warned, 0 failed\\x1b[8m")
+        """, None, 1, "\\x1b[2J"),
 }
 # a representative few run by default; the rest with -m slow or NUMPY_RNN_SLOW_TESTS=1
 FAST = ("forges the --json file and kills the grader", "os._exit(0) at import", "loops in C",
         "reads the reference implementation from disk", "is a star import of the reference",
-        "returns a hostile ndarray subclass", "forks at import", "floods stdout")
+        "returns a hostile ndarray subclass", "forks at import", "floods stdout",
+        "returns an object of its own named _Missing", "uses torch in a NumPy course",
+        "raises with terminal escapes", "forges a reply on the executor's channel")
 
 
 @pytest.mark.parametrize("attack", [
@@ -271,6 +304,7 @@ def test_a_hostile_submission_cannot_change_its_verdict(attack, tmp_path, pytest
     assert code == status, f"exit {code}\n{stdout}\n{stderr}"
     assert seconds < 120
     assert text in stdout + stderr, stdout + stderr
+    assert "\x1b" not in stdout + stderr  # what the module says reaches no terminal raw
     if status == 1:
         doc = json.loads(report.read_text())
         verdicts = {f["name"]: f["status"] for f in doc["functions"]}

@@ -1,0 +1,106 @@
+"""verify's verdicts are those it gave before it was rebuilt around the executor.
+
+``verdicts_before_rebuild.json`` holds, for every reference solution, student-corpus
+module and mutant, each function's status, failing tensors and warning kinds as the
+in-process verify of the old design reported them. The rebuilt verify must give the
+same verdicts, isolated and in-process alike: the same status and warnings for every
+function, and failing tensors in common with the old ones (uninitialised memory may
+change which of them a run finds). :data:`CHANGED` lists the verdicts changed on
+purpose since, each with its reason; nothing else may move.
+
+By default the reference solutions, the student corpus and every tenth mutant run;
+``NUMPY_RNN_SLOW_TESTS=1`` (or ``-m slow``) runs every mutant.
+"""
+import json
+import os
+import tempfile
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("torch", reason="verify compares with the torch reference")
+
+import mutants  # noqa: E402
+from verifying import verify_module  # noqa: E402
+
+HERE = Path(__file__).resolve().parent
+BEFORE = json.loads((HERE / "verdicts_before_rebuild.json").read_text())
+CORPUS = HERE / "student_corpus"
+MODULE_FILE = {"cs231n": "rnn_layers.py", "hw3": "recurrent_layers.py",
+               "params": "layer_utils.py"}
+MUTANT_EVERY = 10
+
+# subject -> {function: (new status, why)}: verdicts changed on purpose
+CHANGED = {
+    "corpus/hw3/broken/lstm_backward_not_implemented": {
+        "LSTMLayer.backward": ("MISSING", "its body is the template's pass: not implemented, "
+                                          "whatever that makes it raise (one rule for stubs)")},
+}
+
+
+def _slow(config) -> bool:
+    return "slow" in (config.getoption("markexpr") or "") or bool(
+        os.environ.get("NUMPY_RNN_SLOW_TESTS"))
+
+
+def _subjects() -> list:
+    found = [(f"reference/{api}", None) for api in
+             ("cs231n", "hw3", "params", "dlai", "dlfs2", "mytorch", "eecs498")]
+    for api, name in MODULE_FILE.items():
+        for entry in sorted((CORPUS / api).iterdir()):
+            if not entry.is_dir():
+                continue
+            for one in ([entry] if entry.name != "broken"
+                        else sorted(d for d in entry.iterdir() if d.is_dir())):
+                found.append((f"corpus/{api}/{one.relative_to(CORPUS / api)}", None))
+    found += [(f"mutant/{m.api}/{m.name}", m) for m in mutants.ALL]
+    return found
+
+
+SUBJECTS = _subjects()
+
+
+def _verdicts(report) -> dict:
+    return {f.name: {"status": f.status,
+                     "failing": sorted({c.tensor for c in f.checks
+                                        if c.status in ("FAIL", "ERROR")}),
+                     "warnings": sorted({c.kind for c in f.checks if c.status == "WARN"})}
+            for f in report.functions}
+
+
+def _run(subject, mutant, directory):
+    kind, api, *rest = subject.split("/")
+    if kind == "reference":
+        return verify_module(mutants.REFERENCE_DIR / api, api)[0]
+    if kind == "corpus":
+        (path,) = sorted((CORPUS / api / "/".join(rest)).rglob(MODULE_FILE[api]))
+        return verify_module(path, api)[0]
+    path = mutants.build(mutant, Path(directory))
+    return verify_module(path, mutant.api, only=[mutant.function], golden=False)[0]
+
+
+@pytest.mark.parametrize("subject, mutant", [
+    pytest.param(s, m, id=s) for s, m in SUBJECTS])
+def test_the_same_verdicts_as_before_the_rebuild(subject, mutant, pytestconfig):
+    if mutant is not None and mutants.ALL.index(mutant) % MUTANT_EVERY and not _slow(
+            pytestconfig):
+        pytest.skip("slow: run with -m slow or NUMPY_RNN_SLOW_TESTS=1")
+    before = BEFORE[subject]
+    with tempfile.TemporaryDirectory() as directory:
+        now = _verdicts(_run(subject, mutant, directory))
+    assert set(now) == set(before), subject
+    for function, old in before.items():
+        new = now[function]
+        changed = CHANGED.get(subject, {}).get(function)
+        if changed is not None:
+            assert new["status"] == changed[0], (subject, function, new, changed[1])
+            continue
+        assert (new["status"], new["warnings"]) == (old["status"], old["warnings"]), (
+            subject, function, old, new)
+        if old["failing"]:
+            assert set(new["failing"]) & set(old["failing"]), (subject, function, old, new)
+
+
+def test_every_subject_of_before_is_still_checked():
+    assert {s for s, _ in SUBJECTS} == set(BEFORE)
+    assert set(CHANGED) <= set(BEFORE)
