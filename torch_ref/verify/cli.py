@@ -60,6 +60,10 @@ def add_arguments(parser) -> None:
                              "default it runs in a confined child process)")
     parser.add_argument("--memory", type=float, default=4.0, metavar="GIB",
                         help="memory limit of the module's process in GiB (default 4)")
+    parser.add_argument("--confinement", choices=("auto", "bubblewrap", "fallback"),
+                        default="auto", help="how the module's process is confined: bubblewrap (namespaces), "
+                             "fallback (where user namespaces are refused), or auto (the "
+                             "first that works here; default; TORCH_REF_CONFINEMENT sets it)")
     parser.add_argument("--checks", action="store_true",
                         help="also print the table of every comparison (one row per tensor)")
     parser.add_argument("--failures-only", action="store_true",
@@ -114,7 +118,8 @@ def run(args) -> int:
         if not args.in_process:
             from torch_ref.verify.isolation.sandbox import GiB, Limits
 
-            limits = Limits(timeout=args.timeout, memory=int(args.memory * GiB))
+            limits = Limits(timeout=args.timeout, memory=int(args.memory * GiB),
+                            confinement=args.confinement)
         report = verify_target(args.module, args.api, args.path, args.only, args.seed,
                                dtypes, args.timeout, strict=args.strict,
                                isolated=not args.in_process, limits=limits,

@@ -21,6 +21,7 @@ class CheckError(Exception):
 @dataclass(frozen=True)
 class CheckOptions:
     """How to check a module. memory in GiB; budget: seconds for the whole module;
+    confinement: auto, bubblewrap or fallback (see the sandbox);
     hidden: trees the child may not read (the grader's output and private folders, every
     submission's original); cpu_slot: which allowed CPU the child shares (None: any)."""
 
@@ -29,6 +30,7 @@ class CheckOptions:
     strict: bool = False
     timeout: float = 30.0
     memory: float = 4.0
+    confinement: str = "auto"
     budget: float | None = 900.0
     hidden: tuple = ()
     cpu_slot: int | None = None
@@ -69,6 +71,7 @@ def check(module_path: str, options: CheckOptions, within: str | None = None) ->
             raise CheckError("cannot import the module: its relative imports climb above "
                              "the submission's own folder")
     limits = Limits(timeout=options.timeout, memory=int(options.memory * GiB),
+                    confinement=options.confinement,
                     budget=options.budget, cpu_slot=options.cpu_slot)
     try:
         report = verify_target(module_path, options.api, seed=options.seed, limits=limits,

@@ -58,6 +58,10 @@ def add_arguments(parser) -> None:
                         help="time limit of one call into a submission (default 30)")
     parser.add_argument("--memory", type=float, default=4.0, metavar="GIB",
                         help="memory limit of a submission's process (default 4)")
+    parser.add_argument("--confinement", choices=("auto", "bubblewrap", "fallback"),
+                        default="auto", help="how the module's process is confined: bubblewrap (namespaces), "
+                             "fallback (where user namespaces are refused), or auto (the "
+                             "first that works here; default; TORCH_REF_CONFINEMENT sets it)")
     parser.add_argument("--budget", type=float, default=900.0, metavar="SECONDS",
                         help="time for one whole submission (default 900)")
     parser.add_argument("--seed", type=int, default=0,
@@ -113,6 +117,7 @@ def run(args) -> int:
     try:
         check = CheckOptions(api=args.api, seed=args.seed, strict=args.strict,
                              timeout=args.timeout, memory=args.memory, budget=args.budget,
+                             confinement=args.confinement,
                              hidden=_hidden(out, private, args.submissions,
                                             submissions))
         options = GradeOptions(out=out, private=private, check=check, functions=functions,
