@@ -46,7 +46,7 @@ def _slow(config) -> bool:
 def _subjects() -> list:
     found = [(f"reference/{api}", None) for api in
              ("cs231n", "hw3", "params", "dlai", "dlfs2", "mytorch", "eecs498")]
-    for api, name in MODULE_FILE.items():
+    for api in MODULE_FILE:
         for entry in sorted((CORPUS / api).iterdir()):
             if not entry.is_dir():
                 continue

@@ -61,7 +61,8 @@ def add_arguments(parser) -> None:
     parser.add_argument("--memory", type=float, default=4.0, metavar="GIB",
                         help="memory limit of the module's process in GiB (default 4)")
     parser.add_argument("--confinement", choices=("auto", "bubblewrap", "fallback"),
-                        default="auto", help="how the module's process is confined: bubblewrap (namespaces), "
+                        default="auto",
+                        help="how the module's process is confined: bubblewrap (namespaces), "
                              "fallback (where user namespaces are refused), or auto (the "
                              "first that works here; default; TORCH_REF_CONFINEMENT sets it)")
     parser.add_argument("--checks", action="store_true",
