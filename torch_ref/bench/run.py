@@ -24,6 +24,12 @@ projection, the recurrent products, and in the backward ``dx``, ``dWx``,
 ``% GEMM`` divides it by the rate of one square NumPy GEMM of the same dtype
 (the ``gemm (reference rate)`` row, 1024 by default), measured in the same run.
 
+``GEMM ms`` is the floor of a row: the same matrix products as its NumPy run
+(``Bench.gemms``: shapes, counts), timed alone in NumPy (preallocated operands,
+``out=``), alternating with the two sides. ``GEMM/numpy`` divides it by the NumPy
+time: the share of the run spent in matrix products; the rest is elementwise
+work, copies and per-step overhead.
+
 Targets (met or missed; timings are noisy on a shared machine, so read two runs)
 are the entries' ``Bench.targets``, plus numpy/torch <= 1.5 for the embedding
 backward at V=5000.
@@ -90,6 +96,7 @@ class Benchmark:
     torch_run:    ``() -> None`` (timed): reset gradients, forward, backward.
     torch_result: ``() -> Run`` with the NumPy run's keys, read after timing.
     flops:        floating-point operations of the matrix products, or None.
+    gemm_run:     ``() -> None`` (timed): the NumPy run's matrix products alone, or None.
     note:         what runs on the torch side; tag: a remark shown in the table.
     """
 
@@ -103,6 +110,7 @@ class Benchmark:
     targets: tuple = ()
     note: str = ""
     tag: str = ""
+    gemm_run: Callable | None = None
     result: dict = field(default_factory=dict)
 
     def label(self) -> str:
@@ -148,12 +156,15 @@ def measure(bench: Benchmark, repeats: int, warmup: int, min_time: float = 0.0) 
     warmup:   untimed runs of each side first.
     min_time: a fast row keeps running (up to :data:`MAX_RUNS` runs) until one
               side has been timed for ``min_time`` seconds in all.
+    The row's GEMMs alone (``gemm_run``) run as often, after each torch run.
     """
     gc.collect()
     for _ in range(warmup):
         bench.numpy_run()
         bench.torch_run()
-    numpy_times, torch_times = [], []
+        if bench.gemm_run is not None:
+            bench.gemm_run()
+    numpy_times, torch_times, gemm_times = [], [], []
     numpy_out = None
     while (len(numpy_times) < repeats
            or (len(numpy_times) < MAX_RUNS
@@ -162,7 +173,10 @@ def measure(bench: Benchmark, repeats: int, warmup: int, min_time: float = 0.0) 
         t, numpy_out = _timed(bench.numpy_run)
         numpy_times.append(t)
         torch_times.append(_timed(bench.torch_run)[0])
+        if bench.gemm_run is not None:
+            gemm_times.append(_timed(bench.gemm_run)[0])
     numpy_s, torch_s = statistics.median(numpy_times), statistics.median(torch_times)
+    gemm_s = statistics.median(gemm_times) if gemm_times else None
     flops = bench.flops
     bench.result = {
         "component": bench.component, "sizes": dict(bench.sizes), "dtype": bench.dtype,
@@ -170,6 +184,9 @@ def measure(bench: Benchmark, repeats: int, warmup: int, min_time: float = 0.0) 
         "ratio": numpy_s / torch_s if torch_s > 0 else None,
         "numpy_times_ms": [1e3 * t for t in numpy_times],
         "torch_times_ms": [1e3 * t for t in torch_times],
+        "gemm_ms": None if gemm_s is None else 1e3 * gemm_s,
+        "gemm_times_ms": [1e3 * t for t in gemm_times],
+        "gemm_of_numpy": gemm_s / numpy_s if gemm_s is not None and numpy_s > 0 else None,
         "flops": flops,
         "numpy_gflops": flops / numpy_s / 1e9 if flops and numpy_s > 0 else None,
         "torch_gflops": flops / torch_s / 1e9 if flops and torch_s > 0 else None,
@@ -206,6 +223,20 @@ def _sampler(name: str, dtype: str, sizes: dict):
     return Sampler(f"bench/{name}", dtype, 0, " ".join(f"{k}={v}" for k, v in sizes.items()))
 
 
+def _gemm_floor(name: str, dtype: str, sizes: dict, shapes) -> Callable:
+    """``() -> None`` running the products ``shapes`` (``(m, k, n, count)``) alone, on
+    operands drawn and output buffers allocated once."""
+    draw = _sampler(f"{name}/gemms", dtype, sizes)
+    products = [(draw.normal(m, k), draw.normal(k, n), np.empty((m, n), dtype=dtype), count)
+                for m, k, n, count in shapes]
+
+    def run():
+        for a, b, out, count in products:
+            for _ in range(count):
+                np.matmul(a, b, out=out)
+    return run
+
+
 def _catalog_row(component, dtype: str, grid: dict) -> Benchmark:
     """A row for a catalog entry: its NumPy run against its prepared torch reference,
     on a case of the entry's benchmark sizes at this grid point."""
@@ -226,9 +257,12 @@ def _catalog_row(component, dtype: str, grid: dict) -> Benchmark:
     if component.cell == "lstm" and dtype == "float32" and spec.note == "nn.LSTM" \
             and torch.backends.mkldnn.is_available() and torch.backends.mkldnn.enabled:
         tag = "torch: oneDNN"  # torch runs float32 LSTMs through oneDNN's fused RNN primitive
+    gemm_run = (_gemm_floor(component.name, dtype, sizes, spec.gemms(sizes))
+                if spec.gemms else None)
     return Benchmark(component.name, sizes, dtype,
                      lambda: component.run_numpy(functional, case), torch_run, torch_result,
-                     spec.flops(sizes) if spec.flops else None, targets, note=spec.note, tag=tag)
+                     spec.flops(sizes) if spec.flops else None, targets, note=spec.note, tag=tag,
+                     gemm_run=gemm_run)
 
 
 def _embedding_backward(dtype, N, T, V, D) -> Benchmark:
@@ -416,21 +450,22 @@ def _target_text(targets: list) -> str:
 
 def format_table(results: list) -> str:
     """The results as an aligned text table, one row per result."""
-    head = ("component", "sizes", "dtype", "numpy ms", "torch ms", "numpy/torch",
-            "GFLOP/s", "% GEMM", "agree", "target")
+    head = ("component", "sizes", "dtype", "numpy ms", "GEMM ms", "GEMM/numpy", "torch ms",
+            "numpy/torch", "GFLOP/s", "% GEMM", "agree", "target")
     rows = []
     for r in results:
         agree = r["agree"]
         rows.append((
             r["component"] + (f" ({r['tag']})" if r["tag"] else ""),
             " ".join(f"{k}={v}" for k, v in r["sizes"].items()), r["dtype"],
-            f"{r['numpy_ms']:.3f}", f"{r['torch_ms']:.3f}", _fmt(r["ratio"], ".2f") + "x",
+            f"{r['numpy_ms']:.3f}", _fmt(r["gemm_ms"], ".3f"), _fmt(r["gemm_of_numpy"], ".0%"),
+            f"{r['torch_ms']:.3f}", _fmt(r["ratio"], ".2f") + "x",
             _fmt(r["numpy_gflops"], ".3g"), _fmt(r["gemm_fraction"], ".0%"),
             ("ok " if agree["ok"] else "DIFFER ") + _fmt(agree["rel_err"], ".0e", "?"),
             _target_text(r["targets"]),
         ))
     widths = [max(len(str(x)) for x in col) for col in zip(head, *rows, strict=True)]
-    numeric = {3, 4, 5, 6, 7}
+    numeric = {3, 4, 5, 6, 7, 8, 9}
 
     def line(cells):
         return "  ".join(str(c).rjust(w) if i in numeric else str(c).ljust(w)
