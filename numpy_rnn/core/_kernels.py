@@ -42,31 +42,33 @@ def _overflow(fn: str, what: str) -> ValueError:
                       "too large for the dtype; scale them down")
 
 
-def _projection(fn: str, x2d: np.ndarray, W: np.ndarray, b=None) -> np.ndarray:
-    """``x2d @ W + b`` (rows, G), a new array, for pre-activations of tanh/sigmoid.
+def _projection(fn: str, left: np.ndarray, right: np.ndarray, bias=None) -> np.ndarray:
+    """``left @ right + bias``, a new array, for pre-activations of tanh/sigmoid.
 
-    Where the true value lies beyond the dtype's range the entry is +-inf with the
-    right sign (tanh and sigmoid of it are then exact). BLAS does not promise IEEE
-    results once partial sums overflow (it can return -inf for a sum of +inf and
-    -inf), so a non-finite product is recomputed from operands scaled to at most 1,
-    where no partial sum can overflow. Never a NaN or a warning.
+    ``left @ right`` is NumPy's matmul (2-D, or stacks of matrices); ``bias``
+    broadcasts against the product. Where the true value lies beyond the dtype's
+    range the entry is +-inf with the right sign (tanh and sigmoid of it are then
+    exact). BLAS does not promise IEEE results once partial sums overflow (it can
+    return -inf for a sum of +inf and -inf), so a non-finite product is recomputed
+    from operands scaled to at most 1, where no partial sum can overflow. Never a
+    NaN or a warning.
     """
     with np.errstate(over="ignore", invalid="ignore"):
-        out = x2d @ W
-        if b is not None:
-            out += b
+        out = left @ right
+        if bias is not None:
+            out += bias
         if np.isfinite(np.add.reduce(out, axis=None)):  # one cheap pass
             return out
-        sx, sw = np.max(np.abs(x2d)), np.max(np.abs(W))
-        if sx == 0 or sw == 0:
-            out = np.zeros((x2d.shape[0], W.shape[1]), dtype=np.result_type(x2d, W))
+        sl, sr = np.max(np.abs(left)), np.max(np.abs(right))
+        if sl == 0 or sr == 0:
+            out = np.zeros_like(out)
         else:
-            out = (x2d / sx) @ (W / sw)  # |entries| <= columns of x2d: finite
-            small, large = sorted((sx, sw))
+            out = (left / sl) @ (right / sr)  # |entries| <= the inner size: finite
+            small, large = sorted((sl, sr))
             out *= small  # the smaller factor first: an inf now is an inf in the end
             out *= large
-        if b is not None:
-            out += b
+        if bias is not None:
+            out += bias
     if np.isnan(out).any():
         raise _overflow(fn, "x W + b")  # unreachable: the scaled product is finite
     return out
@@ -150,6 +152,145 @@ def _lstm_cell_backward(dh, dc, act, c_prev, tanh_c, da, scratch):
     dc *= f
 
 
+# ---- sequence kernels: feature-major, one GEMM and contiguous blocks per step --------
+#
+# The sequence functions keep a timestep's states as (H, N) and its pre-activations
+# as (G*H, N): each step's recurrent product is one GEMM ``Wh^T h``, every gate
+# block is one contiguous (H, N) array (NumPy's elementwise loops are several
+# times slower on the strided column blocks of an (N, G*H) array), and the steps
+# of a sequence are consecutive blocks of one (T, G*H, N) array.
+
+
+def _negate_rows(WT: np.ndarray, rows: int) -> np.ndarray:
+    """A copy of ``WT`` with its first ``rows`` rows negated (exactly).
+
+    A sigmoid gate ``1 / (1 + exp(-a))`` then gets ``-a`` straight from its
+    products: one pass less per step, and the same numbers (negation is exact,
+    and rounding is symmetric, so ``x (-W) = -(x W)`` bit for bit).
+    """
+    out = np.array(WT, copy=True)
+    np.negative(out[:rows], out=out[:rows])
+    return out
+
+
+def _lstm_sequence(fn, x_tm, h0, c0, Wx, Wh, b):
+    """The LSTM over a whole sequence, feature-major (gates ``[i, f, o, g]``).
+
+    x_tm: (T, N, D) time-major inputs; h0, c0: (H, N) initial states.
+    Returns ``(hs, cs, tanh_cs, acts)``: hs (H, T + 1, N) and cs (T + 1, H, N) with
+    the initial states first, tanh_cs (T, H, N), acts (T, 4H, N) the gate
+    activations. ``hs`` keeps time inside so that ``hs[:, :T]`` is one (H, T*N)
+    matrix for the weight gradient.
+    """
+    T, N, _ = x_tm.shape
+    H = Wh.shape[0]
+    dtype = x_tm.dtype
+    S = 3 * H  # the sigmoid gates i, f, o lead; their rows carry -a (_negate_rows)
+    WxT, WhT, bT = _negate_rows(Wx.T, S), _negate_rows(Wh.T, S), _negate_rows(b, S)
+    # the input projection of every timestep, (T, 4H, N), before the loop
+    acts = _projection(fn, WxT, x_tm.transpose(0, 2, 1), bT[:, None])
+    _check_recurrence(fn, Wh)
+    hs = np.empty((H, T + 1, N), dtype=dtype)
+    hs[:, 0] = h0
+    cs = np.empty((T + 1, H, N), dtype=dtype)
+    cs[0] = c0
+    tanh_cs = np.empty((T, H, N), dtype=dtype)
+    hW = np.empty((4 * H, N), dtype=dtype)
+    ig = np.empty((H, N), dtype=dtype)
+    # exp(-a) overflows to inf for very negative a (the sigmoid is then exactly 0)
+    with np.errstate(over="ignore", under="ignore"):
+        for t in range(T):
+            a = acts[t]
+            np.matmul(WhT, hs[:, t], out=hW)
+            a += hW
+            s, g = a[:S], a[S:]
+            np.exp(s, out=s)
+            s += 1
+            np.reciprocal(s, out=s)
+            np.tanh(g, out=g)
+            c = cs[t + 1]
+            np.multiply(a[H:2 * H], cs[t], out=c)
+            np.multiply(a[:H], g, out=ig)
+            c += ig
+            np.tanh(c, out=tanh_cs[t])
+            np.multiply(a[2 * H:S], tanh_cs[t], out=hs[:, t + 1])
+    return hs, cs, tanh_cs, acts
+
+
+def _lstm_sequence_backward(dh_fm, Wh, cs, tanh_cs, acts):
+    """BPTT through :func:`_lstm_sequence`.
+
+    dh_fm: (T, H, N) upstream gradient of every hidden state, feature-major.
+    Returns ``(da, dh0)``: da (4H, T, N) the gradient of the pre-activations, time
+    inside (one (4H, T*N) matrix for the weight gradients), and dh0 (H, N) that of
+    the initial hidden state.
+    """
+    T, H, N = dh_fm.shape
+    dtype = dh_fm.dtype
+    S = 3 * H
+    da = np.empty((4 * H, T, N), dtype=dtype)
+    d = np.empty((4 * H, N), dtype=dtype)  # this step's block of da, contiguous
+    dnext = np.zeros((H, N), dtype=dtype)  # gradient reaching h_t from step t + 1
+    dc = np.zeros((H, N), dtype=dtype)  # gradient reaching c_t from step t + 1
+    dht = np.empty((H, N), dtype=dtype)
+    w = np.empty((H, N), dtype=dtype)
+    ds = np.empty((S, N), dtype=dtype)
+    for t in range(T - 1, -1, -1):
+        a, tanh_c = acts[t], tanh_cs[t]
+        i, f, o, g = a[:H], a[H:2 * H], a[2 * H:S], a[S:]
+        np.add(dh_fm[t], dnext, out=dht)
+        # h = o tanh(c): c receives dh o (1 - tanh(c)^2)
+        np.multiply(tanh_c, tanh_c, out=w)
+        np.subtract(1, w, out=w)
+        w *= o
+        w *= dht
+        dc += w
+        np.multiply(dc, g, out=d[:H])  # d i
+        np.multiply(dc, cs[t], out=d[H:2 * H])  # d f
+        np.multiply(dht, tanh_c, out=d[2 * H:S])  # d o
+        np.subtract(1, a[:S], out=ds)  # the sigmoid gates at once: s' = s (1 - s)
+        ds *= a[:S]
+        d[:S] *= ds
+        dg = d[S:]
+        np.multiply(g, g, out=dg)
+        np.subtract(1, dg, out=dg)
+        dg *= i
+        dg *= dc
+        dc *= f
+        np.matmul(Wh, d, out=dnext)
+        da[:, t] = d
+    return da, dnext
+
+
+def _feature_major(a: np.ndarray) -> np.ndarray:
+    """(N, T, H) -> contiguous (T, H, N)."""
+    return np.ascontiguousarray(a.transpose(1, 2, 0))
+
+
+def _batch_major(states: np.ndarray) -> np.ndarray:
+    """(H, T, N) -> contiguous (N, T, H)."""
+    return np.ascontiguousarray(states.transpose(2, 1, 0))
+
+
+def _sequence_gradients(x_tm, Wx, states, da):
+    """``(dx, dWx, dWh, db)`` of a feature-major sequence's products.
+
+    x_tm:   (T, N, D) inputs; Wx: (D, G).
+    states: (H, T, N) the hidden states that each step's ``Wh^T h`` multiplied.
+    da:     (G, T, N) gradients of the pre-activations (of both products).
+    Returns dx (N, T, D), dWx (D, G), dWh (H, G), db (G,): one GEMM each over all
+    timesteps.
+    """
+    G, T, N = da.shape
+    D, H = x_tm.shape[2], states.shape[0]
+    flat = da.reshape(G, T * N)  # columns (t, n), as the rows of x_tm
+    dWx = x_tm.reshape(T * N, D).T @ flat.T
+    dWh = states.reshape(H, T * N) @ flat.T
+    db = flat.sum(axis=1)
+    dx = np.ascontiguousarray((flat.T @ Wx.T).reshape(T, N, D).swapaxes(0, 1))
+    return dx, dWx, dWh, db
+
+
 # ---- caches ------------------------------------------------------------------------
 
 class _RNNStepCache(NamedTuple):
@@ -181,10 +322,10 @@ class _LSTMCache(NamedTuple):
     x_tm: np.ndarray  # (T, N, D)
     Wx: np.ndarray
     Wh: np.ndarray
-    hs: np.ndarray  # (T + 1, N, H): h0, h_1 ... h_T
-    cs: np.ndarray  # (T + 1, N, H): 0, c_1 ... c_T
-    tanh_cs: np.ndarray  # (T, N, H)
-    acts: np.ndarray  # (T, N, 4H) gate activations
+    hs: np.ndarray  # (H, T + 1, N): h0, h_1 ... h_T, feature-major
+    cs: np.ndarray  # (T + 1, H, N): 0, c_1 ... c_T
+    tanh_cs: np.ndarray  # (T, H, N)
+    acts: np.ndarray  # (T, 4H, N) gate activations
 
 
 class _EmbeddingCache(NamedTuple):
