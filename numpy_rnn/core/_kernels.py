@@ -262,6 +262,143 @@ def _lstm_sequence_backward(dh_fm, Wh, cs, tanh_cs, acts):
     return da, dnext
 
 
+def _sigmoid_of_negated(z: np.ndarray) -> np.ndarray:
+    """``z[...] = 1 / (1 + exp(z))``, the sigmoid of ``-z``, in place.
+
+    The caller silences overflow and underflow (``exp`` overflows to inf for large
+    ``z``: the result is then exactly 0).
+    """
+    np.exp(z, out=z)
+    z += 1
+    return np.reciprocal(z, out=z)
+
+
+def _gru_sequence(x_tm, h0, Wx, Wh, bx, bh, reset_after):
+    """The GRU over a whole sequence, feature-major (gates ``[r, z, n]``).
+
+    x_tm: (T, N, D) time-major inputs; h0: (H, N) initial state.
+    Returns ``(hs, gates, recs)``: hs (H, T + 1, N) with h0 first, gates (T, 3H, N)
+    the activations ``r, z, n``, and recs what the backward pass needs of the
+    candidate: ``h Wh_n + bh_n`` (T, H, N) with ``reset_after``, else ``r * h``
+    (H, T, N).
+    """
+    T, N, _ = x_tm.shape
+    H = Wh.shape[0]
+    dtype = x_tm.dtype
+    S = 2 * H  # the sigmoid gates r, z lead; their rows carry -a (_negate_rows)
+    b = bx + bh  # the bias of x Wx: bh joins it except where r multiplies it
+    if reset_after:
+        b[S:] = bx[S:]
+    WxT, WhT, bT = _negate_rows(Wx.T, S), _negate_rows(Wh.T, S), _negate_rows(b, S)
+    gates = np.matmul(WxT, x_tm.transpose(0, 2, 1))  # (T, 3H, N)
+    gates += bT[:, None]
+    hs = np.empty((H, T + 1, N), dtype=dtype)
+    hs[:, 0] = h0
+    work = np.empty((H, N), dtype=dtype)
+    with np.errstate(over="ignore", under="ignore"):
+        if reset_after:
+            recs = np.empty((T, H, N), dtype=dtype)
+            hW = np.empty((3 * H, N), dtype=dtype)
+            bh_n = np.repeat(bh[S:, None], N, axis=1)  # (H, N): a contiguous add per step
+            for t in range(T):
+                a, h = gates[t], hs[:, t]
+                np.matmul(WhT, h, out=hW)
+                a[:S] += hW[:S]
+                _sigmoid_of_negated(a[:S])
+                hn = recs[t]
+                np.add(hW[S:], bh_n, out=hn)
+                np.multiply(a[:H], hn, out=work)
+                n = a[S:]
+                n += work
+                np.tanh(n, out=n)
+                _gru_blend_fm(a, h, hs[:, t + 1], work)
+        else:
+            recs = np.empty((H, T, N), dtype=dtype)
+            hW = np.empty((S, N), dtype=dtype)
+            WhT_rz, WhT_n = WhT[:S], WhT[S:]
+            for t in range(T):
+                a, h = gates[t], hs[:, t]
+                np.matmul(WhT_rz, h, out=hW)
+                a[:S] += hW
+                _sigmoid_of_negated(a[:S])
+                rh = recs[:, t]
+                np.multiply(a[:H], h, out=rh)
+                np.matmul(WhT_n, rh, out=work)
+                n = a[S:]
+                n += work
+                np.tanh(n, out=n)
+                _gru_blend_fm(a, h, hs[:, t + 1], work)
+    return hs, gates, recs
+
+
+def _gru_blend_fm(gates, h, h_out, work):
+    """``h_out = (1 - z) n + z h``, written as ``n + z (h - n)``; gates (3H, N)."""
+    H = h.shape[0]
+    z, n = gates[H:2 * H], gates[2 * H:]
+    np.subtract(h, n, out=work)
+    work *= z
+    np.add(work, n, out=h_out)
+
+
+def _gru_sequence_backward(dh_fm, Wh, hs, gates, recs, reset_after):
+    """BPTT through :func:`_gru_sequence`.
+
+    dh_fm: (T, H, N) upstream gradient of every hidden state, feature-major.
+    Returns ``(da, dh0)``: dh0 (H, N) and da the gradients of the pre-activations,
+    time inside: (4H, T, N) with ``reset_after``, blocks ``r, z`` (both sides),
+    ``n`` of ``h Wh + bh`` and ``n`` of ``x Wx + bx``; else (3H, T, N), the same
+    for both sides (the biases are summed).
+    """
+    T, H, N = dh_fm.shape
+    dtype = dh_fm.dtype
+    S = 2 * H
+    G = 4 * H if reset_after else 3 * H
+    da = np.empty((G, T, N), dtype=dtype)
+    d = np.empty((G, N), dtype=dtype)  # this step's block of da, contiguous
+    dnext = np.zeros((H, N), dtype=dtype)  # gradient reaching h_t from step t + 1
+    dht = np.empty((H, N), dtype=dtype)
+    back = np.empty((H, N), dtype=dtype)
+    w = np.empty((H, N), dtype=dtype)
+    ds = np.empty((S, N), dtype=dtype)
+    dn = d[3 * H:] if reset_after else d[S:]  # gradient of the candidate's pre-activation
+    if not reset_after:
+        Wh_rz, Wh_n = Wh[:, :S], Wh[:, S:]
+    for t in range(T - 1, -1, -1):
+        a, h = gates[t], hs[:, t]
+        r, z, n = a[:H], a[H:S], a[S:]
+        np.add(dh_fm[t], dnext, out=dht)
+        # h' = n + z (h - n)
+        np.subtract(h, n, out=d[H:S])  # d z
+        d[H:S] *= dht
+        np.subtract(1, z, out=dn)
+        dn *= dht
+        np.multiply(n, n, out=w)
+        np.subtract(1, w, out=w)
+        dn *= w
+        if reset_after:
+            np.multiply(dn, recs[t], out=d[:H])  # d r
+            np.multiply(dn, r, out=d[S:3 * H])  # n block of h Wh + bh
+            np.subtract(1, a[:S], out=ds)
+            ds *= a[:S]
+            d[:S] *= ds
+            np.matmul(Wh, d[:3 * H], out=back)
+            np.multiply(dht, z, out=dnext)
+            dnext += back
+        else:
+            np.matmul(Wh_n, dn, out=w)  # gradient of r * h
+            np.multiply(w, h, out=d[:H])  # d r
+            np.subtract(1, a[:S], out=ds)
+            ds *= a[:S]
+            d[:S] *= ds
+            w *= r
+            np.multiply(dht, z, out=dnext)
+            dnext += w
+            np.matmul(Wh_rz, d[:S], out=back)
+            dnext += back
+        da[:, t] = d
+    return da, dnext
+
+
 def _feature_major(a: np.ndarray) -> np.ndarray:
     """(N, T, H) -> contiguous (T, H, N)."""
     return np.ascontiguousarray(a.transpose(1, 2, 0))
@@ -484,7 +621,7 @@ class _GRUCache(NamedTuple):
     x_tm: np.ndarray  # (T, N, D)
     Wx: np.ndarray
     Wh: np.ndarray
-    hs: np.ndarray  # (T + 1, N, H): h0, h_1 ... h_T
-    gates: np.ndarray  # (T, N, 3H) r, z, n
-    recs: np.ndarray  # (T, N, H) as _GRUStepCache.rec
+    hs: np.ndarray  # (H, T + 1, N): h0, h_1 ... h_T, feature-major
+    gates: np.ndarray  # (T, 3H, N) r, z, n
+    recs: np.ndarray  # h Wh_n + bh_n (T, H, N) or r * h (H, T, N): see _gru_sequence
     reset_after: bool

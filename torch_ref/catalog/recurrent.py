@@ -235,8 +235,11 @@ def _recurrent_gemms(sizes: dict, cell: str, step: bool) -> tuple:
     if CELLS[cell].width == 1:
         return ((rows, D, G, 1), (N, H, G, T), (N, G, H, T), (D, rows, G, 1),
                 (H, rows, G, 1), (rows, G, D, 1))
-    return ((G, D, N, T), (G, H, N, T), (H, G, N, T), (D, rows, G, 1), (H, rows, G, 1),
-            (rows, G, D, 1))
+    gated = ((G, D, N, T), (G, H, N, T), (H, G, N, T), (H, rows, G, 1))
+    if cell == "gru":  # the input side's n block differs from the hidden side's
+        return gated + ((D, rows, 2 * H, 1), (D, rows, H, 1), (rows, 2 * H, D, 1),
+                        (rows, H, D, 1))
+    return gated + ((D, rows, G, 1), (rows, G, D, 1))
 
 
 _LARGE, _SMALL = (64, 64, 128, 256), (30, 50, 15, 100)
