@@ -57,7 +57,12 @@ def _projection(fn: str, left: np.ndarray, right: np.ndarray, bias=None) -> np.n
         out = left @ right
         if bias is not None:
             out += bias
-        if np.isfinite(np.add.reduce(out, axis=None)):  # one cheap pass
+        # no partial sum can come near the dtype's range when K max|left| max|right|
+        # + max|bias| stays below half of it (a pass over the operands, not the product)
+        bound = np.max(np.abs(left)) * np.max(np.abs(right)) * left.shape[-1]
+        if bias is not None:
+            bound += np.max(np.abs(bias))
+        if np.isfinite(2 * bound) or np.isfinite(np.add.reduce(out, axis=None)):
             return out
         sl, sr = np.max(np.abs(left)), np.max(np.abs(right))
         if sl == 0 or sr == 0:
