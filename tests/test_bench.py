@@ -191,6 +191,23 @@ class TestRunCount(unittest.TestCase):
         self.assertTrue(result["agree"]["ok"])
 
 
+class TestClock(unittest.TestCase):
+    def test_measure_reads_the_clock_it_is_given(self):
+        row, _ = TestRunCount().counted()
+        ticks = iter(range(1000))
+        result = bench.measure(row, repeats=2, warmup=0, clock=lambda: 0.5 * next(ticks))
+        for side in ("numpy", "torch", "gemm"):
+            self.assertEqual(result[f"{side}_times_ms"], [500.0, 500.0])
+
+    def test_cpu_clock_is_reported(self):
+        code, out, report = run_bench("--sizes", "3,4,5,6", "--only", "rnn", "--dtypes", "float32",
+                                      "--repeats", "1", "--warmup", "0", "--min-time", "0",
+                                      "--gemm-size", "16", "--threads", "1", "--clock", "cpu")
+        self.assertEqual(code, 0, out)
+        self.assertEqual(report["settings"]["clock"], "cpu")
+        self.assertIn("CPU time of this process", out.splitlines()[0])
+
+
 class TestGemmFloor(unittest.TestCase):
     def test_the_timed_products_are_the_counted_ones(self):
         # a row's floor times exactly the matrix products its GFLOP/s counts

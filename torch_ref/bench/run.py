@@ -34,6 +34,10 @@ Targets (met or missed; timings are noisy on a shared machine, so read two runs)
 are the entries' ``Bench.targets``, plus numpy/torch <= 1.5 for the embedding
 backward at V=5000.
 
+``--clock cpu`` times with this process's CPU time instead of the wall clock: on
+a shared machine, time slices given to other processes then do not count (caches
+and memory bandwidth are still shared); with one thread it is the run's own time.
+
 Both sides use the same number of threads (``--threads``, default every core
 this process may run on): ``torch.set_num_threads`` and, through threadpoolctl
 when it is installed, NumPy's BLAS. The header reports what was in force.
@@ -117,13 +121,16 @@ class Benchmark:
         return " ".join(f"{k}={v}" for k, v in self.sizes.items())
 
 
-def _timed(fn):
+CLOCKS = {"wall": time.perf_counter, "cpu": time.process_time}
+
+
+def _timed(fn, clock=time.perf_counter):
     """``(seconds, result)`` of one call, without the garbage collector running."""
     gc.disable()
     try:
-        start = time.perf_counter()
+        start = clock()
         out = fn()
-        return time.perf_counter() - start, out
+        return clock() - start, out
     finally:
         gc.enable()
 
@@ -149,7 +156,8 @@ def agreement(numpy_run, torch_run, dtype: str) -> dict:
             "message": ""}
 
 
-def measure(bench: Benchmark, repeats: int, warmup: int, min_time: float = 0.0) -> dict:
+def measure(bench: Benchmark, repeats: int, warmup: int, min_time: float = 0.0,
+            clock=time.perf_counter) -> dict:
     """Time ``bench`` (numpy and torch alternating) and compare the last results.
 
     repeats:  timed runs of each side, at least.
@@ -157,6 +165,7 @@ def measure(bench: Benchmark, repeats: int, warmup: int, min_time: float = 0.0) 
     min_time: a fast row keeps running (up to :data:`MAX_RUNS` runs) until one
               side has been timed for ``min_time`` seconds in all.
     The row's GEMMs alone (``gemm_run``) run as often, after each torch run.
+    clock:    ``() -> seconds``: wall time (default) or this process's CPU time.
     """
     gc.collect()
     for _ in range(warmup):
@@ -170,11 +179,11 @@ def measure(bench: Benchmark, repeats: int, warmup: int, min_time: float = 0.0) 
            or (len(numpy_times) < MAX_RUNS
                and max(sum(numpy_times), sum(torch_times)) < min_time)):
         numpy_out = None  # let the previous result go before the next run allocates
-        t, numpy_out = _timed(bench.numpy_run)
+        t, numpy_out = _timed(bench.numpy_run, clock)
         numpy_times.append(t)
-        torch_times.append(_timed(bench.torch_run)[0])
+        torch_times.append(_timed(bench.torch_run, clock)[0])
         if bench.gemm_run is not None:
-            gemm_times.append(_timed(bench.gemm_run)[0])
+            gemm_times.append(_timed(bench.gemm_run, clock)[0])
     numpy_s, torch_s = statistics.median(numpy_times), statistics.median(torch_times)
     gemm_s = statistics.median(gemm_times) if gemm_times else None
     flops = bench.flops
@@ -478,7 +487,8 @@ def format_header(info: dict) -> str:
     lines = [
         f"numpy_rnn vs torch (CPU), forward + backward, median of {info['repeats']} runs "
         + (f"or more (up to {info['min_time']:g} s a side) " if info["min_time"] > 0 else "")
-        + f"after {info['warmup']} warm-up, alternating numpy and torch",
+        + f"after {info['warmup']} warm-up, alternating numpy and torch; "
+        + ("wall time" if info["clock"] == "wall" else "CPU time of this process"),
         f"machine: {info['machine']}, {info['cores']} cores available, "
         f"load average {info['load_before']} before",
         f"torch {info['torch_version']}: {info['torch_threads']} threads;  "
@@ -535,6 +545,10 @@ def add_arguments(parser) -> None:
                              "0: exactly --repeats)")
     parser.add_argument("--quick", action="store_true",
                         help=f"only the size N,T,D,H = {','.join(map(str, QUICK_SIZES[0]))}")
+    parser.add_argument("--clock", choices=tuple(CLOCKS), default="wall",
+                        help="wall: elapsed time (default); cpu: this process's CPU time, "
+                             "which time slices lost to other processes do not inflate "
+                             "(meaningful with --threads 1 on a shared machine)")
     parser.add_argument("--threads", type=int, default=None, metavar="N",
                         help="threads for torch and NumPy's BLAS alike (default: every "
                              f"available core, here {_available_cores()})")
@@ -571,13 +585,18 @@ def run(args) -> int:
         info = thread_settings()
         info.update(repeats=args.repeats, warmup=args.warmup, warnings=warnings,
                     machine=_cpu_name(), load_before=_load(), threads_requested=threads,
-                    gemm_size=args.gemm_size, min_time=args.min_time)
+                    gemm_size=args.gemm_size, min_time=args.min_time, clock=args.clock)
         load = os.getloadavg()[0] if hasattr(os, "getloadavg") else 0.0
         if load > info["cores"] - 0.5:
             warnings.append(f"the machine is busy (load {load:.1f} on {info['cores']} cores): "
                             "timings are noisy; compare several runs"
                             + ("; with more than one thread a descheduled thread stalls "
-                               "every small GEMM: try --threads 1" if threads > 1 else ""))
+                               "every small GEMM: try --threads 1" if threads > 1 else "")
+                            + ("; --clock cpu leaves out the time slices of other processes"
+                               if threads == 1 and args.clock == "wall" else ""))
+        if args.clock == "cpu" and threads > 1:
+            warnings.append(f"--clock cpu with {threads} threads adds up the CPU time of "
+                            "every thread: it is not the time a run takes")
         blas = info["numpy_blas_threads"]
         if blas is not None and blas != info["torch_threads"]:
             warnings.append(f"torch uses {info['torch_threads']} threads, NumPy's BLAS {blas}")
@@ -589,7 +608,7 @@ def run(args) -> int:
             return 2
         results, targets, gemm_rate = [], {}, {}
         for bench in rows:
-            r = measure(bench, args.repeats, args.warmup, args.min_time)
+            r = measure(bench, args.repeats, args.warmup, args.min_time, CLOCKS[args.clock])
             results.append(r)
             targets[id(r)] = bench.targets
             if (bench.component == "gemm" and bench.tag == "reference rate"
