@@ -278,10 +278,12 @@ def _sigmoid_of_negated(z: np.ndarray) -> np.ndarray:
     return np.reciprocal(z, out=z)
 
 
-def _gru_sequence(x_tm, h0, Wx, Wh, bx, bh, reset_after):
+def _gru_sequence(x_tm, h0, Wx, Wh, b, bh_n, reset_after):
     """The GRU over a whole sequence, feature-major (gates ``[r, z, n]``).
 
     x_tm: (T, N, D) time-major inputs; h0: (H, N) initial state.
+    b:    (3H,) the bias of ``x Wx``; bh_n: (H,) the hidden bias of the candidate,
+          used only with ``reset_after`` (otherwise it is part of ``b``).
     Returns ``(hs, gates, recs)``: hs (H, T + 1, N) with h0 first, gates (T, 3H, N)
     the activations ``r, z, n``, and recs what the backward pass needs of the
     candidate: ``h Wh_n + bh_n`` (T, H, N) with ``reset_after``, else ``r * h``
@@ -291,9 +293,6 @@ def _gru_sequence(x_tm, h0, Wx, Wh, bx, bh, reset_after):
     H = Wh.shape[0]
     dtype = x_tm.dtype
     S = 2 * H  # the sigmoid gates r, z lead; their rows carry -a (_negate_rows)
-    b = bx + bh  # the bias of x Wx: bh joins it except where r multiplies it
-    if reset_after:
-        b[S:] = bx[S:]
     WxT, WhT, bT = _negate_rows(Wx.T, S), _negate_rows(Wh.T, S), _negate_rows(b, S)
     gates = np.matmul(WxT, x_tm.transpose(0, 2, 1))  # (T, 3H, N)
     gates += bT[:, None]
@@ -304,7 +303,7 @@ def _gru_sequence(x_tm, h0, Wx, Wh, bx, bh, reset_after):
         if reset_after:
             recs = np.empty((T, H, N), dtype=dtype)
             hW = np.empty((3 * H, N), dtype=dtype)
-            bh_n = np.repeat(bh[S:, None], N, axis=1)  # (H, N): a contiguous add per step
+            bh_n = np.repeat(bh_n[:, None], N, axis=1)  # (H, N): a contiguous add per step
             for t in range(T):
                 a, h = gates[t], hs[:, t]
                 np.matmul(WhT, h, out=hW)

@@ -138,7 +138,9 @@ def gru_forward(x, h0, Wx, Wh, bx, bh, reset_after=True):
     h0 = chk.float_array("h0", h0, ("N", "H"))
     Wx, Wh, bx, bh = _check_weights(chk, Wx, Wh, bx, bh)
     x_tm = _time_major(x)
-    hs, gates, recs = _gru_sequence(x_tm, h0.T, Wx, Wh, bx, bh, reset_after)
+    H = h0.shape[1]
+    hs, gates, recs = _gru_sequence(x_tm, h0.T, Wx, Wh, _input_bias(bx, bh, reset_after),
+                                    bh[2 * H:], reset_after)
     return _batch_major(hs[:, 1:]), _GRUCache(x_tm, Wx, Wh, hs, gates, recs, reset_after)
 
 
