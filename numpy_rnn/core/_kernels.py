@@ -167,13 +167,13 @@ def _lstm_cell_backward(dh, dc, act, c_prev, tanh_c, da, scratch):
 
 
 def _negate_rows(WT: np.ndarray, rows: int) -> np.ndarray:
-    """A copy of ``WT`` with its first ``rows`` rows negated (exactly).
+    """A C-contiguous copy of ``WT`` with its first ``rows`` rows negated.
 
     A sigmoid gate ``1 / (1 + exp(-a))`` then gets ``-a`` straight from its
-    products: one pass less per step, and the same numbers (negation is exact,
-    and rounding is symmetric, so ``x (-W) = -(x W)`` bit for bit).
+    products: one pass less per step, and no accuracy lost (negation is exact and
+    rounding symmetric, so these rows hold ``-a`` as accurately as ``a``).
     """
-    out = np.array(WT, copy=True)
+    out = np.array(WT, copy=True, order="C")
     np.negative(out[:rows], out=out[:rows])
     return out
 
