@@ -17,10 +17,14 @@ import numpy as np
 
 from numpy_rnn.core._kernels import (
     _backward_checker,
+    _batch_major,
+    _feature_major,
     _gru_cell,
     _gru_cell_backward,
     _gru_cell_reset_before,
     _gru_cell_reset_before_backward,
+    _gru_sequence,
+    _gru_sequence_backward,
     _GRUCache,
     _GRUStepCache,
     _time_major,
@@ -133,27 +137,11 @@ def gru_forward(x, h0, Wx, Wh, bx, bh, reset_after=True):
     x = chk.float_array("x", x, ("N", "T", "D"))
     h0 = chk.float_array("h0", h0, ("N", "H"))
     Wx, Wh, bx, bh = _check_weights(chk, Wx, Wh, bx, bh)
-    N, T, D, H = x.shape + (h0.shape[1],)
-    dtype = x.dtype
     x_tm = _time_major(x)
-    # input projection of every timestep in one GEMM; each step adds its hidden
-    # products and turns its block into gate activations in place
-    gates = (x_tm.reshape(T * N, D) @ Wx).reshape(T, N, 3 * H)
-    gates += _input_bias(bx, bh, reset_after)
-    hs = np.empty((T + 1, N, H), dtype=dtype)
-    hs[0] = h0
-    recs = np.empty((T, N, H), dtype=dtype)
-    if reset_after:
-        hW = np.empty((N, 3 * H), dtype=dtype)
-        bh_n = bh[2 * H:]
-        for t in range(T):
-            _gru_cell(gates[t], hs[t], Wh, bh_n, recs[t], hs[t + 1], hW)
-    else:
-        hW = np.empty((N, 2 * H), dtype=dtype)
-        for t in range(T):
-            _gru_cell_reset_before(gates[t], hs[t], Wh, recs[t], hs[t + 1], hW)
-    h = np.ascontiguousarray(hs[1:].swapaxes(0, 1))
-    return h, _GRUCache(x_tm, Wx, Wh, hs, gates, recs, reset_after)
+    H = h0.shape[1]
+    hs, gates, recs = _gru_sequence(x_tm, h0.T, Wx, Wh, _input_bias(bx, bh, reset_after),
+                                    bh[2 * H:], reset_after)
+    return _batch_major(hs[:, 1:]), _GRUCache(x_tm, Wx, Wh, hs, gates, recs, reset_after)
 
 
 def gru_backward(dh, cache):
@@ -169,51 +157,31 @@ def gru_backward(dh, cache):
     check_cache(fn, cache, _GRUCache, "gru_forward")
     x_tm, Wx, Wh, hs, gates, recs, reset_after = cache
     T, N, D = x_tm.shape
-    H = hs.shape[2]
-    dtype = hs.dtype
-    chk = _backward_checker(fn, "gru_forward", {"N": N, "T": T, "H": H}, dtype)
+    H = hs.shape[0]
+    chk = _backward_checker(fn, "gru_forward", {"N": N, "T": T, "H": H}, hs.dtype)
     dh = chk.float_array("dh", dh, ("N", "T", "H"))
-    # gradient of the pre-activations, hidden side; with the reset gate applied
-    # after the product only the n block differs on the input side
-    da_h = np.empty((T, N, 3 * H), dtype=dtype)
-    dnext = np.zeros((N, H), dtype=dtype)  # gradient reaching h_t from step t + 1
-    dh_t = np.empty((N, H), dtype=dtype)
-    scratch = np.empty((N, 2 * H), dtype=dtype)
-    back = np.empty((N, H), dtype=dtype)  # the hidden products' share of dnext
+    da, dh0 = _gru_sequence_backward(_feature_major(dh), Wh, hs, gates, recs, reset_after)
+    S = 2 * H
+    flat = da.reshape(-1, T * N)  # columns (t, n), as the rows of X
     X = x_tm.reshape(T * N, D)
-    flat_h = da_h.reshape(T * N, 3 * H)
-    dWx = np.empty_like(Wx)
+    states = hs[:, :T].reshape(H, T * N)
     if reset_after:
-        dn = np.empty((T, N, H), dtype=dtype)  # n block of the input side
-        WhT = Wh.T
-        for t in range(T - 1, -1, -1):
-            np.add(dh[:, t], dnext, out=dh_t)
-            _gru_cell_backward(dh_t, gates[t], hs[t], recs[t], da_h[t], dn[t], dnext, scratch)
-            np.matmul(da_h[t], WhT, out=back)
-            dnext += back
-        dWh = hs[:-1].reshape(T * N, H).T @ flat_h
-        flat_n = dn.reshape(T * N, H)
-        dWx[:, :2 * H] = X.T @ flat_h[:, :2 * H]
-        dWx[:, 2 * H:] = X.T @ flat_n
-        dbh = flat_h.sum(axis=0)
-        dbx = np.concatenate([dbh[:2 * H], flat_n.sum(axis=0)])
-        dx = flat_h[:, :2 * H] @ Wx[:, :2 * H].T
-        dx += flat_n @ Wx[:, 2 * H:].T
+        # rows r, z (both sides), n of h Wh + bh, n of x Wx + bx
+        dWh = states @ flat[:3 * H].T
+        dbh = flat[:3 * H].sum(axis=1)
+        dWx = np.empty_like(Wx)
+        dWx[:, :S] = X.T @ flat[:S].T
+        dWx[:, S:] = X.T @ flat[3 * H:].T
+        dbx = np.concatenate([dbh[:S], flat[3 * H:].sum(axis=1)])
+        dx = flat[:S].T @ Wx[:, :S].T
+        dx += flat[3 * H:].T @ Wx[:, S:].T
     else:
-        Wh_rzT = Wh[:, :2 * H].T
-        drh = np.empty((N, H), dtype=dtype)
-        for t in range(T - 1, -1, -1):
-            np.add(dh[:, t], dnext, out=dh_t)
-            _gru_cell_reset_before_backward(dh_t, gates[t], hs[t], Wh, da_h[t], dnext, scratch,
-                                            drh)
-            np.matmul(da_h[t, :, :2 * H], Wh_rzT, out=back)
-            dnext += back
         dWh = np.empty_like(Wh)
-        dWh[:, :2 * H] = hs[:-1].reshape(T * N, H).T @ flat_h[:, :2 * H]
-        dWh[:, 2 * H:] = recs.reshape(T * N, H).T @ flat_h[:, 2 * H:]
-        dWx = X.T @ flat_h
-        dbh = flat_h.sum(axis=0)
+        dWh[:, :S] = states @ flat[:S].T
+        dWh[:, S:] = recs.reshape(H, T * N) @ flat[S:].T
+        dWx = X.T @ flat.T
+        dbh = flat.sum(axis=1)
         dbx = dbh.copy()
-        dx = flat_h @ Wx.T
+        dx = flat.T @ Wx.T
     dx = np.ascontiguousarray(dx.reshape(T, N, D).swapaxes(0, 1))
-    return dx, dnext, dWx, dWh, dbx, dbh
+    return dx, np.ascontiguousarray(dh0.T), dWx, dWh, dbx, dbh

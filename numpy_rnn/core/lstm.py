@@ -5,13 +5,17 @@ import numpy as np
 
 from numpy_rnn.core._kernels import (
     _backward_checker,
+    _batch_major,
     _check_no_nan,
-    _check_recurrence,
+    _feature_major,
     _lstm_cell,
     _lstm_cell_backward,
+    _lstm_sequence,
+    _lstm_sequence_backward,
     _LSTMCache,
     _LSTMStepCache,
     _projection,
+    _sequence_gradients,
     _sigmoid_into,
     _time_major,
 )
@@ -105,26 +109,9 @@ def lstm_forward(x, h0, Wx, Wh, b):
     Wx = chk.float_array("Wx", Wx, ("D", "4H"))
     Wh = chk.float_array("Wh", Wh, ("H", "4H"))
     b = chk.float_array("b", b, ("4H",))
-    N, T, D, H = x.shape + (h0.shape[1],)
-    dtype = x.dtype
     x_tm = _time_major(x)
-    # input projection of every timestep in one GEMM; each step then adds h Wh
-    # and turns its block into gate activations in place
-    acts = _projection("lstm_forward", x_tm.reshape(T * N, D), Wx, b).reshape(T, N, 4 * H)
-    _check_recurrence("lstm_forward", Wh)
-    hs = np.empty((T + 1, N, H), dtype=dtype)
-    hs[0] = h0
-    cs = np.empty((T + 1, N, H), dtype=dtype)
-    cs[0] = 0
-    tanh_cs = np.empty((T, N, H), dtype=dtype)
-    hWh = np.empty((N, 4 * H), dtype=dtype)
-    for t in range(T):
-        a = acts[t]
-        np.matmul(hs[t], Wh, out=hWh)
-        a += hWh
-        _lstm_cell(a, cs[t], cs[t + 1], tanh_cs[t], hs[t + 1])
-    h = np.ascontiguousarray(hs[1:].swapaxes(0, 1))
-    return h, _LSTMCache(x_tm, Wx, Wh, hs, cs, tanh_cs, acts)
+    hs, cs, tanh_cs, acts = _lstm_sequence("lstm_forward", x_tm, h0.T, 0, Wx, Wh, b)
+    return _batch_major(hs[:, 1:]), _LSTMCache(x_tm, Wx, Wh, hs, cs, tanh_cs, acts)
 
 
 def lstm_backward(dh, cache):
@@ -140,23 +127,9 @@ def lstm_backward(dh, cache):
     check_cache(fn, cache, _LSTMCache, "lstm_forward")
     x_tm, Wx, Wh, hs, cs, tanh_cs, acts = cache
     T, N, D = x_tm.shape
-    H = hs.shape[2]
-    dtype = hs.dtype
-    chk = _backward_checker(fn, "lstm_forward", {"N": N, "T": T, "H": H}, dtype)
+    H = hs.shape[0]
+    chk = _backward_checker(fn, "lstm_forward", {"N": N, "T": T, "H": H}, hs.dtype)
     dh = chk.float_array("dh", dh, ("N", "T", "H"))
-    da = np.empty((T, N, 4 * H), dtype=dtype)  # gradient of the pre-activations
-    dnext = np.zeros((N, H), dtype=dtype)  # gradient reaching h_t from step t + 1
-    dc = np.zeros((N, H), dtype=dtype)  # gradient reaching c_t from step t + 1
-    dh_t = np.empty((N, H), dtype=dtype)
-    scratch = np.empty((N, 3 * H), dtype=dtype)
-    WhT = Wh.T
-    for t in range(T - 1, -1, -1):
-        np.add(dh[:, t], dnext, out=dh_t)
-        _lstm_cell_backward(dh_t, dc, acts[t], cs[t], tanh_cs[t], da[t], scratch)
-        np.matmul(da[t], WhT, out=dnext)
-    flat = da.reshape(T * N, 4 * H)
-    dWh = hs[:-1].reshape(T * N, H).T @ flat
-    dWx = x_tm.reshape(T * N, D).T @ flat
-    db = flat.sum(axis=0)
-    dx = np.ascontiguousarray((flat @ Wx.T).reshape(T, N, D).swapaxes(0, 1))
-    return dx, dnext, dWx, dWh, db
+    da, dh0 = _lstm_sequence_backward(_feature_major(dh), Wh, cs, tanh_cs, acts)
+    dx, dWx, dWh, db = _sequence_gradients(x_tm, Wx, hs[:, :T], da)
+    return dx, np.ascontiguousarray(dh0.T), dWx, dWh, db

@@ -130,18 +130,19 @@ def _rnn_backward(fn, dh, cache, keep_states: bool):
     H = hs.shape[2]
     chk = _backward_checker(fn, "rnn_forward", {"N": N, "T": T, "H": H}, hs.dtype)
     dh = chk.float_array("dh", dh, ("N", "T", "H"))
-    da = np.empty((T, N, H), dtype=hs.dtype)  # gradient of the pre-activations
+    # tanh'(a_t) = 1 - h_t^2 for every step at once; the loop multiplies it by the
+    # gradient reaching h_t, turning da into the gradient of the pre-activations
+    da = np.multiply(hs[1:], hs[1:])
+    np.subtract(1, da, out=da)
     dnext = np.zeros((N, H), dtype=hs.dtype)  # gradient reaching h_t from step t + 1
-    deriv = np.empty((N, H), dtype=hs.dtype)
     dstates = np.empty((T, N, H), dtype=hs.dtype) if keep_states else None
+    total = np.empty((N, H), dtype=hs.dtype)
     WhT = Wh.T
     for t in range(T - 1, -1, -1):
-        g = da[t]
+        g = total if dstates is None else dstates[t]
         np.add(dh[:, t], dnext, out=g)
-        if dstates is not None:
-            dstates[t] = g
-        g *= _one_minus_square(hs[t + 1], deriv)
-        np.matmul(g, WhT, out=dnext)
+        da[t] *= g
+        np.matmul(da[t], WhT, out=dnext)
     flat = da.reshape(T * N, H)
     dWh = hs[:-1].reshape(T * N, H).T @ flat
     dWx = x_tm.reshape(T * N, D).T @ flat

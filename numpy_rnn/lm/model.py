@@ -36,7 +36,7 @@ from __future__ import annotations
 import numpy as np
 
 from numpy_rnn import functional as F
-from numpy_rnn.core._kernels import _lstm_cell
+from numpy_rnn.core._kernels import _lstm_sequence
 from numpy_rnn.core.validation import float_dtype, generator, positive_int
 from numpy_rnn.layers import RECURRENT, TemporalAffine, WordEmbedding
 
@@ -92,25 +92,12 @@ def _check_mask(mask, shape) -> np.ndarray:
 def _lstm_chunk(x, state, Wx, Wh, b):
     """The LSTM over one sequence (batch 1) from ``state = (h, c)``, forward only.
 
-    The operations of ``lstm_forward`` in the same order (so the same numbers), with
-    the cell state carried in. x: (C, D); h, c: (1, H). Returns ``(hs (C, H), (h, c))``.
+    ``lstm_forward``'s own time loop (so the same numbers), with the cell state
+    carried in. x: (C, D); h, c: (1, H). Returns ``(hs (C, H), (h, c))``.
     """
     h, c = state
-    H = h.shape[1]
-    acts = x @ Wx
-    acts += b
-    hs = np.empty((len(x), H), dtype=x.dtype)
-    cs = np.empty((len(x) + 1, 1, H), dtype=x.dtype)
-    cs[0] = c
-    tanh_c = np.empty((1, H), dtype=x.dtype)
-    hWh = np.empty((1, 4 * H), dtype=x.dtype)
-    for t in range(len(x)):
-        a = acts[t:t + 1]
-        np.matmul(h, Wh, out=hWh)
-        a += hWh
-        _lstm_cell(a, cs[t], cs[t + 1], tanh_c, hs[t:t + 1])
-        h = hs[t:t + 1]
-    return hs, (h.copy(), cs[-1].copy())
+    hs, cs, _, _ = _lstm_sequence("predict_text", x[:, None], h.T, c.T, Wx, Wh, b)
+    return hs[:, 1:, 0].T.copy(), (hs[:, -1].T.copy(), cs[-1].T.copy())
 
 
 class _Composite:

@@ -24,9 +24,19 @@ projection, the recurrent products, and in the backward ``dx``, ``dWx``,
 ``% GEMM`` divides it by the rate of one square NumPy GEMM of the same dtype
 (the ``gemm (reference rate)`` row, 1024 by default), measured in the same run.
 
+``GEMM ms`` is the floor of a row: the same matrix products as its NumPy run
+(``Bench.gemms``: shapes, counts), timed alone in NumPy (preallocated operands,
+``out=``), alternating with the two sides. ``GEMM/numpy`` divides it by the NumPy
+time: the share of the run spent in matrix products; the rest is elementwise
+work, copies and per-step overhead.
+
 Targets (met or missed; timings are noisy on a shared machine, so read two runs)
 are the entries' ``Bench.targets``, plus numpy/torch <= 1.5 for the embedding
 backward at V=5000.
+
+``--clock cpu`` times with this process's CPU time instead of the wall clock: on
+a shared machine, time slices given to other processes then do not count (caches
+and memory bandwidth are still shared); with one thread it is the run's own time.
 
 Both sides use the same number of threads (``--threads``, default every core
 this process may run on): ``torch.set_num_threads`` and, through threadpoolctl
@@ -90,6 +100,7 @@ class Benchmark:
     torch_run:    ``() -> None`` (timed): reset gradients, forward, backward.
     torch_result: ``() -> Run`` with the NumPy run's keys, read after timing.
     flops:        floating-point operations of the matrix products, or None.
+    gemm_run:     ``() -> None`` (timed): the NumPy run's matrix products alone, or None.
     note:         what runs on the torch side; tag: a remark shown in the table.
     """
 
@@ -103,19 +114,23 @@ class Benchmark:
     targets: tuple = ()
     note: str = ""
     tag: str = ""
+    gemm_run: Callable | None = None
     result: dict = field(default_factory=dict)
 
     def label(self) -> str:
         return " ".join(f"{k}={v}" for k, v in self.sizes.items())
 
 
-def _timed(fn):
+CLOCKS = {"wall": time.perf_counter, "cpu": time.process_time}
+
+
+def _timed(fn, clock=time.perf_counter):
     """``(seconds, result)`` of one call, without the garbage collector running."""
     gc.disable()
     try:
-        start = time.perf_counter()
+        start = clock()
         out = fn()
-        return time.perf_counter() - start, out
+        return clock() - start, out
     finally:
         gc.enable()
 
@@ -141,28 +156,36 @@ def agreement(numpy_run, torch_run, dtype: str) -> dict:
             "message": ""}
 
 
-def measure(bench: Benchmark, repeats: int, warmup: int, min_time: float = 0.0) -> dict:
+def measure(bench: Benchmark, repeats: int, warmup: int, min_time: float = 0.0,
+            clock=time.perf_counter) -> dict:
     """Time ``bench`` (numpy and torch alternating) and compare the last results.
 
     repeats:  timed runs of each side, at least.
     warmup:   untimed runs of each side first.
     min_time: a fast row keeps running (up to :data:`MAX_RUNS` runs) until one
               side has been timed for ``min_time`` seconds in all.
+    The row's GEMMs alone (``gemm_run``) run as often, after each torch run.
+    clock:    ``() -> seconds``: wall time (default) or this process's CPU time.
     """
     gc.collect()
     for _ in range(warmup):
         bench.numpy_run()
         bench.torch_run()
-    numpy_times, torch_times = [], []
+        if bench.gemm_run is not None:
+            bench.gemm_run()
+    numpy_times, torch_times, gemm_times = [], [], []
     numpy_out = None
     while (len(numpy_times) < repeats
            or (len(numpy_times) < MAX_RUNS
                and max(sum(numpy_times), sum(torch_times)) < min_time)):
         numpy_out = None  # let the previous result go before the next run allocates
-        t, numpy_out = _timed(bench.numpy_run)
+        t, numpy_out = _timed(bench.numpy_run, clock)
         numpy_times.append(t)
-        torch_times.append(_timed(bench.torch_run)[0])
+        torch_times.append(_timed(bench.torch_run, clock)[0])
+        if bench.gemm_run is not None:
+            gemm_times.append(_timed(bench.gemm_run, clock)[0])
     numpy_s, torch_s = statistics.median(numpy_times), statistics.median(torch_times)
+    gemm_s = statistics.median(gemm_times) if gemm_times else None
     flops = bench.flops
     bench.result = {
         "component": bench.component, "sizes": dict(bench.sizes), "dtype": bench.dtype,
@@ -170,6 +193,9 @@ def measure(bench: Benchmark, repeats: int, warmup: int, min_time: float = 0.0) 
         "ratio": numpy_s / torch_s if torch_s > 0 else None,
         "numpy_times_ms": [1e3 * t for t in numpy_times],
         "torch_times_ms": [1e3 * t for t in torch_times],
+        "gemm_ms": None if gemm_s is None else 1e3 * gemm_s,
+        "gemm_times_ms": [1e3 * t for t in gemm_times],
+        "gemm_of_numpy": gemm_s / numpy_s if gemm_s is not None and numpy_s > 0 else None,
         "flops": flops,
         "numpy_gflops": flops / numpy_s / 1e9 if flops and numpy_s > 0 else None,
         "torch_gflops": flops / torch_s / 1e9 if flops and torch_s > 0 else None,
@@ -206,6 +232,20 @@ def _sampler(name: str, dtype: str, sizes: dict):
     return Sampler(f"bench/{name}", dtype, 0, " ".join(f"{k}={v}" for k, v in sizes.items()))
 
 
+def _gemm_floor(name: str, dtype: str, sizes: dict, shapes) -> Callable:
+    """``() -> None`` running the products ``shapes`` (``(m, k, n, count)``) alone, on
+    operands drawn and output buffers allocated once."""
+    draw = _sampler(f"{name}/gemms", dtype, sizes)
+    products = [(draw.normal(m, k), draw.normal(k, n), np.empty((m, n), dtype=dtype), count)
+                for m, k, n, count in shapes]
+
+    def run():
+        for a, b, out, count in products:
+            for _ in range(count):
+                np.matmul(a, b, out=out)
+    return run
+
+
 def _catalog_row(component, dtype: str, grid: dict) -> Benchmark:
     """A row for a catalog entry: its NumPy run against its prepared torch reference,
     on a case of the entry's benchmark sizes at this grid point."""
@@ -226,9 +266,12 @@ def _catalog_row(component, dtype: str, grid: dict) -> Benchmark:
     if component.cell == "lstm" and dtype == "float32" and spec.note == "nn.LSTM" \
             and torch.backends.mkldnn.is_available() and torch.backends.mkldnn.enabled:
         tag = "torch: oneDNN"  # torch runs float32 LSTMs through oneDNN's fused RNN primitive
+    gemm_run = (_gemm_floor(component.name, dtype, sizes, spec.gemms(sizes))
+                if spec.gemms else None)
     return Benchmark(component.name, sizes, dtype,
                      lambda: component.run_numpy(functional, case), torch_run, torch_result,
-                     spec.flops(sizes) if spec.flops else None, targets, note=spec.note, tag=tag)
+                     spec.flops(sizes) if spec.flops else None, targets, note=spec.note, tag=tag,
+                     gemm_run=gemm_run)
 
 
 def _embedding_backward(dtype, N, T, V, D) -> Benchmark:
@@ -416,21 +459,22 @@ def _target_text(targets: list) -> str:
 
 def format_table(results: list) -> str:
     """The results as an aligned text table, one row per result."""
-    head = ("component", "sizes", "dtype", "numpy ms", "torch ms", "numpy/torch",
-            "GFLOP/s", "% GEMM", "agree", "target")
+    head = ("component", "sizes", "dtype", "numpy ms", "GEMM ms", "GEMM/numpy", "torch ms",
+            "numpy/torch", "GFLOP/s", "% GEMM", "agree", "target")
     rows = []
     for r in results:
         agree = r["agree"]
         rows.append((
             r["component"] + (f" ({r['tag']})" if r["tag"] else ""),
             " ".join(f"{k}={v}" for k, v in r["sizes"].items()), r["dtype"],
-            f"{r['numpy_ms']:.3f}", f"{r['torch_ms']:.3f}", _fmt(r["ratio"], ".2f") + "x",
+            f"{r['numpy_ms']:.3f}", _fmt(r["gemm_ms"], ".3f"), _fmt(r["gemm_of_numpy"], ".0%"),
+            f"{r['torch_ms']:.3f}", _fmt(r["ratio"], ".2f") + "x",
             _fmt(r["numpy_gflops"], ".3g"), _fmt(r["gemm_fraction"], ".0%"),
             ("ok " if agree["ok"] else "DIFFER ") + _fmt(agree["rel_err"], ".0e", "?"),
             _target_text(r["targets"]),
         ))
     widths = [max(len(str(x)) for x in col) for col in zip(head, *rows, strict=True)]
-    numeric = {3, 4, 5, 6, 7}
+    numeric = {3, 4, 5, 6, 7, 8, 9}
 
     def line(cells):
         return "  ".join(str(c).rjust(w) if i in numeric else str(c).ljust(w)
@@ -443,7 +487,8 @@ def format_header(info: dict) -> str:
     lines = [
         f"numpy_rnn vs torch (CPU), forward + backward, median of {info['repeats']} runs "
         + (f"or more (up to {info['min_time']:g} s a side) " if info["min_time"] > 0 else "")
-        + f"after {info['warmup']} warm-up, alternating numpy and torch",
+        + f"after {info['warmup']} warm-up, alternating numpy and torch; "
+        + ("wall time" if info["clock"] == "wall" else "CPU time of this process"),
         f"machine: {info['machine']}, {info['cores']} cores available, "
         f"load average {info['load_before']} before",
         f"torch {info['torch_version']}: {info['torch_threads']} threads;  "
@@ -500,6 +545,10 @@ def add_arguments(parser) -> None:
                              "0: exactly --repeats)")
     parser.add_argument("--quick", action="store_true",
                         help=f"only the size N,T,D,H = {','.join(map(str, QUICK_SIZES[0]))}")
+    parser.add_argument("--clock", choices=tuple(CLOCKS), default="wall",
+                        help="wall: elapsed time (default); cpu: this process's CPU time, "
+                             "which time slices lost to other processes do not inflate "
+                             "(meaningful with --threads 1 on a shared machine)")
     parser.add_argument("--threads", type=int, default=None, metavar="N",
                         help="threads for torch and NumPy's BLAS alike (default: every "
                              f"available core, here {_available_cores()})")
@@ -536,13 +585,18 @@ def run(args) -> int:
         info = thread_settings()
         info.update(repeats=args.repeats, warmup=args.warmup, warnings=warnings,
                     machine=_cpu_name(), load_before=_load(), threads_requested=threads,
-                    gemm_size=args.gemm_size, min_time=args.min_time)
+                    gemm_size=args.gemm_size, min_time=args.min_time, clock=args.clock)
         load = os.getloadavg()[0] if hasattr(os, "getloadavg") else 0.0
         if load > info["cores"] - 0.5:
             warnings.append(f"the machine is busy (load {load:.1f} on {info['cores']} cores): "
                             "timings are noisy; compare several runs"
                             + ("; with more than one thread a descheduled thread stalls "
-                               "every small GEMM: try --threads 1" if threads > 1 else ""))
+                               "every small GEMM: try --threads 1" if threads > 1 else "")
+                            + ("; --clock cpu leaves out the time slices of other processes"
+                               if threads == 1 and args.clock == "wall" else ""))
+        if args.clock == "cpu" and threads > 1:
+            warnings.append(f"--clock cpu with {threads} threads adds up the CPU time of "
+                            "every thread: it is not the time a run takes")
         blas = info["numpy_blas_threads"]
         if blas is not None and blas != info["torch_threads"]:
             warnings.append(f"torch uses {info['torch_threads']} threads, NumPy's BLAS {blas}")
@@ -554,7 +608,7 @@ def run(args) -> int:
             return 2
         results, targets, gemm_rate = [], {}, {}
         for bench in rows:
-            r = measure(bench, args.repeats, args.warmup, args.min_time)
+            r = measure(bench, args.repeats, args.warmup, args.min_time, CLOCKS[args.clock])
             results.append(r)
             targets[id(r)] = bench.targets
             if (bench.component == "gemm" and bench.tag == "reference rate"

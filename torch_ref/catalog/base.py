@@ -198,12 +198,17 @@ class Bench:
 
     sizes:   the grid point ``{N, T, D, H, V}`` -> the component's named sizes.
     flops:   the component's sizes -> operations of its matrix products (or None).
+    gemms:   the component's sizes -> the matrix products numpy_rnn computes in one
+             forward and backward pass, as ``(m, k, n, count)``: ``count`` products
+             of an (m, k) by a (k, n) matrix (or None). The benchmark times them
+             alone: the time the pass cannot go below.
     targets: :class:`BenchTarget` goals.
     note:    what runs on the torch side.
     """
 
     sizes: Callable[[dict], dict]
     flops: Callable[[dict], int] | None = None
+    gemms: Callable[[dict], tuple] | None = None
     targets: tuple = ()
     note: str = ""
 

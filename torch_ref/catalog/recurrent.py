@@ -240,6 +240,32 @@ def _recurrent_flops(sizes: dict, cell: str) -> int:
     return 6 * sizes["N"] * sizes.get("T", 1) * G * (sizes["D"] + sizes["H"])
 
 
+def _recurrent_gemms(sizes: dict, cell: str, step: bool) -> tuple:
+    """The matrix products of numpy_rnn's forward and backward pass, ``(m, k, n, count)``.
+
+    A step multiplies batch-major: ``x Wx``, ``h Wh``, then ``da Wx^T``, ``da Wh^T``,
+    ``x^T da``, ``h^T da``. A sequence projects every input at once and multiplies
+    the recurrence step by step; the gated cells run feature-major (``Wh^T h``,
+    ``Wh da``: see ``numpy_rnn/core/_kernels.py``), the vanilla RNN batch-major.
+    Either way the weight gradients and ``dx`` are one product over all timesteps.
+    """
+    N, D, H = sizes["N"], sizes["D"], sizes["H"]
+    G = CELLS[cell].width * H
+    if step:
+        return ((N, D, G, 1), (N, H, G, 1), (N, G, D, 1), (N, G, H, 1), (D, N, G, 1),
+                (H, N, G, 1))
+    T = sizes["T"]
+    rows = T * N
+    if CELLS[cell].width == 1:
+        return ((rows, D, G, 1), (N, H, G, T), (N, G, H, T), (D, rows, G, 1),
+                (H, rows, G, 1), (rows, G, D, 1))
+    gated = ((G, D, N, T), (G, H, N, T), (H, G, N, T), (H, rows, G, 1))
+    if cell == "gru":  # the input side's n block differs from the hidden side's
+        return gated + ((D, rows, 2 * H, 1), (D, rows, H, 1), (rows, 2 * H, D, 1),
+                        (rows, H, D, 1))
+    return gated + ((D, rows, G, 1), (rows, G, D, 1))
+
+
 _LARGE, _SMALL = (64, 64, 128, 256), (30, 50, 15, 100)
 # goals of the benchmark rows (python -m torch_ref bench), by cell
 _TARGETS = {
@@ -248,7 +274,11 @@ _TARGETS = {
     "gru": (BenchTarget("ratio", 1.0, _LARGE, "float64"),
             BenchTarget("ratio", 1.0, _SMALL, "float64")),
 }
-_TARGETS["lstm"] = _TARGETS["rnn"] + (BenchTarget("gemm_fraction", 0.6, _LARGE),)
+_TARGETS["lstm"] = _TARGETS["rnn"]
+# the gated cells at the speed of their matrix products
+for _gated in ("lstm", "gru"):
+    _TARGETS[_gated] += (BenchTarget("gemm_fraction", 0.8, _LARGE),
+                         BenchTarget("gemm_fraction", 0.6, _SMALL))
 
 
 def _errors(cell: str, step: bool, forward: str, backward: str) -> tuple:
@@ -382,6 +412,7 @@ def _register_recurrent(name: str, cell: str, step: bool, reference, description
         build=lambda draw, sizes: draw_recurrent(draw, cell, step, sizes),
         bench=Bench(sizes=lambda grid: {k: grid[k] for k in dims},
                     flops=lambda sizes: _recurrent_flops(sizes, cell),
+                    gemms=lambda sizes: _recurrent_gemms(sizes, cell, step),
                     targets=() if step else _TARGETS[cell],
                     note=f"nn.{spec.module}" + ("Cell" if step else "")) if timed else None,
         fuzz=_fuzz_recurrent(cell, step),
