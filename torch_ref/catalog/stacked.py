@@ -169,6 +169,26 @@ def _flops(sizes: dict, cell: str) -> int:
     return total
 
 
+def _gemms(sizes: dict, cell: str) -> tuple:
+    """The one-layer products of each layer and direction: the sequence functions' for
+    the RNN and GRU, the step functions' once per timestep for the LSTM (which runs step
+    by step to give its final cell state)."""
+    from torch_ref.catalog.recurrent import _recurrent_gemms
+
+    layers, directions = _network(sizes)
+    found = []
+    for layer in range(layers):
+        one = {"N": sizes["N"], "T": sizes["T"], "H": sizes["H"],
+               "D": sizes["D"] if layer == 0 else directions * sizes["H"]}
+        if cell == "lstm":
+            gemms = tuple((m, k, n, count * one["T"]) for m, k, n, count in
+                          _recurrent_gemms(one, cell, step=True))
+        else:
+            gemms = _recurrent_gemms(one, cell, step=False)
+        found += list(gemms) * directions
+    return tuple(found)
+
+
 # ---- bad inputs ----------------------------------------------------------------------
 
 def _errors(cell: str) -> tuple:
@@ -266,6 +286,7 @@ def _register(cell: str) -> None:
         build=lambda draw, sizes: draw_stacked(draw, cell, sizes),
         bench=Bench(sizes=lambda grid: {**{k: grid[k] for k in "NTDH"}, **DEFAULT_NETWORK},
                     flops=lambda sizes: _flops(sizes, cell),
+                    gemms=lambda sizes: _gemms(sizes, cell),
                     note=f"{module}(num_layers=2, bidirectional=True)"),
         fuzz=_fuzz(cell),
         errors=_errors(cell),
