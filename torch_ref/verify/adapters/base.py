@@ -354,6 +354,16 @@ class Adapter:
                 self.last_error = exc
             raise
 
+    def _spec(self, spec):
+        """``spec`` as it is sent: arrays kept as handles (``"a"``, ``"A"``) are read at
+        once when nothing can happen between the call and the read (reads not deferred,
+        no reuse sequence slipping calls in): one request instead of two."""
+        if self._deferred or self._reuse is not None:
+            return spec
+        if isinstance(spec, list):
+            return [self._spec(s) for s in spec]
+        return {"a": 1, "A": 2}.get(spec, spec) if isinstance(spec, str) else spec
+
     def function(self, name: str, user: str | None = None) -> Ref:
         """A handle to the module's top-level ``name``."""
         return self._through(user or name, self.ex.attr, name)
@@ -370,7 +380,7 @@ class Adapter:
         if names is None:
             names = self.params(user_function) or ()
         return self._through(user_function, self.ex.call, fn, *args, names=names,
-                             returns=returns, tensors=tensors, **kwargs)
+                             returns=self._spec(returns), tensors=tensors, **kwargs)
 
     def method(self, obj: Ref, name: str, user_function: str, returns=1, names=None,
                tensors: bool = False):
@@ -380,13 +390,14 @@ class Adapter:
 
         def call(*args, **kwargs):
             return self._through(user_function, self.ex.method, obj, name, *args,
-                                 names=names, returns=returns, tensors=tensors, **kwargs)
+                                 names=names, returns=self._spec(returns), tensors=tensors,
+                                 **kwargs)
         return call
 
     def get(self, obj: Ref, attr: str, user_function: str, fetch=1, default=ABSENT,
             tensors: bool = False):
         """``obj.attr`` (``default`` when it has none, if given)."""
-        value = self._through(user_function, self.ex.get, obj, attr, fetch=fetch,
+        value = self._through(user_function, self.ex.get, obj, attr, fetch=self._spec(fetch),
                               missing_ok=default is not ABSENT, tensors=tensors)
         return default if value is ABSENT else value
 
@@ -546,6 +557,10 @@ class Adapter:
             self.set_item(holder, key, value, user)
         else:
             self.set(obj, name, value, user)
+
+    def assign_all(self, use: int, user: str, obj: Ref, values: dict) -> None:
+        """:meth:`assign` of several attributes in one call into the module."""
+        self._through(user, self.ex.assign, obj, values, write=use >= 2)
 
     def decoy(self, fn, *args):
         """While reusing, call ``fn`` on other inputs of the same shapes; result dropped."""

@@ -55,8 +55,7 @@ class Hw3Adapter(ClassAdapter):
     def _layer(self, user: str, class_name: str, Wx, Wh, b):
         """The layer for these weights, given them the way the notebook does."""
         layer, use = self.new(user, class_name, Wx.shape[0], Wh.shape[0])
-        for attr, value in (("Wx", Wx), ("Wh", Wh), ("b", b)):
-            self.assign(use, user, layer, value, name=attr)
+        self.assign_all(use, user, layer, {"Wx": Wx, "Wh": Wh, "b": b})
         return layer
 
     def _step_forward(self, user, class_name, lstm, x, prev_h, *rest):

@@ -56,7 +56,12 @@ from torch_ref.verify.load.poison import poison as _poison  # noqa: F401 - loade
 from torch_ref.verify.load.shims import course_helpers
 
 MAX_HANDLES = 50_000
-MAX_TRACKED = 128
+# the arguments of the last calls are watched for in-place changes (a forward's arrays
+# changed during its backward, through a cache, are among them)
+TRACKED_CALLS = 8
+MAX_TRACKED = 64
+# the operations that run the submission's code on arrays it was given
+_WATCHING = ("call", "method", "set", "setitem", "assign")
 _FLAG_MODES = ("ignore", "warn", "raise", "call", "print", "log")
 
 
@@ -327,8 +332,7 @@ class Server:
         return args, kwargs
 
     def _track(self, array, call, label) -> None:
-        if len(self.tracked) >= MAX_TRACKED:
-            del self.tracked[0]
+        self.tracked = [t for t in self.tracked if t[2] > call - TRACKED_CALLS][-MAX_TRACKED + 1:]
         self.tracked.append([array, array.tobytes(), call, label])
 
     def _changed(self) -> list:
@@ -368,7 +372,7 @@ class Server:
         reply["call"] = self.calls
         reply["flags"] = flags.as_list()
         try:
-            reply["changed"] = self._changed()
+            reply["changed"] = self._changed() if op in _WATCHING else []
         except BaseException:  # noqa: BLE001
             reply["changed"] = []
         reply["blocked"] = list(self.blocker.attempts) if self.blocker else []
@@ -459,6 +463,29 @@ class Server:
             obj[key] = value
         self._run(user, store)
         return {"ok": True}, []
+
+    def op_assign(self, header, blobs, user):
+        """Give an object several attributes at once: ``names`` and ``values`` (a list);
+        with ``write``, an attribute that already holds an array of the value's shape
+        gets the value copied into it in place (the way an optimiser updates weights)."""
+        obj, names = self._object(header.get("obj")), header.get("names")
+        values = protocol.decode(header.get("values"), blobs, ref=self._object)
+        if not isinstance(names, list) or not all(isinstance(n, str) for n in names) \
+                or not isinstance(values, list) or len(values) != len(names):
+            raise protocol.ProtocolError("names and values of the wrong form")
+        self.calls += 1
+        written = []
+        for name, value in zip(names, values, strict=True):
+            if type(value) is np.ndarray:
+                self._track(value, self.calls, name)
+            current = self._run(user, getattr, obj, name, None) if header.get("write") else None
+            if type(current) is np.ndarray and type(value) is np.ndarray \
+                    and current.shape == value.shape and current.flags.writeable:
+                current[...] = value
+                written.append(name)
+            else:
+                self._run(user, setattr, obj, name, value)
+        return {"ok": True, "written": written}, []
 
     def op_write(self, header, blobs, user):
         """``holder.name[...] = value`` (or ``holder[key][...]``) when that is an array of

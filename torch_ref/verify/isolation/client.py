@@ -324,6 +324,16 @@ class Executor:
         self._ask({"op": "set", "obj": tree["T"][0]["r"], "name": name,
                    "value": tree["T"][1]}, blobs, user, names=(name,))
 
+    def assign(self, obj: Ref, values: dict, *, user: str, write: bool = False) -> list:
+        """``obj.name = value`` for every item of ``values``, in one request; with
+        ``write``, into the array an attribute already holds where it has the value's
+        shape (the names written in place are returned)."""
+        tree, blobs = self._encode((obj, list(values.values())))
+        reply, _ = self._ask({"op": "assign", "obj": tree["T"][0]["r"],
+                              "names": list(values), "values": tree["T"][1],
+                              "write": write}, blobs, user, names=tuple(values))
+        return reply.get("written") if isinstance(reply.get("written"), list) else []
+
     def item(self, obj: Ref, key, *, user: str, fetch=1, missing_ok: bool = False):
         tree, blobs = self._encode((obj, key))
         reply, out = self._ask({"op": "getitem", "obj": tree["T"][0]["r"],
@@ -453,6 +463,8 @@ def _argument_name(names: tuple, label: str) -> str:
     head, _, rest = label.partition(".")
     if head == "value" and names:
         base = names[0]
+    elif head in names:  # an attribute given by its name
+        base = head
     elif head.endswith("="):
         base = head[:-1]
     elif head.isdigit() and int(head) < len(names):
