@@ -17,10 +17,10 @@ from torch_ref.verify.load.loader import (
     ModuleLoadError,
     describe_exception,
     dotted_name_of,
-    file_in_directory,
     load_module,
     unload,
 )
+from torch_ref.verify.target import module_in_folder  # noqa: E402
 
 
 class _Files(unittest.TestCase):
@@ -189,18 +189,26 @@ class DirectoryTargets(_Files):
     def test_a_conventional_file_comes_first(self):
         self.write("work/other.py")
         notebook = self.write("work/course.ipynb", "{}")
-        self.assertEqual(file_in_directory(str(self.root / "work"), ("course.ipynb",)),
+        self.assertEqual(module_in_folder(str(self.root / "work"), ("course.ipynb",)),
                          str(notebook))
 
     @parameterized.expand([("module", "rnn.py"), ("notebook", "rnn.ipynb")])
     def test_the_only_module_or_notebook_is_chosen(self, _, name):
         self.write("work/__init__.py")
         chosen = self.write(f"work/{name}")
-        self.assertEqual(file_in_directory(str(self.root / "work"), ("rnn_layers.py",)),
+        self.assertEqual(module_in_folder(str(self.root / "work"), ("rnn_layers.py",)),
                          str(chosen))
 
     def test_several_candidates_are_listed(self):
         self.write("work/a.py")
         self.write("work/b.py")
         with self.assertRaisesRegex(ModuleLoadError, r"holds a\.py, b\.py"):
-            file_in_directory(str(self.root / "work"), ("rnn_layers.py",))
+            module_in_folder(str(self.root / "work"), ("rnn_layers.py",))
+
+    def test_a_conventional_file_below_is_found_the_shallowest_first(self):
+        self.write("work/notes.py")
+        deep = self.write("work/a/b/cs231n/rnn_layers.py")
+        shallow = self.write("work/assignment3/cs231n/rnn_layers.py")
+        self.assertEqual(module_in_folder(str(self.root / "work"), ("rnn_layers.py",)),
+                         str(shallow))
+        self.assertNotEqual(shallow, deep)

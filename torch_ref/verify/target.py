@@ -20,7 +20,7 @@ import os
 from dataclasses import dataclass, replace
 
 from torch_ref.verify.load import handout
-from torch_ref.verify.load.loader import ModuleLoadError, dotted_name_of, file_in_directory
+from torch_ref.verify.load.loader import ModuleLoadError, dotted_name_of
 
 
 @dataclass(frozen=True)
@@ -64,8 +64,8 @@ def resolve(target: str, path: str | None = None, conventional_files=()) -> Targ
     dotted name with ``path`` the directory it is imported from).
 
     A folder is a handout root when it holds a handout's cell files, else it stands
-    for the first of ``conventional_files`` in it, its only module or its only
-    notebook. Raises :class:`ModuleLoadError` saying what is wrong.
+    for the module :func:`module_in_folder` finds in it. Raises
+    :class:`ModuleLoadError` saying what is wrong.
     """
     given = target
     if path is not None:
@@ -78,7 +78,7 @@ def resolve(target: str, path: str | None = None, conventional_files=()) -> Targ
         target = os.path.abspath(target)
         if handout.is_handout(target):
             return Target("handout", target, target, "mytorch_handout", given)
-        target = file_in_directory(target, conventional_files)
+        target = module_in_folder(target, conventional_files)
     if os.path.isfile(target):
         target = os.path.abspath(target)
         if target.endswith(".ipynb"):
@@ -91,6 +91,46 @@ def resolve(target: str, path: str | None = None, conventional_files=()) -> Targ
     if target.endswith((".py", ".ipynb")) or os.sep in target:
         raise ModuleLoadError(f"{given}: no such file")
     return _dotted(target, os.path.abspath(os.getcwd()), given)
+
+
+_SKIPPED = (".", "__")
+
+
+def module_in_folder(folder: str, conventional_files=()) -> str:
+    """The file to check in ``folder``: the first of ``conventional_files`` at its place,
+    else one of them anywhere below (by its path's end, then by its name; the shallowest
+    first), else the folder's only module (``__init__.py`` aside) anywhere below, else
+    its only notebook. Raises :class:`ModuleLoadError` saying what it holds."""
+    for name in conventional_files:
+        if os.path.isfile(os.path.join(folder, name)):
+            return os.path.join(folder, name)
+    modules, notebooks = [], []
+    for here, dirs, files in os.walk(folder):
+        dirs[:] = sorted(d for d in dirs if not d.startswith(_SKIPPED)
+                         and d not in ("venv", ".venv", "site-packages"))
+        for name in sorted(files):
+            path = os.path.join(here, name)
+            if name.endswith(".py") and name != "__init__.py":
+                modules.append(path)
+            elif name.endswith(".ipynb"):
+                notebooks.append(path)
+    for name in conventional_files:
+        tail = os.sep + name.replace("/", os.sep)
+        base = os.path.basename(name)
+        found = [p for p in modules + notebooks if p.endswith(tail)] or [
+            p for p in modules + notebooks if os.path.basename(p) == base]
+        if found:
+            return min(found, key=lambda p: (p.count(os.sep), len(p)))
+    for found in (modules, notebooks):
+        if len(found) == 1:
+            return found[0]
+        if found:
+            break
+    holds = (", ".join(os.path.relpath(p, folder) for p in (modules + notebooks)[:8])
+             or "no module")
+    raise ModuleLoadError(f"{folder} is a directory holding none of "
+                          f"{', '.join(conventional_files) or 'the expected files'} "
+                          f"(it holds {holds}); give the file to check")
 
 
 def _dotted(name: str, root: str, given: str) -> Target:

@@ -221,27 +221,16 @@ def digest(staged: str, settings: dict) -> str:
 
 
 def find_module(folder: str, conventional_files=()) -> str:
-    """The module to check inside a submission folder: a conventional file (at its
-    place, or anywhere below by its file name), else the only ``.py`` file.
-    Raises :class:`SubmissionError`."""
-    for name in conventional_files:
-        if os.path.isfile(os.path.join(folder, name)):
-            return os.path.join(folder, name)
-    python_files = []
-    for here, dirs, files in os.walk(folder):
-        dirs[:] = sorted(d for d in dirs if not d.startswith((".", "__")))
-        python_files.extend(os.path.join(here, f) for f in sorted(files) if f.endswith(".py"))
-    for name in conventional_files:
-        tail = os.sep + name.replace("/", os.sep)
-        base = os.path.basename(name)
-        matches = [p for p in python_files if p.endswith(tail)] or [
-            p for p in python_files if os.path.basename(p) == base]
-        if matches:
-            return min(matches, key=len)
-    candidates = [p for p in python_files if os.path.basename(p) != "__init__.py"]
-    if len(candidates) == 1:
-        return candidates[0]
-    expected = ", ".join(conventional_files) or "a .py file"
-    raise SubmissionError(f"no module to check: expected {expected}"
-                          + (f"; found {len(candidates)} other .py files" if candidates
-                             else "; found no .py file"))
+    """What to check inside a submission folder: the folder itself when it is a handout
+    root, else the module the verify target resolver finds in it
+    (:func:`torch_ref.verify.target.module_in_folder`). Raises :class:`SubmissionError`."""
+    from torch_ref.verify.load import handout
+    from torch_ref.verify.load.loader import ModuleLoadError
+    from torch_ref.verify.target import module_in_folder
+
+    if handout.is_handout(folder):
+        return folder
+    try:
+        return module_in_folder(folder, conventional_files)
+    except ModuleLoadError as exc:
+        raise SubmissionError(f"no module to check: {exc}") from None

@@ -304,30 +304,6 @@ def _check_not_shadowing(top: str, root: str) -> None:
         f"rename the package or the file")
 
 
-def file_in_directory(directory: str, conventional_files=()) -> str:
-    """The file of ``directory`` to check: the first of ``conventional_files`` there, else
-    its only ``.py`` module (``__init__.py`` aside), else its only notebook.
-
-    Raises :class:`ModuleLoadError` listing what it holds when none of these decides.
-    """
-    found = [os.path.join(directory, f) for f in conventional_files
-             if os.path.isfile(os.path.join(directory, f))]
-    if found:
-        return found[0]
-    entries = sorted(os.listdir(directory))
-    for suffix in (".py", ".ipynb"):
-        files = [f for f in entries if f.endswith(suffix) and f != "__init__.py"
-                 and os.path.isfile(os.path.join(directory, f))]
-        if len(files) == 1:
-            return os.path.join(directory, files[0])
-        if len(files) > 1:
-            break
-    holds = ", ".join(f for f in entries if f.endswith((".py", ".ipynb"))) or "no module"
-    raise ModuleLoadError(f"{directory} is a directory holding none of "
-                          f"{', '.join(conventional_files) or 'the expected files'} "
-                          f"(it holds {holds}); give the file to check")
-
-
 def load_module(target: str, path: str | None = None, guard: CallGuard | None = None,
                 conventional_files=()) -> LoadedModule:
     """Import the module under test: a ``.py`` file, a directory (then the first of
