@@ -5,14 +5,15 @@ imports, its top-level ``def`` and ``class`` statements (with their decorators) 
 inert assignments (a name set to a literal, a container of literals or a module's
 attribute such as ``torch.double``: the setup cell's ``to_double = {'dtype':
 torch.double, 'device': 'cpu'}``; one that cannot run is skipped). Test cells, training
-loops, prints, other assignments, shell (``!``) and magic (``%``, ``%%``)
-lines are never run. A name a ``def`` needs when it is defined (a default argument such
-as ``ignore_index=NULL_index``) that only a statement never run assigns (one computed
-from the course's data) is bound to a placeholder saying so. A cell that does not parse
-and defines nothing (IPython's ``np.dot?``) is skipped. Each cell is compiled under the
-file name ``work.ipynb [cell 3]`` with its own line numbers, so an error anywhere, at load or while checking, points at
-the cell and the line in it. An import of a module that cannot be found (the course's
-``public_tests``) is skipped; what then goes undefined fails where it is used.
+loops, prints, other assignments, shell (``!``) and magic (``%``, ``%%``) lines are
+never run. A name a ``def`` needs when it is defined (a default argument such as
+``ignore_index=NULL_index``) that only a statement never run assigns (one computed from
+the course's data) is bound to a placeholder saying so. A cell that does not parse and
+defines nothing (IPython's ``np.dot?``) is skipped. Each cell is compiled under the file
+name ``work.ipynb [cell 3]`` with its own line numbers, so an error anywhere, at load or
+while checking, points at the cell and the line in it. An import of a module that
+cannot be found (the course's ``public_tests``) is skipped; what then goes undefined
+fails where it is used.
 """
 from __future__ import annotations
 
