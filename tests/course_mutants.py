@@ -357,6 +357,13 @@ EECS498 = [
     ("lstm_forward_c_not_carried", "lstm_forward", "h",
      "prev_h, prev_c = lstm_step_forward(x[:, t, :], prev_h, prev_c, Wx, Wh, b)",
      "prev_h, _ = lstm_step_forward(x[:, t, :], prev_h, prev_c, Wx, Wh, b)"),
+    # x[:, t, :].squeeze(): (D,) at N=1 and (N,) at D=1 (a Fall 2020 student)
+    ("lstm_forward_squeezed_step_input", "lstm_forward", None,
+     "lstm_step_forward(x[:, t, :], prev_h, prev_c, Wx, Wh, b)",
+     "lstm_step_forward(x[:, t, :].squeeze(), prev_h, prev_c, Wx, Wh, b)"),
+    # .squeeze(1) of a (N, H) state: (N,) at H=1 (a Winter 2022 student)
+    ("rnn_forward_squeezed_state", "rnn_forward", None,
+     "h[:, t, :] = prev_h", "h[:, t, :] = prev_h.squeeze(1)"),
     ("lstm_forward_c0_is_h0", "lstm_forward", "h",
      "c0 = torch.zeros_like(h0)", "c0 = h0"),
     ("lstm_forward_detached", "lstm_forward", None,

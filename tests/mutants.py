@@ -128,6 +128,15 @@ CS231N = _table("cs231n", [
     ("rnn_step_backward_four_values", "rnn_step_backward", None,
      "return dx, dprev_h, dWx, dWh, db", "return dx, dprev_h, dWx, dWh"),
     # vanilla RNN, sequence
+    # np.squeeze of a (N, H) slice: (N,) at H=1, broadcast against (N, 1) (a 2016 student)
+    ("rnn_backward_squeezed_upstream", "rnn_backward", None,
+     "step_grads = rnn_step_backward(dh[:, t, :] + carried, cache[t])",
+     "step_grads = rnn_step_backward(np.squeeze(dh[:, t, :]) + carried, cache[t])"),
+    # sized by the notebook's D = 3 (a 2017 student)
+    ("rnn_backward_hard_coded_D", "rnn_backward", None,
+     "    D = cache[0][0].shape[1]\n    dx = np.zeros((N, T, D), dtype=dh.dtype)\n"
+     "    dWx = np.zeros((D, H)",
+     "    D = 3\n    dx = np.zeros((N, T, D), dtype=dh.dtype)\n    dWx = np.zeros((D, H)"),
     ("rnn_upstream_not_carried", "rnn_backward", "dx",
      "step_grads = rnn_step_backward(dh[:, t, :] + carried, cache[t])",
      "step_grads = rnn_step_backward(dh[:, t, :], cache[t])"),

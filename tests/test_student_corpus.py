@@ -4,7 +4,9 @@ Every module under ``student_corpus/<api>/<style>/`` other than ``broken/`` is a
 correct, independently written implementation of its API: ``verify --module``
 must pass it (exit status 0; warnings allowed). The modules under
 ``student_corpus/<api>/broken/`` are real-world submissions that are not correct;
-each must get the verdict a person can act on (see student_corpus/README.md).
+each must get the verdict a person can act on (see student_corpus/README.md). The
+modules under ``student_corpus/<api>/editions/``, one per edition of a course's
+template, have tests of their own (tests/test_verify_<api>.py).
 
 All modules are checked in this one process, as an autograder would, so modules
 with the same package name (``cs231n``, ``DL``, ``lib``) follow each other. The
@@ -62,7 +64,7 @@ def module_of(api: str, style: str) -> Path:
 def correct_entries() -> list:
     """``(api, style)`` of every correct module in the corpus."""
     return [(api, d.name) for api in MODULE_FILE for d in sorted((CORPUS / api).iterdir())
-            if d.is_dir() and d.name != "broken"]
+            if d.is_dir() and d.name not in ("broken", "editions")]
 
 
 BAD = (FAIL, ERROR, MISSING, UNTESTED)

@@ -52,17 +52,30 @@ def verify_target(target: str, api: str = "auto", path: str | None = None, only=
     sources = Sources(resolved.root)
     executor = _executor(resolved, isolated, timeout, limits, hidden, torch)
     try:
-        inventory = _load(executor, resolved, helpers, torch)
+        try:
+            inventory = _load(executor, resolved, helpers, torch)
+        except UsageError as exc:
+            if chosen is not None or torch or "TorchRefused" not in str(exc):
+                raise
+            # torch used at import (a course helper's constants): told apart with torch
+            # usable; a NumPy course is then loaded again without it, and refused
+            executor.close()
+            torch = True
+            executor = _executor(resolved, isolated, timeout, limits, hidden, True)
+            inventory = _load(executor, resolved, helpers, True)
         if chosen is None:
             try:
                 chosen = detect.choose(inventory, known, sources)
             except detect.Undecided as exc:
                 raise UsageError(str(exc)) from None
-            if chosen.torch and not torch:
-                # a course that computes in torch: loaded again with torch usable
-                executor.close()
-                executor = _executor(resolved, isolated, timeout, limits, hidden, True)
-                _load(executor, resolved, [chosen.name], True)
+        # the edition the module follows may compute in torch where its course's others
+        # do not (cs231n from 2025)
+        wanted = _computes_in_torch(chosen, inventory, sources)
+        if wanted != torch:
+            # loaded again with torch usable, or (a NumPy course's) stubbed
+            executor.close()
+            executor = _executor(resolved, isolated, timeout, limits, hidden, wanted)
+            _load(executor, resolved, [chosen.name], wanted)
         adapter = chosen(executor, sources)
         return check_adapter(adapter, only, seed, dtypes, reuse, golden,
                              target=target, strict=strict)
@@ -87,3 +100,11 @@ def _load(executor, resolved, helpers, torch: bool) -> dict:
         return executor.load(resolved, helpers, "allow" if torch else "stub")
     except ModuleLoadError as exc:
         raise UsageError(f"cannot import the module: {exc}") from None
+
+
+def _computes_in_torch(adapter_class, inventory: dict, sources) -> bool:
+    """Whether the module, under the edition of ``adapter_class`` its inventory points to,
+    computes in torch (the adapter's ``torch``, as its edition sets it)."""
+    from torch_ref.verify.detect import _Known
+
+    return bool(adapter_class(_Known(inventory), sources).torch)

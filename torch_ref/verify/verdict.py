@@ -166,7 +166,26 @@ def _untested_through_stubs(adapter, results) -> list:
                     f"not checked: {o.name} raised"):
                 other.note = f"not checked: needs {o.name}, which calls {i.name}, which " \
                              + cause.replace(" the same error", "")
+        if cause == "is not implemented":
+            # what took o's results (its backward, given the cache a stub's None went
+            # into) and failed on them: the same root cause
+            for name in _taking_results_of(adapter, outer):
+                other = by_name.get(adapter.user_name(name))
+                if other is not None and other not in (o, i) and other.status in (FAIL, ERROR):
+                    other.status = UNTESTED
+                    other.note = (f"not checked: needs {o.name}, which calls {i.name}, which "
+                                  f"is not implemented")
     return results
+
+
+def _taking_results_of(adapter, functional: str) -> tuple:
+    """The functional names of the components ``functional`` starts (a sequence forward):
+    those that are given its results (its backward)."""
+    from torch_ref.catalog import CATALOG
+
+    return tuple(f for component in CATALOG.values()
+                 if component.functions and component.functions[0] == functional
+                 for f in component.functions[1:] if f in adapter.BINDINGS)
 
 
 def _raises_only_as(outer, inner) -> bool:
@@ -186,6 +205,8 @@ def _why_untested(adapter, component, checks) -> str:
     if any(c.kind == NOT_IMPLEMENTED for c in mine) and not any(c.passed for c in mine):
         return f"not checked: needs {forward}, which is not implemented"
     if any(c.status == ERROR for c in mine):
+        if adapter.left_as_template(forward):  # its template code raised
+            return f"not checked: needs {forward}, which is not implemented"
         return f"not checked: {forward} raised before it could be called"
     return "not checked"
 

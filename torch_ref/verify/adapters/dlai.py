@@ -23,11 +23,14 @@ the backward that takes its cache.
 """
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
 from torch_ref import layout as L
 from torch_ref.verify.adapters.base import MISSING, Adapter, describe_value
 from torch_ref.verify.adapters.course import as_column, features_first, gate_rows, transposed
+from torch_ref.verify.adapters.editions import Edition, Sign
 from torch_ref.verify.errors import ApiMismatch
 
 _FORWARD = {"rnn_step_forward": "rnn_cell_forward", "rnn_forward": "rnn_forward",
@@ -35,21 +38,38 @@ _FORWARD = {"rnn_step_forward": "rnn_cell_forward", "rnn_forward": "rnn_forward"
 _BACKWARD = {"rnn_step_backward": "rnn_cell_backward", "rnn_backward": "rnn_backward",
              "lstm_step_backward": "lstm_cell_backward", "lstm_backward": "lstm_backward"}
 _N_Y = 3  # rows of the random output layer
+# the week's other assignment (Dinosaurus Island) ships utils.py with rnn_forward,
+# rnn_backward ... of another API: rnn_step_forward(parameters, a_prev, x) tells it
+_NOT_DINOSAURUS = Sign("param", "rnn_step_forward", "parameters", -20)
+
+
+# lines the templates give inside their START/END blocks (whitespace and quotes aside):
+# reading the step's gradients (every version), and in W1A1 rnn_backward's first lines
+_GIVEN_LINES = frozenset(
+    re.sub(r"\s+", "", line).replace("'", '"') for line in (
+        'dxt, da_prevt, dWaxt, dWaat, dbat = gradients["dxt"], gradients["da_prev"], '
+        'gradients["dWax"], gradients["dWaa"], gradients["dba"]',
+        "(caches, x) = caches", "(a1, a0, x1, parameters) = caches[0]",
+        "n_a, m, T_x = da.shape", "n_x, m = x1.shape"))
+# what the templates leave for the student to write: a target set to None (``dx[:, :, t]
+# = None``, ``dWax += None``, ``(caches, x) = None``), a bare ``None`` (a call to write),
+# ``caches.append(None)``, the time loop ``for t in reversed(range(None)):``
+_STUB_LINE = re.compile(r"[^=]+[-+*/]?=\s*None|None|[\w.]+\(None\)|"
+                        r"for\s+\w+\s+in\s+[\w.()\s]*\(\s*(None|T_x)\s*\)+\s*:")
 
 
 def _untouched_template(source: str) -> bool:
-    """Whether a function's ``source`` is still the notebook's template: between
-    ``### START CODE HERE`` and ``### END CODE HERE`` nothing but ``name = None`` lines
-    (and comments)."""
-    import re
-
+    """Whether a function's ``source`` is still the notebook's template: between ``###
+    START CODE HERE`` and ``### END CODE HERE`` nothing but what the template puts there
+    (see ``_STUB_LINE`` and ``_GIVEN_LINES``) and comments."""
     blocks = re.findall(r"START CODE HERE[^\n]*\n(.*?)#+ *END CODE HERE", source, re.S)
     if not blocks:
         return False
     lines = [line.split("#")[0].strip() for block in blocks for line in block.splitlines()]
     code = [line for line in lines if line]
-    return bool(code) and all(re.fullmatch(r"[\w\s,()\[\]]+=\s*None", line)
-                              for line in code)
+    return bool(code) and all(
+        _STUB_LINE.fullmatch(line) or re.sub(r"\s+", "", line).replace("'", '"')
+        in _GIVEN_LINES for line in code)
 
 
 def _softmax0(z):
@@ -93,6 +113,26 @@ class DlaiAdapter(Adapter):
         "lstm": {"h": ("a", _F), "dx": ("dx", _F), "dh0": ("da0", _T), **_LSTM},
     }
     GATES = {"g": "c"}
+    EDITIONS = (
+        Edition("v1-v3", "Building a Recurrent Neural Network - Step by Step - v1/v2/v3 "
+                "(2018-2020): expected outputs in markdown, no public tests; the v3 "
+                "expected output of lstm_backward omits the gradient carried between time "
+                "steps (it is not the gradient)",
+                # the notebook's text (its JSON): section 3's title, in lower case then
+                signs=(Sign("source", r"Backpropagation in recurrent neural networks",
+                            weight=2),
+                       Sign("source", r"from public_tests import", weight=-2),
+                       _NOT_DINOSAURUS)),
+        Edition("W1A1", "W1A1 (2021 on): public_tests, exercises 1-8, the backward pass "
+                "optional and ungraded with corrected expected outputs; rnn_backward's "
+                "first lines given",
+                signs=(Sign("source", r"from public_tests import", weight=3),
+                       Sign("file", "public_tests.py", weight=2),
+                       Sign("source", r"name='ex-[1-8]'", weight=1),
+                       Sign("source", r"# saving parameters\['Wy'\] in a local variable",
+                            weight=1),
+                       _NOT_DINOSAURUS)),
+    )
     expects = "functions rnn_cell_forward(xt, a_prev, parameters), rnn_forward, " \
               "lstm_cell_forward, lstm_forward (+ the *_backward functions)"
     reuse_notes = ("first call",
@@ -113,6 +153,23 @@ class DlaiAdapter(Adapter):
             if found is not None and _untouched_template(found[1]):
                 self._unimplemented.add(user_function)
         return user_function not in self._unimplemented
+
+    def left_as_template(self, user_function: str) -> bool:
+        found = self.sources.at(self.where(user_function))
+        return found is not None and _untouched_template(found[1])
+
+    def course_hint(self, hint: str) -> str:
+        hint = super().course_hint(hint)
+        if hint.startswith("dh0 matches the gradient of the first timestep alone"):
+            # da0 of step 0 alone: nothing came back through time (an LSTM carrying
+            # neither da_prev nor dc_prev; an RNN gets its own hint for that)
+            hint = ("da0 is the gradient of the first time step alone: nothing is carried "
+                    "back through time; the da_next of step t must be da[:, :, t] + the "
+                    "da_prev of step t+1 (and for the LSTM dc_next the dc_prev of step t+1)")
+            if self.edition is not None and self.edition.name == "v1-v3":
+                hint += ("; the v3 notebook's expected output for lstm_backward omits both "
+                         "(its numbers are not the gradient; W1A1 corrected them)")
+        return hint
 
     def absence_note(self, user_function: str) -> str:
         if user_function in self._unimplemented:

@@ -1,3 +1,3 @@
 """Stand-in for torchvision where it is not installed: the captioning module imports it at
 the top for its image encoder, which the recurrent layers checked here never use."""
-from torchvision import models, transforms  # noqa: F401
+from torchvision import datasets, models, transforms  # noqa: F401

@@ -1,2 +1,9 @@
+"""Stand-in for torchvision.transforms where torchvision is not installed: any transform
+can be imported and named (``T.Normalize``), none can be used."""
+from _standin import placeholder
+
+
 def __getattr__(name):
-    raise AttributeError(f"torchvision is not installed (torchvision.transforms.{name})")
+    if name.startswith("__"):
+        raise AttributeError(name)
+    return placeholder("torchvision.transforms", name)
