@@ -3,8 +3,8 @@ import sys
 import numpy as np
 
 sys.path.append("mytorch")
-from rnn_cell import *  # noqa: E402, F403
 from nn.linear import *  # noqa: E402, F403
+from rnn_cell import *  # noqa: E402, F403
 
 
 class RNNPhonemeClassifier(object):
