@@ -37,8 +37,10 @@ REFERENCES = {
     "dlai/rnn_step_by_step.py": ("dlai", 8, set()),
     "dlai/" + NOTEBOOK.name: ("dlai", 8, set()),
     "dlfs2/common/time_layers.py": ("dlfs2", 18, set()),
-    "mytorch": ("mytorch", 4, set()),
-    "mytorch/mytorch/rnn_cell.py": ("mytorch", 2, {"GRUCell.forward", "GRUCell.backward"}),
+    "mytorch": ("mytorch", 6, set()),
+    "mytorch/mytorch/rnn_cell.py": ("mytorch", 2, {"GRUCell.forward", "GRUCell.backward",
+                                                   "RNNPhonemeClassifier.forward",
+                                                   "RNNPhonemeClassifier.backward"}),
     "eecs498/rnn_lstm_captioning.py": ("eecs498", 8, set()),
 }
 
