@@ -107,6 +107,27 @@ class Conventions(unittest.TestCase):
         self.assertEqual(statuses(report)["GRUCell.backward"], PASS)
 
 
+    def test_output_layer_scale_from_the_course_test_beside(self):
+        # a Linear summing over the batch in the 2022 layout: right when the course's own
+        # test beside compares it with torch's gradient times batch_size, wrong otherwise
+        root = Path(tempfile.mkdtemp(prefix="mytorch_linear_"))
+        self.addCleanup(shutil.rmtree, root)
+        shutil.copytree(CORPUS / "f22_flat_hw3", root, dirs_exist_ok=True)
+        linear = root / "mytorch" / "linear.py"
+        linear.write_text(linear.read_text(encoding="utf-8").replace(" / self.N", ""),
+                          encoding="utf-8")
+        only = ["RNNPhonemeClassifier"]
+        report, _ = verify_module(root, "mytorch", ways="in-process", only=only)
+        self.assertEqual(statuses(report)["RNNPhonemeClassifier.backward"], FAIL)
+        test = root / "autograder" / "hw3_autograder" / "test_rnn.py"
+        test.parent.mkdir(parents=True)
+        test.write_text("assert np.allclose(\n    my_rnn_model.output_layer.dLdW,\n"
+                        "    grad_dict[\"output.weight\"].detach().numpy() * batch_size,\n"
+                        "    rtol=1e-03)\n", encoding="utf-8")
+        report, _ = verify_module(root, "mytorch", only=only)
+        self.assertEqual(statuses(report)["RNNPhonemeClassifier.backward"], PASS)
+
+
 class Broken(unittest.TestCase):
     def test_gru_left_as_the_template_is_not_implemented(self):
         report, _ = verify_module(CORPUS / "broken" / "gru_left_as_template", "mytorch")

@@ -15,6 +15,6 @@ class Linear:
         self.Ones = np.ones((self.N, 1), dtype="f")
         return self.A @ self.W.T + self.Ones @ self.b.T
     def backward(self, dLdZ):
-        self.dLdW = dLdZ.T @ self.A
-        self.dLdb = dLdZ.T @ self.Ones
+        self.dLdW = dLdZ.T @ self.A / self.N
+        self.dLdb = dLdZ.T @ self.Ones / self.N
         return dLdZ @ self.W
