@@ -222,9 +222,10 @@ class MytorchAdapter(ClassAdapter):
         return all(f in self.BINDINGS for f in component.functions)
 
     def keeps(self, component, case) -> bool:
-        # the course's own activations (given code: Sigmoid.backward as exp(-a) / (1 +
-        # exp(-a))**2 in 2024+) give NaN at pre-activations of 1e3, where its tests never go
-        return component.name != "gru_step" or case.label != "saturated"
+        # the course's own activations (given code in every edition: Sigmoid.backward as
+        # exp(-a) / (1 + exp(-a))**2 in 2024+, tanh from exponentials in HW1's) give NaN at
+        # pre-activations of 1e3, where its tests never go
+        return case.label != "saturated"
 
     def optional(self) -> tuple:
         """A file holds one of the cells: the other is n/a, unless neither is there; the
@@ -325,7 +326,7 @@ class MytorchAdapter(ClassAdapter):
                 reason = _hw1_activation(text) if text else ""
                 if reason:
                     self._helper = (
-                        f"{rel} is not the HW3 activation: {reason} (the HW1 file?); the "
+                        f"{rel} is not the HW3 activation: {reason}; the "
                         f"HW3 cells pass the hidden state to Tanh (backward(dLdA, state) "
                         f"from 2024, backward(state) in 2022-2023, derivative(state) "
                         f"before) and call it; the course's autograder runs the mytorch/ "
@@ -601,9 +602,16 @@ def _hw1_activation(text: str) -> str:
             methods = {f.name: [a.arg for a in f.args.args[1:]] + [a.arg for a in
                                                                     f.args.kwonlyargs]
                        for f in node.body if isinstance(f, ast.FunctionDef)}
+            init = next((f for f in node.body if isinstance(f, ast.FunctionDef)
+                         and f.name == "__init__"), None)
+            if init is not None and len(init.args.args) - len(init.args.defaults) > 1:
+                needs = ", ".join(a.arg for a in init.args.args[1:])
+                return (f"its Tanh is built as Tanh({needs}) (the autograd variant's "
+                        f"activation?)")
             derivative = {m: args for m, args in methods.items()
                           if m in ("backward", "derivative")}
             if derivative and not any(args for args in derivative.values()):
                 calls = ", ".join(f"{m}(self)" for m in derivative)
-                return f"its Tanh has {calls} with no argument for the hidden state"
+                return (f"its Tanh has {calls} with no argument for the hidden state (the HW1 "
+                        f"file?)")
     return ""
