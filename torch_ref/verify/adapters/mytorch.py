@@ -296,7 +296,7 @@ class MytorchAdapter(ClassAdapter):
             if exc.type_name == "NotImplementedError" or exc.kind not in ("builtin",
                                                                           "other"):
                 raise
-            helper = self._hw1_helper()
+            helper = self._hw1_helper(exc)
             if self.left_as_template(user):
                 # the template's asserts or given lines ran before its raise
                 mismatch = ApiMismatch(user, f"its body is still the template's "
@@ -314,25 +314,36 @@ class MytorchAdapter(ClassAdapter):
             self.last_error = mismatch
             raise mismatch from None
 
-    def _hw1_helper(self) -> str:
-        """Why the activation file beside the cells is not the HW3 one (its Tanh takes no
-        state: HW1's), or ''; read from the source, never run."""
+    def _hw1_helper(self, exc) -> str:
+        """Why the activation file the failing code imports is not the HW3 one (its Tanh
+        takes no state: HW1's), when the exception is about an activation; '' otherwise.
+        Read from the source, never run."""
+        if not re.search(r"\b(Tanh|Sigmoid)\b", f"{exc.type_name} {exc.message}"):
+            return ""
+        where = self.sources.text(exc.where.rpartition(":")[0]) if exc.where else None
+        files = ("mytorch/activation.py", "mytorch/nn/activation.py")
+        if where and re.search(r"^\s*from\s+(\.|mytorch\.)?nn\.activation\s", where, re.M):
+            files = files[1:]
+        elif where and re.search(r"^\s*from\s+\.?activation\s", where, re.M):
+            files = files[:1]
         if self._helper is None:
-            self._helper = ""
+            self._helper = {}
+        if files not in self._helper:
+            self._helper[files] = ""
             root = self.sources.root
-            for rel in ("mytorch/activation.py", "mytorch/nn/activation.py"):
+            for rel in files:
                 path = os.path.join(root or "", *rel.split("/"))
                 text = self.sources.text(path) if root else None
                 reason = _hw1_activation(text) if text else ""
                 if reason:
-                    self._helper = (
+                    self._helper[files] = (
                         f"{rel} is not the HW3 activation: {reason}; the "
                         f"HW3 cells pass the hidden state to Tanh (backward(dLdA, state) "
                         f"from 2024, backward(state) in 2022-2023, derivative(state) "
                         f"before) and call it; the course's autograder runs the mytorch/ "
                         f"folder handed in, so put back the handout's {rel}")
                     break
-        return self._helper
+        return self._helper[files]
 
     def _linear(self) -> tuple:
         """``(weight, bias, averaged)``: the output layer's gradients as the course's own
