@@ -27,7 +27,11 @@ in 2019-2020, checked against ``gru_step_reset_before_nobias``; torch's GRU afte
 GRU's delta (``(1, H)`` with ``dx (1, D)``, ``dh (1, H)`` in 2020-2023, ``(H,)`` from
 2024: read from the template's asserts in the submission's own ``gru_cell.py``, else
 from its bias names and imports) and the output layer's gradients (``dW``, ``db``
-averaged over the batch before 2022, ``dLdW``, ``dLdb`` summed after).
+averaged over the batch before 2022, ``dLdW`` averaged in 2022 and summed after: read
+from the course's own classifier test beside the handout when it is there). An
+activation file of another homework beside the cells (HW1's, whose ``Tanh`` takes no
+hidden state, or the autograd variant's) is named as the cause of the exceptions about
+it; an exception only in a case with a size of 1 says so.
 
 RNNCell.``backward`` is stateless (it gets ``h_t`` and the inputs; the cell's forward is
 called again on other inputs before it, as in BPTT) and adds to the gradients it holds:
