@@ -29,7 +29,9 @@ The stacked and bidirectional networks (``rnn_stacked_forward`` ...,
 :mod:`numpy_rnn.core.stacked`) compose the one-layer functions as ``torch.nn.RNN``,
 ``LSTM`` and ``GRU`` with ``num_layers`` and ``bidirectional`` do; their states
 carry a leading ``L * directions`` axis and their weights are keyword arguments
-named as torch names them (``Wx_l0``, ``Wh_l1_reverse`` ...).
+named as torch names them (``Wx_l0``, ``Wh_l1_reverse`` ...). ``rnn_classifier_forward``
+(:mod:`numpy_rnn.core.classifier`) reads the last step of a stacked RNN out through an
+affine layer, as ``nn.RNN`` + ``nn.Linear`` on ``out[:, -1]``.
 """
 from __future__ import annotations
 
@@ -39,6 +41,7 @@ from numpy_rnn.core.affine import (
     temporal_affine_backward,
     temporal_affine_forward,
 )
+from numpy_rnn.core.classifier import rnn_classifier_backward, rnn_classifier_forward
 from numpy_rnn.core.embedding import word_embedding_backward, word_embedding_forward
 from numpy_rnn.core.gru import gru_backward, gru_forward, gru_step_backward, gru_step_forward
 from numpy_rnn.core.losses import log_softmax, mse_loss, softmax, temporal_softmax_loss
@@ -69,5 +72,5 @@ __all__ = [
     "affine_forward", "affine_backward", "mse_loss", "softmax", "log_softmax",
     "rnn_stacked_forward", "rnn_stacked_backward", "lstm_stacked_forward",
     "lstm_stacked_backward", "gru_stacked_forward", "gru_stacked_backward",
-    "stacked_weight_names",
+    "stacked_weight_names", "rnn_classifier_forward", "rnn_classifier_backward",
 ]

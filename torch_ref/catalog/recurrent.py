@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from torch_ref.catalog.base import (
+    CATALOG,
     ERROR_SIZES,
     Bench,
     BenchTarget,
@@ -455,3 +456,42 @@ _register_recurrent("gru_reset_before", "gru", False,
                     "GRU over a sequence, reset gate applied before the hidden product, "
                     "vs the equations in torch operations", timed=False,
                     extra_errors=(_flag_error("gru_forward"),), reset_after=False)
+
+
+def _zero_biases(cases):
+    """``cases`` with every bias zero (the saturated case, whose saturation lives in its
+    biases, left out): the GRU of courses whose cell has no biases."""
+    import dataclasses
+
+    def zeroed(dtype: str, seed: int):
+        for case in cases(dtype, seed):
+            if case.label == "saturated":
+                continue
+            inputs = {k: np.zeros_like(v) if k in CELLS["gru"].biases else v
+                      for k, v in case.inputs.items()}
+            special = tuple("non-zero h0, zero biases" if s == "non-zero h0 and biases" else s
+                            for s in case.special)
+            yield dataclasses.replace(case, inputs=inputs, special=special)
+    return zeroed
+
+
+_BIASED = CATALOG["gru_step_reset_before"]
+register(Component(
+    name="gru_step_reset_before_nobias",
+    signature=_BIASED.signature,
+    cases=_zero_biases(_BIASED.cases),
+    torch_prepare=lambda case: _torch_gru_reset_before(case, step=True),
+    build=lambda draw, sizes: _zero_biases_of(draw_recurrent(draw, "gru", True, sizes)),
+    options={"reset_after": False},
+    mistakes=_BIASED.mistakes,
+    gate_axes=_BIASED.gate_axes,
+    cell="gru",
+    description="one GRU timestep, reset gate applied before the hidden product, zero "
+                "biases (a cell without biases), vs the equations in torch operations",
+))
+
+
+def _zero_biases_of(drawn):
+    inputs, upstream = drawn
+    return ({k: np.zeros_like(v) if k in CELLS["gru"].biases else v
+             for k, v in inputs.items()}, upstream)

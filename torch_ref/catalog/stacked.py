@@ -305,3 +305,118 @@ def _register(cell: str) -> None:
 for _cell in CELLS:
     if _cell in STACKED_CELLS:
         _register(_cell)
+
+
+# ---- the classifier: a stacked RNN read out at the last step --------------------------
+
+_CLASSIFIER_ORDINARY = dict(N=3, T=4, D=5, H=4, M=3)
+_CLASSIFIER_SHAPES = tuple(
+    (f"{layers} layer{'s' if layers > 1 else ''}", dict(_CLASSIFIER_ORDINARY, layers=layers),
+     ()) for layers in (1, 2, 3)
+) + tuple(
+    (f"{dim}=1", dict(_CLASSIFIER_ORDINARY, **{dim: 1}, layers=2), (f"{dim}=1",))
+    for dim in ("N", "T", "H", "D", "M"))
+
+
+def draw_classifier(draw: Sampler, sizes: dict):
+    """``(inputs, upstream)`` of a classifier case: ``x``, ``h0``, the readout ``w``, ``b``,
+    then the RNN's weights in ``stacked_weight_names`` order; the upstream ``logits``."""
+    N, T, D, H, M = (sizes[k] for k in "NTDHM")
+    layers = sizes.get("layers", 2)
+    inputs = {"x": draw.normal(N, T, D), "h0": draw.normal(layers, N, H, scale=0.5),
+              "w": draw.normal(H, M, scale=1.0 / np.sqrt(H)), "b": draw.normal(M, scale=0.5)}
+    names = iter(stacked_weight_names("rnn", layers))
+    for layer in range(layers):
+        for value in draw_weights(draw, "rnn", D if layer == 0 else H, H).values():
+            inputs[next(names)] = value
+    return inputs, {"logits": draw.normal(N, M)}
+
+
+def _classifier_cases(dtype: str, seed: int):
+    for label, sizes, special in _CLASSIFIER_SHAPES:
+        draw = Sampler("rnn_classifier", dtype, seed, label)
+        inputs, upstream = draw_classifier(draw, sizes)
+        layers = sizes["layers"]
+        yield Case("rnn_classifier", label, dtype, seed, inputs, upstream, dict(sizes),
+                   special + (f"{layers} layer{'s' if layers > 1 else ''}",
+                              "non-zero initial states and biases"))
+
+
+def _classifier_numpy(api, case: Case) -> Run:
+    fixed = ("x", "h0", "w", "b")
+    weights = {k: v for k, v in case.inputs.items() if k not in fixed}
+    logits, cache = api.rnn_classifier_forward(*(case.inputs[k] for k in fixed), **weights)
+    grads = api.rnn_classifier_backward(case.upstream["logits"], cache)
+    names = ("dx", "dh0", "dw", "db", *("d" + w for w in weights))
+    return Run({"logits": logits}, dict(zip(names, grads, strict=True)))
+
+
+def _classifier_torch(case: Case):
+    """``torch_prepare``: ``nn.RNN(num_layers)`` and ``nn.Linear`` on ``out[:, -1]``."""
+    from torch_ref import layout as L
+
+    i = case.inputs
+    weights = {k: v for k, v in i.items() if k not in ("x", "h0", "w", "b")}
+    rnn = L.make_stacked("rnn", weights)
+    readout = L.make_linear(i["w"], i["b"])
+    leaves = {"x": L.tensor(i["x"], True), "h0": L.stacked_state(i["h0"])}
+
+    class _Grads:
+        module = rnn
+
+        def __call__(self):
+            dw, db = L.linear_grads(readout)
+            return {"dw": dw, "db": db,
+                    **{"d" + k: v for k, v in L.stacked_grads(rnn).items()}}
+
+    def forward():
+        readout.zero_grad(set_to_none=True)
+        out, _ = rnn(leaves["x"], leaves["h0"])
+        return (readout(out[:, -1]),)
+    return _prepared(case, leaves, forward, ("logits",), _Grads())
+
+
+def _classifier_errors() -> tuple:
+    N, T, D, H, M = (ERROR_SIZES[k] for k in "NTDHM")
+    forward, backward = "rnn_classifier_forward", "rnn_classifier_backward"
+
+    def error(label, overrides, *fragments, function=forward):
+        return error_input(function, label, overrides, *fragments)
+    return (
+        error("x rank", {"x": full(N, D)}, forward, "x", "3-D", "(N, T, D)"),
+        error("h0 layers", {"h0": full(1, N, H)}, "h0", f"(L*dirs, N, H) = (2, {N}, {H})",
+              f"got (1, {N}, {H})"),
+        error("w rows", {"w": full(H + 1, M)}, forward, "w", "(H, M)", f"got ({H + 1}, {M})"),
+        error("b size", {"b": full(M + 1)}, forward, "b", f"got ({M + 1},)"),
+        error("w float32", {"w": full(H, M, dtype=np.float32)}, forward, "w", "float32",
+              "float64"),
+        error("a reverse direction", {"Wx_l0_reverse": full(D, H)}, forward, "forward-only",
+              "Wx_l0_reverse"),
+        error("dlogits width", {"dlogits": full(N, M + 1)}, backward, "dlogits",
+              f"(N, M) = ({N}, {M})", f"got ({N}, {M + 1})", function=backward),
+        error("dlogits batch", {"dlogits": full(N + 1, M)}, backward, "dlogits",
+              f"got ({N + 1}, {M})", function=backward),
+        error("dlogits float32", {"dlogits": full(N, M, dtype=np.float32)}, backward,
+              "dlogits", "float32", "float64", function=backward),
+        error("dlogits NaN", {"dlogits": full(N, M, at=(N - 1, M - 1))}, backward, "dlogits",
+              "finite", "nan", function=backward),
+    )
+
+
+register(Component(
+    name="rnn_classifier",
+    signature={
+        "rnn_classifier_forward": (("x", "h0", "w", "b", "**weights"), ("logits", "cache")),
+        "rnn_classifier_backward": (("dlogits", "cache"),
+                                    ("dx", "dh0", "dw", "db", "*dweights"))},
+    cases=_classifier_cases,
+    run_numpy=_classifier_numpy,
+    torch_prepare=_classifier_torch,
+    build=draw_classifier,
+    errors=_classifier_errors(),
+    calls={"rnn_classifier_forward": "rnn_step_forward",
+           "rnn_classifier_backward": "rnn_step_backward"},
+    cell="rnn",
+    description="stacked RNN of 1-3 layers read out by an affine layer at the last step vs "
+                "nn.RNN(num_layers) + nn.Linear on out[:, -1] (a sequence classifier)",
+))

@@ -37,6 +37,8 @@ WARNING_KINDS = {
     "dtype": "returns another dtype than its inputs (float32 in, float64 out)",
     "floating-point": "raises floating-point flags (overflow, invalid operation, division by zero)",
     "log-sum-exp": "wrong only where just a log-sum-exp formulation survives",
+    "reuse": "wrong only when the same instance is used again, as the course's own template "
+             "would be",
 }
 NOT_IMPLEMENTED = "not-implemented"
 # a run stopped by the checker's own fault (never the checked code's)
@@ -443,6 +445,10 @@ def check_reuse(component, api, cases, *, name_of=None, strict_dtype: bool = Tru
     ``on_case(component, labelled_case, checks)`` is called after each case.
     """
     notes = tuple(getattr(api, "reuse_notes", ()))
+    # what a failure on an instance used again means where the course's own template
+    # fails the same way (``api.reuse_hazard(component)``; empty: a failure)
+    hazard = getattr(api, "reuse_hazard", None)
+    shared = hazard(component) if hazard is not None else ""
     checks = []
     with api.reusing():
         for k, case in enumerate(cases):
@@ -451,6 +457,11 @@ def check_reuse(component, api, cases, *, name_of=None, strict_dtype: bool = Tru
                                            special=(note,))
             result = check_case(component, api, labelled, reference_run(component, case),
                                 name_of=name_of, strict_dtype=strict_dtype, explain=explain)
+            if shared and k:
+                for check in result:
+                    if check.status == FAIL:
+                        check.status, check.kind = WARN, "reuse"
+                        check.message = f"{shared}: {check.message}"
             if on_case is not None:
                 on_case(component, labelled, result)
             checks += result
