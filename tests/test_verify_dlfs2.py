@@ -13,11 +13,13 @@ import sys
 import tempfile
 import unittest
 from pathlib import Path
+from unittest import mock
 
 import pytest
 
 torch = pytest.importorskip("torch", reason="verify compares with the torch reference")
 
+import mutants  # noqa: E402
 from verifying import verify_module  # noqa: E402
 
 from torch_ref.status import ERROR, FAIL, PASS, WARN  # noqa: E402
@@ -255,3 +257,23 @@ class Loading(unittest.TestCase):
             self.assertIn("NumPy 1 code: np.float_", message)
             self.assertRegex(message, r"types\.py:3\b")
             self.assertIn("use np.float64", message)
+
+
+class UninitialisedMemory(unittest.TestCase):
+    def test_no_verdict_depends_on_what_np_empty_hands_out(self):
+        """The reference solution, with every buffer NumPy keeps for np.empty (up to 1 KiB)
+        NaN-filled wherever the adapter poisons: a verdict that read uninitialised memory
+        (the module's, or the checker's own arrays) would change. In-process only: the
+        poison is patched in this process's executor."""
+        from torch_ref.verify.isolation import child
+        from torch_ref.verify.load.poison import poison
+
+        def everywhere(*shapes, dtypes=("float64", "float32")):
+            for n in range(1, 129):
+                poison((n,), dtypes=("float64", "float32"))
+            poison(*shapes, dtypes=dtypes)
+        with mock.patch.object(child, "_poison", everywhere):
+            report, _ = verify_module(str(mutants.reference_module("dlfs2")), "dlfs2",
+                                      ways="in-process")
+        self.assertEqual(report.counts(), (18, 0, 0),
+                         "\n".join(describe_function(f) for f in report.functions))
