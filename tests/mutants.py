@@ -323,6 +323,25 @@ HW3 = _table("hw3", [
      "self.backward_step(dh[:, t, :] + dh_next, np.zeros_like(dc_next), self.cache[t])"),
     ("lstm_initial_cell_uninitialised", "LSTMLayer.forward", None,
      "h_t, c_t = h0, np.zeros_like(h0)", "h_t, c_t = h0, np.empty_like(h0)"),
+    # GRULayer (2020): the bugs of the edition's GRU
+    ("gru_update_gate_sense_of_the_book", "GRULayer.forward_step", "next_h",
+     "next_h = gate_z * prev_h + (1 - gate_z) * candidate",
+     "next_h = (1 - gate_z) * prev_h + gate_z * candidate"),
+    ("gru_reset_after_the_product", "GRULayer.forward_step", "next_h",
+     "(gate_r * prev_h) @ self.Whi + self.bi)", "gate_r * (prev_h @ self.Whi) + self.bi)"),
+    ("gru_update_gradient_plus_one", "GRULayer.backward_step", "dx",
+     "d_z = dnext_h * (prev_h - candidate) * gate_z * (1 - gate_z)",
+     "d_z = (dnext_h * (candidate - prev_h) + 1) * gate_z * (1 - gate_z)"),
+    ("gru_dWhi_without_reset_gate", "GRULayer.backward_step", None,
+     "(gate_r * prev_h).T @ d_cand", "prev_h.T @ d_cand"),
+    ("gru_dprev_h_without_reset_path", "GRULayer.backward_step", "dprev_h",
+     "dprev_h = dnext_h * gate_z + d_reset_h * gate_r + d_gates @ Wh.T",
+     "dprev_h = dnext_h * gate_z + d_gates @ Wh.T"),
+    ("gru_gradients_assigned", "GRULayer.backward", None,
+     "                grads[name] += value", "                grads[name] = value"),
+    ("gru_upstream_not_carried", "GRULayer.backward", "dx",
+     "self.backward_step(dh[:, t, :] + dh_next, self.cache[t])",
+     "self.backward_step(dh[:, t, :], self.cache[t])"),
 ])
 
 PARAMS = _table("params", [

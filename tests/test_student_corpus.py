@@ -122,14 +122,18 @@ def test_correct_module_passes(api, style, pytestconfig):
     check_passes(unittest.TestCase(), api, style)
 
 
-class WarningsAreNotRepeated(unittest.TestCase):
-    def test_an_option_variant_does_not_repeat_its_tensors_warning(self):
-        # the template loss is checked with dim_average True and False: one warning
+class TheCoursesOwnLoss(unittest.TestCase):
+    def test_is_checked_with_both_options_and_not_warned_for_the_courses_formula(self):
+        # the course hands the loss out written (a log of probabilities): only logits
+        # exp can take are given to it, with dim_average True and False
         report, _ = verify_module(str(module_of("params", "template_transpose_onehot")),
                                   "params")
         (loss,) = [f for f in report.functions
                    if f.name == "temporal_softmax_CE_loss.forward"]
-        self.assertEqual([w.kind for w in loss.warnings()], ["log-sum-exp"])
+        self.assertEqual(loss.warnings(), [])
+        self.assertTrue(any(c.tensor == "loss (dim_average=False)" and c.passed
+                            for c in loss.checks))
+        self.assertFalse([c for c in loss.checks if c.case.startswith("spread beyond exp")])
 
 
 # broken submissions that are a correct corpus module with one student mistake:
@@ -184,7 +188,7 @@ VARIANTS = {
           "        # TODO: the forward pass of one timestep\n        pass\n")]),
     ("params", "loss_class_misnamed"): (
         "dict_meta_grads_recreated", "layer_utils.py",
-        [("class temporal_softmax_CE_loss(object):", "class temporal_softmax_loss(object):")]),
+        [("class temporal_softmax_CE_loss(object):", "class TemporalSoftmaxCELoss(object):")]),
 }
 _VARIANT_ROOT = tempfile.TemporaryDirectory(prefix="student_corpus_broken_")
 
@@ -269,7 +273,7 @@ class BrokenModulesGetTheRightVerdict(unittest.TestCase):
         functions = self.verdicts(report)
         forward = functions["temporal_softmax_CE_loss.forward"]
         self.assertEqual(forward.status, MISSING)
-        self.assertIn("temporal_softmax_loss", forward.note)
+        self.assertIn("TemporalSoftmaxCELoss", forward.note)
         self.assertEqual(bad_functions(report, "temporal_softmax_CE_loss.forward",
                                        "temporal_softmax_CE_loss.backward"), [],
                          not_passing(report))

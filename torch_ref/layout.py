@@ -456,6 +456,9 @@ def initial_state(h0):
 #                                                product, ``h' = (1 - z) h + z h~``: its
 #                                                ``z`` is NumPy's ``1 - z``, so that block
 #                                                is negated; ``b`` is ``bx + bh``
+# hw3 2020  GRU ``Wx (D, 2H)``, ``Wh``, ``b``    blocks ``z, r`` (torch's sense of ``z``),
+#           and ``Wxi (D, H)``, ``Whi``, ``bi``  the candidate apart, reset before the
+#                                                hidden product; ``b`` is ``bx + bh``
 # mytorch   GRU ``Wrx (H, D)`` ... ``Wnh``,      one transposed block each; biases
 #           ``brx`` ... ``bnh`` (``bir`` ...)    ``bx = [brx, bzx, bnx]``, ``bh = [brh ...]``
 # mytorch   ``W_ih (H, D)``, ``W_hh (H, H)``,    transpose; the functional ``b`` is
@@ -520,6 +523,39 @@ def to_dlfs2_gru(Wx, Wh, bx, bh):
     b = np.asarray(bx) + np.asarray(bh)
     return tuple((np.take(w, order, axis=-1) * sign).astype(np.asarray(w).dtype)
                  for w in (Wx, Wh, b))
+
+
+def _hw3_gru_blocks(H: int):
+    """``(z, r)`` column indices of a NumPy ``r, z, n`` GRU array, and those of ``n``."""
+    return (np.concatenate([np.arange(H, 2 * H), np.arange(H)]), np.arange(2 * H, 3 * H))
+
+
+def to_hw3_gru(Wx, Wh, bx, bh):
+    """NumPy GRU weights (``r, z, n``; reset before) -> the BLG561E 2020 ``GRULayer``'s
+    ``(Wx, Wh, b, Wxi, Whi, bi)``: ``[z, r]`` packed, the candidate ``n`` apart."""
+    zr, n = _hw3_gru_blocks(np.shape(Wh)[0])
+    Wx, Wh = np.asarray(Wx), np.asarray(Wh)
+    b = (np.asarray(bx) + np.asarray(bh)).astype(np.asarray(bx).dtype)
+    return Wx[:, zr], Wh[:, zr], b[zr], Wx[:, n], Wh[:, n], b[n]
+
+
+def from_hw3_gru(dWx, dWh, db, dWxi, dWhi, dbi):
+    """``GRULayer`` gradients -> NumPy ``(dWx, dWh, dbx, dbh)`` (``dbh`` = ``dbx``)."""
+    H = np.shape(dWhi)[-1]
+
+    def joined(zr, n):
+        zr = np.asarray(zr)
+        return np.concatenate([zr[..., H:2 * H], zr[..., :H], np.asarray(n)], axis=-1)
+    dbx = joined(db, dbi)
+    return joined(dWx, dWxi), joined(dWh, dWhi), dbx, dbx.copy()
+
+
+def hw3_gru_view(array, gate=None) -> np.ndarray:
+    """A NumPy ``r, z, n`` GRU array as the ``GRULayer`` holds the block of ``gate``:
+    ``[z, r]`` (``Wx``, ``Wh``, ``b``), or the candidate alone (``Wxi`` ...) for ``n``."""
+    array = np.asarray(array)
+    zr, n = _hw3_gru_blocks(array.shape[-1] // 3)
+    return array[..., n] if gate == "n" else array[..., zr]
 
 
 def from_dlfs2_gru(dWx, dWh, db):

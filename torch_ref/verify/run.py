@@ -79,11 +79,12 @@ def catalog_cases(component, seeds, dtypes) -> list:
 
 
 def run_checks(components, api_for, seeds, dtypes, on_case=None, name_of=None,
-               strict_dtype=True, keep=None, explain=None) -> list:
+               strict_dtype=True, keep=None, explain=None, adapt=None) -> list:
     """Every tensor check of every case of ``components``.
 
     ``api_for(component)`` returns the object whose functions the NumPy run calls;
-    ``keep(component, case)``, when given, says which cases to run.
+    ``keep(component, case)``, when given, says which cases to run, and
+    ``adapt(component, case)`` what each becomes for the API (its reference too).
     """
     from torch_ref.compare.engine import check_case
 
@@ -93,6 +94,8 @@ def run_checks(components, api_for, seeds, dtypes, on_case=None, name_of=None,
         for case in catalog_cases(component, seeds, dtypes):
             if keep is not None and not keep(component, case):
                 continue
+            if adapt is not None:
+                case = adapt(component, case)
             result = check_case(component, api, case, name_of=name_of,
                                 strict_dtype=strict_dtype,
                                 **({"explain": explain} if explain else {}))
@@ -265,10 +268,12 @@ def _run_components(adapter, api, components, seeds, dtypes, reuse, golden,
             continue
         checks += run_checks([component], lambda c: api, seeds, dtypes, on_case=hinter,
                              name_of=adapter.user_name, strict_dtype=strict_dtype,
-                             keep=adapter.keeps, explain=explain)
+                             keep=adapter.keeps, explain=explain, adapt=adapter.course_case)
         if reuse:
             dtype = "float64" if "float64" in dtypes else dtypes[0]
-            checks += check_reuse(component, api, reuse_cases(component, seeds[0], dtype),
+            cases = [adapter.course_case(component, c)
+                     for c in reuse_cases(component, seeds[0], dtype)]
+            checks += check_reuse(component, api, cases,
                                   name_of=adapter.user_name, strict_dtype=strict_dtype,
                                   on_case=hinter, explain=explain)
     if golden:

@@ -270,6 +270,12 @@ class Adapter:
         """Whether ``case`` is one the course's own template handles (default: all)."""
         return True
 
+    def course_case(self, component, case):
+        """``case`` as the course's API can take it (default: unchanged): an edition whose
+        layer has no biases is given the case with its biases at zero. The reference runs
+        on what this returns."""
+        return case
+
     def supports(self, component) -> bool:
         """Whether the API has every function of ``component`` (``COMPONENTS``, when set,
         also names the components it can answer: a course's GRU has one formulation)."""

@@ -32,12 +32,14 @@ class Sign:
             module's source), ``base`` (class ``name`` derives from a class named
             ``value``).
     weight: how much it counts; a negative weight counts against the edition.
+    says:   what it means in words, for the report (a pattern rarely says it well).
     """
 
     kind: str
     name: str
     value: str = ""
     weight: int = 1
+    says: str = ""
 
     def __post_init__(self):
         if self.kind not in ("defines", "lacks", "param", "file", "imports", "source", "base"):
@@ -47,6 +49,8 @@ class Sign:
         return getattr(evidence, self.kind)(self.name, self.value)
 
     def describe(self) -> str:
+        if self.says:
+            return ("not: " if self.weight < 0 else "") + self.says
         words = {"defines": f"defines {self.name}", "lacks": f"has no {self.name}",
                  "param": f"{self.name} takes {self.value}",
                  "file": f"a file {self.name}", "imports": f"imports {self.name}",

@@ -21,10 +21,24 @@ and its loss and gradient are compared as ``loss (dim_average=False)`` ...
 ``LSTM`` is ``VanillaRNN`` with a cell state (gates ``i, f, o, g``); ``params`` and
 ``grads`` must hold the same keys. The reuse checks build the layers with their
 default names (``vanilla_rnn_wx`` ...), which the notebook's model uses.
+
+Editions (USC CSCI 599 2017 and spring 2019, CSCI 566 fall 2019 and fall 2020): the
+same classes, but CSCI 599 calls the loss class ``temporal_softmax_loss``; the edition
+is read from the loss class the module defines (2017's file is tab-indented, 2020's
+lives in ``lib/rnn/``). Every edition computes in float64 (float32 is not checked) and
+hands the loss out written (``np.log`` of the probabilities, ``dim_average`` dividing
+by N): it is given logits within exp's range only, as the course's own code needs
+(what only a log-sum-exp formulation survives is not the student's to answer for).
+The stubs of the templates (``next_h, meta = None, None``, the template's ``assert``
+on the input size, ``self.meta = []``, ``pass``) are not implemented.
 """
 from __future__ import annotations
 
+import ast
+from types import SimpleNamespace
+
 from torch_ref.verify.adapters.base import MISSING, ClassAdapter, describe_value
+from torch_ref.verify.adapters.editions import Edition, Sign
 from torch_ref.verify.errors import ApiMismatch
 
 # attributes naming the keys of Wx, Wh, b in a recurrent layer's params and grads
@@ -32,7 +46,16 @@ _RECURRENT_KEYS = ("wx_name", "wh_name", "b_name")
 # notebook names of the test cells
 _NAMES = {"VanillaRNN": "rnn_test", "LSTM": "test_lstm", "word_embedding": "we",
           "temporal_fc": "test_t_fc"}
-_LOSS, _LOSS_BACK = "temporal_softmax_CE_loss.forward", "temporal_softmax_CE_loss.backward"
+_CE_LOSS, _599_LOSS = "temporal_softmax_CE_loss", "temporal_softmax_loss"
+
+
+def _loss(class_name: str) -> dict:
+    return {"temporal_softmax_loss": {"loss": f"{class_name}.forward",
+                                      "dx": f"{class_name}.backward"}}
+
+
+_CSCI566 = (Sign("defines", _CE_LOSS, weight=3),)
+_CSCI599 = (Sign("defines", _599_LOSS, weight=3),)
 
 
 class ParamsAdapter(ClassAdapter):
@@ -40,7 +63,8 @@ class ParamsAdapter(ClassAdapter):
     description = "params-dict classes VanillaRNN, LSTM, word_embedding, temporal_fc, " \
                   "temporal_softmax_CE_loss (language-modeling notebook)"
     golden_documents = ("language_modeling_assignment",)
-    conventional_files = ("layer_utils.py", "lib/rnn/layer_utils.py", "rnn/layer_utils.py")
+    conventional_files = ("layer_utils.py", "lib/rnn/layer_utils.py", "rnn/layer_utils.py",
+                          "lib/layer_utils.py")
     BINDINGS = {
         **{f"{cell}_{kind}": f"{cls}.{method}"
            for cell, cls in (("rnn", "VanillaRNN"), ("lstm", "LSTM"))
@@ -51,11 +75,54 @@ class ParamsAdapter(ClassAdapter):
         "word_embedding_backward": "word_embedding.backward",
         "temporal_affine_forward": "temporal_fc.forward",
         "temporal_affine_backward": "temporal_fc.backward",
-        "temporal_softmax_loss": {"loss": _LOSS, "dx": _LOSS_BACK},
+        **_loss(_CE_LOSS),
         "sigmoid": "sigmoid",
     }
     OPTIONAL = ("sigmoid",)
     ARGUMENTS = {"temporal_softmax_loss": ("feat", "label", "mask")}
+    dtypes = ("float64",)
+    # newest first; 2020 and fall 2019 differ only in where the file lives
+    EDITIONS = (
+        Edition("CSCI 566 fall 2020", "lib/rnn/layer_utils.py beside lib/mlp/, the loss class "
+                "temporal_softmax_CE_loss",
+                signs=_CSCI566 + (Sign("file", "rnn/layer_utils.py"),
+                                  Sign("source", r"^import copy\s*$",
+                                       says="it imports copy, as the 2020 template")),
+                conventions={"loss": _CE_LOSS}),
+        Edition("CSCI 566 fall 2019", "lib/layer_utils.py, the loss class "
+                "temporal_softmax_CE_loss",
+                signs=_CSCI566 + (Sign("file", "lib/layer_utils.py"),
+                                  Sign("file", "grad_check.py")),
+                conventions={"loss": _CE_LOSS}),
+        Edition("CSCI 599 spring 2019", "lib/layer_utils.py, the loss class "
+                "temporal_softmax_loss", signs=_CSCI599,
+                bindings=_loss(_599_LOSS), conventions={"loss": _599_LOSS}),
+        Edition("CSCI 599 fall 2017", "lib/layer_utils.py indented with tabs, VanillaRNN "
+                "given, the loss class temporal_softmax_loss",
+                signs=_CSCI599 + (Sign("source", r"^\t+def ", says="it is indented with tabs"),),
+                bindings=_loss(_599_LOSS), conventions={"loss": _599_LOSS}),
+    )
+
+    @property
+    def _loss_class(self) -> str:
+        return self.convention("loss", _CE_LOSS)
+
+    def keeps(self, component, case) -> bool:
+        # the course hands its loss out written, with log(probabilities): logits spread
+        # beyond exp's range are not a case its code (or its students') must take
+        return component.name != "temporal_softmax_loss" or case.label != "spread beyond exp"
+
+    def left_as_template(self, user_function: str) -> bool:
+        """The templates' stubs: names set to None, ``pass``, the returns, and the lines
+        the template keeps around them (``assert np.prod(x.shape[1:]) == ...``,
+        ``self.meta = []``)."""
+        from torch_ref.verify.sources import is_stub_body
+
+        found = self.sources.at(self.where(user_function))
+        if found is None:
+            return False
+        kept = [s for s in found[0].body if not _template_line(s)]
+        return is_stub_body(SimpleNamespace(body=kept or [ast.Pass()]))
 
     def implement(self, functional: str):
         user = self.user_functions_of(functional)[0]
@@ -212,28 +279,44 @@ class ParamsAdapter(ClassAdapter):
         return dx, dw, db
 
     def _softmax_loss(self, x, y, mask):
-        loss_fn, _ = self.new(_LOSS, "temporal_softmax_CE_loss")
-        run = self.method(loss_fn, "forward", _LOSS, names=self.ARGUMENTS[
+        cls = self._loss_class
+        forward, backward = f"{cls}.forward", f"{cls}.backward"
+        loss_fn, _ = self.new(forward, cls)
+        run = self.method(loss_fn, "forward", forward, names=self.ARGUMENTS[
             "temporal_softmax_loss"], returns="a")
-        loss = self._single(_LOSS, run(x, y, mask), "loss (a scalar)")
+        loss = self._single(forward, run(x, y, mask), "loss (a scalar)")
         self.remember_forward(loss_fn, run, x, y, mask)
-        if not self.present(_LOSS_BACK):
+        if not self.present(backward):
             return loss, MISSING
-        dx = self._single(_LOSS_BACK, self.method(loss_fn, "backward", _LOSS_BACK,
-                                                  returns="a")(), "dx (N, T, V)")
+        dx = self._single(backward, self.method(loss_fn, "backward", backward,
+                                                returns="a")(), "dx (N, T, V)")
         self.replay(loss_fn)
-        if self.takes("temporal_softmax_CE_loss", "dim_average"):
+        if self.takes(cls, "dim_average"):
             self._summed_loss(x, y, mask)
         return loss, dx
 
     def _summed_loss(self, x, y, mask) -> None:
         """The loss built with ``dim_average=False``: N times the reference."""
         option = "dim_average=False"
-        loss_fn, _ = self.new(_LOSS, "temporal_softmax_CE_loss", dim_average=False)
-        loss = self._single(_LOSS, self.method(loss_fn, "forward", _LOSS, names=self.ARGUMENTS[
-            "temporal_softmax_loss"])(x, y, mask), "loss (a scalar)")
-        dx = self._single(_LOSS_BACK, self.method(loss_fn, "backward", _LOSS_BACK)(),
+        cls = self._loss_class
+        forward, backward = f"{cls}.forward", f"{cls}.backward"
+        loss_fn, _ = self.new(forward, cls, dim_average=False)
+        loss = self._single(forward, self.method(loss_fn, "forward", forward,
+                                                 names=self.ARGUMENTS[
+                                                     "temporal_softmax_loss"])(x, y, mask),
+                            "loss (a scalar)")
+        dx = self._single(backward, self.method(loss_fn, "backward", backward)(),
                           "dx (N, T, V)")
         factor = x.shape[0]
-        self.variants += [(option, "loss", _LOSS, loss, factor),
-                          (option, "dx", _LOSS_BACK, dx, factor)]
+        self.variants += [(option, "loss", forward, loss, factor),
+                          (option, "dx", backward, dx, factor)]
+
+
+def _template_line(stmt) -> bool:
+    """A line the templates keep in a stub: ``assert np.prod(x.shape[1:]) == ...``,
+    ``self.meta = []``."""
+    if isinstance(stmt, ast.Assert):
+        return True
+    return (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1
+            and isinstance(stmt.targets[0], ast.Attribute) and stmt.targets[0].attr == "meta"
+            and isinstance(stmt.value, ast.List) and not stmt.value.elts)

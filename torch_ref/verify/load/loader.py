@@ -11,6 +11,9 @@
   name (``DL.layer.recurrent_layers``);
 - a file with relative imports in a folder without ``__init__.py`` (a namespace
   package): the folders its deepest relative import climbs are taken as packages;
+- a file that imports its own folder by name (``common/time_layers.py`` doing ``from
+  common.functions import ...``, written to run with the folder above on the path):
+  imported as that package's member (``common.time_layers``), ``__init__.py`` or not;
 - a dotted name (``DL.layer.recurrent_layers``), with ``path`` naming the
   directory it is importable from (the current directory when ``path`` is None).
 
@@ -99,13 +102,40 @@ def _relative_import_depth(file: str) -> int:
                 if isinstance(node, ast.ImportFrom) and node.level), default=0)
 
 
+def _imports_own_folder(file: str, folder: str) -> bool:
+    """Whether the file imports its own folder by name (``from common.functions import
+    ...`` in ``common/time_layers.py``): written to run with the folder above on the path
+    (the folder a namespace package when it has no ``__init__.py``)."""
+    import ast
+
+    if not folder.isidentifier():
+        return False
+    try:
+        with open(file, "rb") as fh:
+            tree = ast.parse(fh.read(), filename=file)
+    except (SyntaxError, ValueError, OSError):
+        return False
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and not node.level and node.module:
+            names = [node.module]
+        elif isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        else:
+            continue
+        if any(name.split(".")[0] == folder for name in names):
+            return True
+    return False
+
+
 def dotted_name_of(file: str):
     """``(root, dotted_name)`` of a ``.py`` file: walk up the ``__init__.py`` directories.
 
     ``/a/DL/layer/recurrent_layers.py`` with ``__init__.py`` in ``DL`` and
     ``DL/layer`` -> ``("/a", "DL.layer.recurrent_layers")``. Without ``__init__.py``
     files, a file whose relative imports climb ``k`` levels is taken as a module of
-    the namespace package of its ``k`` enclosing folders.
+    the namespace package of its ``k`` enclosing folders, and one that imports its own
+    folder by name (``common/time_layers.py`` doing ``from common.functions import
+    ...``) a module of that folder's namespace package.
     """
     file = os.path.abspath(file)
     directory, base = os.path.split(file)
@@ -120,6 +150,9 @@ def dotted_name_of(file: str):
             if not package:
                 break
             parts.insert(0, package)
+    if len(parts) == 1 and _imports_own_folder(file, os.path.basename(directory)):
+        directory, package = os.path.split(directory)
+        parts.insert(0, package)
     if not parts:
         raise ModuleLoadError(f"{file}: an __init__.py outside any package cannot be checked")
     for part in parts:
@@ -228,11 +261,30 @@ def _removed_numpy_name(exc: BaseException) -> str:
     return ""
 
 
+def _numpy1_name(exc: BaseException):
+    """``(name, replacement)`` when ``exc`` is NumPy 2's own word that a NumPy 1 name is
+    gone (``np.float_``, ``np.Inf`` ...: "`np.float_` was removed in the NumPy 2.0
+    release. Use `np.float64` instead."), else None."""
+    import re
+
+    found = re.match(r"`np\.(\w+)` was removed in the NumPy 2\.0 release\.(?: Use (`[^`]+`"
+                     r"|[^.]+))?", str(exc))
+    if not (_is(exc, AttributeError) and found):
+        return None
+    use = (found[2] or "").strip("`") or _REMOVED_NUMPY_NAMES.get(found[1], "")
+    return found[1], use
+
+
 def describe_exception(exc: BaseException) -> str:
     """``Type: message (file:line)``, the form every report uses for a user's exception."""
     name = _python2_name(exc)
     if name:
         return f"Python 2 code: {name} at {user_location(exc)} (not in Python 3)"
+    numpy1 = _numpy1_name(exc)
+    if numpy1:
+        name, use = numpy1
+        return (f"NumPy 1 code: np.{name} at {user_location(exc)} was removed in NumPy 2.0 "
+                f"(this checker runs NumPy {np.__version__})" + (f"; use {use}" if use else ""))
     name = _removed_numpy_name(exc)
     if name:
         return (f"code for an older NumPy: np.{name} at {user_location(exc)} was removed "
