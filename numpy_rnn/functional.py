@@ -30,6 +30,10 @@ The stacked and bidirectional networks (``rnn_stacked_forward`` ...,
 ``LSTM`` and ``GRU`` with ``num_layers`` and ``bidirectional`` do; their states
 carry a leading ``L * directions`` axis and their weights are keyword arguments
 named as torch names them (``Wx_l0``, ``Wh_l1_reverse`` ...).
+
+``char_rnn_loss`` and ``char_lstm_loss`` (:mod:`numpy_rnn.core.char_rnn`) are
+min-char-rnn's ``lossFun`` and its LSTM port, in that script's own layout (columns,
+features first, one sequence of character indices), composed from the layers above.
 """
 from __future__ import annotations
 
@@ -39,6 +43,7 @@ from numpy_rnn.core.affine import (
     temporal_affine_backward,
     temporal_affine_forward,
 )
+from numpy_rnn.core.char_rnn import char_lstm_loss, char_rnn_loss
 from numpy_rnn.core.embedding import word_embedding_backward, word_embedding_forward
 from numpy_rnn.core.gru import gru_backward, gru_forward, gru_step_backward, gru_step_forward
 from numpy_rnn.core.losses import log_softmax, mse_loss, softmax, temporal_softmax_loss
@@ -69,5 +74,5 @@ __all__ = [
     "affine_forward", "affine_backward", "mse_loss", "softmax", "log_softmax",
     "rnn_stacked_forward", "rnn_stacked_backward", "lstm_stacked_forward",
     "lstm_stacked_backward", "gru_stacked_forward", "gru_stacked_backward",
-    "stacked_weight_names",
+    "stacked_weight_names", "char_rnn_loss", "char_lstm_loss",
 ]
