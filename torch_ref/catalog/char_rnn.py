@@ -196,6 +196,7 @@ def variant(case, wrong: str = "") -> dict:
     """The tensors of ``case`` as min-char-rnn computes them, with the mistake ``wrong``:
 
     ``tanh at pre-activation`` (the tanh derivative from what goes into the tanh),
+    ``tanh twice`` (from tanh of the tanh's output: the candidate, an LSTM's),
     ``no dhnext`` / ``no dcnext`` (nothing carried back from the next step),
     ``no target`` (``dy[targets[t]] -= 1`` missing), ``all targets`` (``dy[targets] -= 1``),
     ``bias axis`` (``dbh += np.sum(dhraw, axis=0)``), ``clip running`` (the sums clipped
@@ -244,12 +245,15 @@ def variant(case, wrong: str = "") -> dict:
             ig, fg, og, g = gates[t]
             tanh_c = cs[t] if wrong == "tanh at pre-activation" else np.tanh(cs[t])
             dc = og * dh * (1 - tanh_c ** 2) + dcnext
+            g_out = np.tanh(g) if wrong == "tanh twice" else g
             da = np.concatenate([dc * g * ig * (1 - ig), dc * cs[t - 1] * fg * (1 - fg),
-                                 dh * np.tanh(cs[t]) * og * (1 - og), dc * ig * (1 - g * g)])
+                                 dh * np.tanh(cs[t]) * og * (1 - og),
+                                 dc * ig * (1 - g_out * g_out)])
             if wrong != "no dcnext":
                 dcnext = fg * dc
         else:
-            before = gates[t] if wrong == "tanh at pre-activation" else hs[t]
+            before = {"tanh at pre-activation": gates[t],
+                      "tanh twice": np.tanh(hs[t])}.get(wrong, hs[t])
             da = (1 - before * before) * dh
         previous = hs[T - 1] if wrong == "hs list" and t == 0 else hs[t - 1]
         terms.update(dWxh=da @ xs[t].T, dWhh=da @ previous.T, dbh=da)
@@ -296,8 +300,13 @@ def _mistakes(lstm: bool) -> tuple:
             "tanh(cs[t]), not cs[t]" if lstm else
             "the tanh derivative is taken at the pre-activation: dhraw = (1 - h*h) * dh needs "
             "h = hs[t], the state after the tanh")
+    twice = ("the derivative of the candidate's tanh is taken of tanh applied twice: with "
+             "g = tanh(a) already, it is 1 - g**2, not 1 - np.tanh(g)**2" if lstm else
+             "the tanh derivative is taken of tanh applied twice: with hs[t] = tanh(a) "
+             "already, it is 1 - hs[t]**2, not 1 - np.tanh(hs[t])**2")
     found = [
         Mistake(_mistaken("tanh at pre-activation"), tanh, tensors=hidden),
+        Mistake(_mistaken("tanh twice"), twice, tensors=hidden),
         Mistake(_mistaken("no dhnext"), "dhnext is never carried back: dh must add the "
                 "gradient from the next step (dh = Why.T dy + dhnext, dhnext = Whh.T dhraw)",
                 tensors=hidden),
