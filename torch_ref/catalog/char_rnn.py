@@ -183,16 +183,11 @@ def _torch_prepare(cell: str):
 
 # ---- the original algorithm, one thing done wrong (the known mistakes) -------------------
 
-def _softmax_columns(y):
-    e = np.exp(y - y.max(axis=0, keepdims=True))
-    return e / e.sum(axis=0, keepdims=True)
-
-
 def _sigmoid(z):
     return 0.5 * (1 + np.tanh(0.5 * z))
 
 
-def variant(case, wrong: str = "") -> dict:
+def variant(case, wrong: str = "", order: tuple = ()) -> dict:
     """The tensors of ``case`` as min-char-rnn computes them, with the mistake ``wrong``:
 
     ``tanh at pre-activation`` (the tanh derivative from what goes into the tanh),
@@ -201,7 +196,10 @@ def variant(case, wrong: str = "") -> dict:
     ``no target`` (``dy[targets[t]] -= 1`` missing), ``all targets`` (``dy[targets] -= 1``),
     ``bias axis`` (``dbh += np.sum(dhraw, axis=0)``), ``clip running`` (the sums clipped
     inside the loop over time), ``clip each`` (each step's term clipped), ``unclipped``,
-    ``hs list`` (``hs[-1]`` read as the last step in the t=0 term, a list of states).
+    ``hs list`` (``hs[-1]`` read as the last step in the t=0 term, a list of states),
+    ``Whh not transposed`` (``dhnext = Whh dhraw``), ``backward gates`` (an LSTM whose
+    backward stacks the gate blocks of ``da`` in another order than its forward slices
+    them: the block of gate ``CHAR_GATES[k]`` holds gate ``order[k]``'s).
     Float64; the values the mistake gives, clipped as the case says (but ``unclipped``).
     """
     i = {k: np.asarray(v, dtype=np.float64) if k not in ("inputs", "targets") else v
@@ -226,8 +224,10 @@ def variant(case, wrong: str = "") -> dict:
         else:
             hs[t] = np.tanh(a)
             gates[t] = a
-        ps[t] = _softmax_columns(Why @ hs[t] + by)
-        loss += -np.log(ps[t][targets[t], 0])
+        y = Why @ hs[t] + by
+        logp = y - y.max() - np.log(np.sum(np.exp(y - y.max())))
+        ps[t] = np.exp(logp)
+        loss += -logp[targets[t], 0]
     grads = {k: np.zeros_like(w) for k, w in zip(GRADS, (Wxh, Whh, Why, bh, by),
                                                  strict=True)}
     clip = float(i["clip"])
@@ -249,6 +249,9 @@ def variant(case, wrong: str = "") -> dict:
             da = np.concatenate([dc * g * ig * (1 - ig), dc * cs[t - 1] * fg * (1 - fg),
                                  dh * np.tanh(cs[t]) * og * (1 - og),
                                  dc * ig * (1 - g_out * g_out)])
+            if wrong == "backward gates":
+                blocks = np.split(da, 4)
+                da = np.concatenate([blocks["ifog".index(g)] for g in order])
             if wrong != "no dcnext":
                 dcnext = fg * dc
         else:
@@ -267,7 +270,7 @@ def variant(case, wrong: str = "") -> dict:
             if wrong == "clip running":
                 np.clip(grads[name], -clip, clip, out=grads[name])
         if wrong != "no dhnext":
-            dhnext = Whh.T @ da
+            dhnext = (Whh if wrong == "Whh not transposed" else Whh.T) @ da
     if wrong != "unclipped":
         for grad in grads.values():
             np.clip(grad, -clip, clip, out=grad)
@@ -288,6 +291,26 @@ def _mistaken(wrong: str):
                 tensor), {}
     pattern.__name__ = f"char_rnn {wrong}"
     return pattern
+
+
+def _backward_gates(component, case, tensor):
+    """An LSTM whose backward stacks ``da`` in another gate order than its forward."""
+    import itertools
+
+    from torch_ref.compare.hints import _memo
+
+    for order in itertools.permutations("ifog"):
+        if order == tuple("ifog"):
+            continue
+        value = _memo(case, ("char variant gates", order),
+                      lambda order=order: variant(case, "backward gates", order))
+        swapped = ", ".join(f"gate {g}'s gradient where gate {w} belongs"
+                            for g, w in zip(order, "ifog", strict=True) if g != w)
+        yield value.get(tensor), {"swapped": swapped}
+
+
+def _hprev_returned(component, case, tensor):
+    yield np.asarray(case.inputs["hprev"]), {}
 
 
 _CLIPPED_LATE = ("clipped inside the loop over time: the gradients must be summed over the "
@@ -314,6 +337,9 @@ def _mistakes(lstm: bool) -> tuple:
     if lstm:
         found.append(Mistake(_mistaken("no dcnext"), "dcnext is never carried back: dc must "
                              "add the next step's f * dc", tensors=hidden))
+        found.append(Mistake(_backward_gates, "the backward stacks the gate blocks of da in "
+                             "another order than the forward slices them ({swapped}): stack "
+                             "them as the forward slices the pre-activation", tensors=hidden))
     found += [
         Mistake(_mistaken("no target"), "the softmax gradient misses dy[targets[t]] -= 1: "
                 "dy must be the probabilities minus the one-hot target"),
@@ -322,6 +348,11 @@ def _mistakes(lstm: bool) -> tuple:
         Mistake(_mistaken("bias axis"), "every element of {tensor} is the sum over all units: "
                 "the bias gradient is summed over axis 0 (np.sum(..., axis=0)) instead of "
                 "added per unit, as a column (H, 1)", tensors=("dbh", "dby")),
+        Mistake(_mistaken("Whh not transposed"), "dhnext is carried back through Whh "
+                "instead of its transpose: dhnext = Whh.T dhraw", tensors=hidden),
+        Mistake(_hprev_returned, "{tensor} is hprev, the state before the first step: with "
+                "the states in a dict keyed by step, hs[-1] is hprev; return "
+                "hs[len(inputs) - 1]", on="outputs", tensors=("h_last",)),
         Mistake(_mistaken("hs list"), "dWhh is wrong only in the t=0 term: hs[-1] must be "
                 "hprev there; with the states in a list, hs[-1] is the last step's (the "
                 "original keeps them in a dict)", tensors=("dWhh",)),

@@ -34,7 +34,7 @@ import numpy as np
 from torch_ref import layout as L
 from torch_ref.verify.adapters import minchar_source as S
 from torch_ref.verify.adapters.base import Adapter
-from torch_ref.verify.adapters.editions import Edition
+from torch_ref.verify.adapters.editions import Edition, Sign
 from torch_ref.verify.errors import ApiMismatch
 from torch_ref.verify.isolation.client import UserError, describe_value
 
@@ -63,8 +63,8 @@ class MincharAdapter(Adapter):
                 "packed in Wxh (4H, V), Whh (4H, H), bh (4H, 1) in the order of its slices"),
     )
     reuse_notes = ("first call",
-                   "second call on the same module; it is called again with other inputs "
-                   "before its results are read",
+                   "second call on the same module (or instance); it is called again with "
+                   "other inputs before its results are read",
                    "third call; the weights changed in place, as training changes them")
 
     def __init__(self, executor=None, sources=None):
@@ -109,6 +109,8 @@ class MincharAdapter(Adapter):
             self.edition = self.EDITIONS[0]
             return
         self.reading = S.read_entry(entry, self.tree, source, set(self.names))
+        # the evidence --api auto weighs: an entry point of the script's shape
+        self.edition_signs = (Sign("defines", entry.name, weight=2),)
         kind = self.reading.kind
         self.edition = {"lstm": self.EDITIONS[1], "lstm-packed": self.EDITIONS[2]}.get(
             kind, self.EDITIONS[0])
@@ -183,6 +185,8 @@ class MincharAdapter(Adapter):
         """A hint in the fork's own names (``dWhh`` -> ``dW`` where it says so)."""
         hint = super().course_hint(hint)
         r = self.reading
+        hint = re.sub(r"\bh_last\b", "the returned h", re.sub(r"\bc_last\b",
+                                                               "the returned c", hint))
         if r is None or r.kind != "rnn":
             return hint
         for role in S.VANILLA:

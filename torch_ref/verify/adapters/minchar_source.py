@@ -96,22 +96,55 @@ def _zeros_like(node) -> dict:
             return _reference(value.args[0].value)
         return None
 
-    found = {}
+    found, aliases = {}, []
     for stmt in ast.walk(node):
         if not isinstance(stmt, ast.Assign) or len(stmt.targets) != 1:
             continue
         target, value = stmt.targets[0], stmt.value
         pairs = []
-        if isinstance(target, ast.Name):
+        if isinstance(target, (ast.Name, ast.Attribute)):
             pairs = [(target, value)]
         elif isinstance(target, ast.Tuple) and isinstance(value, ast.Tuple) \
                 and len(target.elts) == len(value.elts):
             pairs = list(zip(target.elts, value.elts, strict=True))
+        elif isinstance(target, ast.Tuple) and isinstance(value, (ast.GeneratorExp,
+                                                                    ast.ListComp)):
+            pairs = _comprehended(target, value)
         for t, v in pairs:
-            w = weight(v)
-            if isinstance(t, ast.Name) and w is not None:
-                found.setdefault(t.id, w)
+            w, key = weight(v), _reference(t)
+            if key is not None and w is not None:
+                found.setdefault(key, w)
+            elif key is not None and _reference(v) is not None:
+                aliases.append((key, _reference(v)))
+    for key, other in aliases:  # dWxh = self.dWxh
+        if other in found:
+            found.setdefault(key, found[other])
     return found
+
+
+def _comprehended(target, value) -> list:
+    """``dA, dB = (np.zeros_like(w) for w in (A, B))``: ``[(dA, np.zeros_like(A)), ...]``."""
+    if len(value.generators) != 1:
+        return []
+    loop = value.generators[0]
+    if not (isinstance(loop.target, ast.Name) and isinstance(loop.iter, (ast.Tuple, ast.List))
+            and len(loop.iter.elts) == len(target.elts)) or loop.ifs:
+        return []
+    pairs = []
+    for t, item in zip(target.elts, loop.iter.elts, strict=True):
+        element = _substituted(value.elt, loop.target.id, item)
+        pairs.append((t, element))
+    return pairs
+
+
+def _substituted(expr, name: str, item):
+    """``expr`` with the name ``name`` replaced by the expression ``item``."""
+    class Swap(ast.NodeTransformer):
+        def visit_Name(self, node):
+            return item if node.id == name else node
+    import copy
+
+    return Swap().visit(copy.deepcopy(expr))
 
 
 def _reference(expr):
@@ -276,16 +309,24 @@ def clipping(node, source: str, returned_names: set, constants: dict) -> Clippin
     found = []
     for sub in ast.walk(node):
         if not (isinstance(sub, ast.Call) and isinstance(sub.func, ast.Attribute)
-                and sub.func.attr == "clip" and isinstance(sub.func.value, ast.Name)
-                and sub.func.value.id in ("np", "numpy")) or len(sub.args) < 3:
+                and sub.func.attr == "clip"):
             continue
-        low, high = (_number(a, constants) for a in sub.args[1:3])
-        text = ast.get_source_segment(source, sub) or "np.clip(...)"
+        # np.clip(d, lo, hi[, out]) or d.clip(lo, hi[, out])
+        function = isinstance(sub.func.value, ast.Name) and sub.func.value.id in ("np",
+                                                                               "numpy")
+        bounds = sub.args[1:3] if function else sub.args[:2]
+        if len(bounds) < 2:
+            continue
+        low, high = (_number(a, constants) for a in bounds)
+        text = " ".join((ast.get_source_segment(source, sub) or "np.clip(...)").split())
         if high is None:
             found.append(Clipping(None, True, sub.lineno, text, unread=True))
             continue
-        out = len(sub.args) >= 4 or any(k.arg == "out" for k in sub.keywords)
+        out = (len(sub.args) >= (4 if function else 3)
+               or any(k.arg == "out" for k in sub.keywords))
         parent = parents.get(sub)
+        while isinstance(parent, (ast.Tuple, ast.List)):
+            parent = parents.get(parent)
         effective = out
         if not out and isinstance(parent, ast.Assign) and len(parent.targets) == 1:
             target = parent.targets[0]
@@ -293,7 +334,7 @@ def clipping(node, source: str, returned_names: set, constants: dict) -> Clippin
             effective = not isinstance(target, ast.Name) or (
                 name in returned_names or name not in loops)
         bound = abs(high) if low is None or abs(low) == abs(high) else high
-        found.append(Clipping(bound, effective, sub.lineno, " ".join(text.split())))
+        found.append(Clipping(bound, effective, sub.lineno, text))
     if not found:
         return Clipping()
     return next((c for c in found if c.effective), found[0])
@@ -399,7 +440,7 @@ def packed_gates(node, sizes: set):
         name = target.id if isinstance(target, ast.Name) else ""
         if fname == "tanh":
             letter = "g"
-        elif fname in _SIGMOIDS and name[:1].lower() in "ifo":
+        elif (fname in _SIGMOIDS or fname.startswith("sig")) and name[:1].lower() in "ifo":
             letter = name[0].lower()
         else:
             letter = "?"

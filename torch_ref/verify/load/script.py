@@ -132,19 +132,19 @@ def python3_source(text: str):
         pass
     fixes, out = [], []
     lines = text.splitlines()
-    continuing = 0  # lines still belonging to a print statement made 'pass'
+    depth, joined = 0, False  # a print statement made 'pass' still goes on (brackets, \\)
     for number, line in enumerate(lines, start=1):
-        if continuing:
+        if depth > 0 or joined:
             out.append("")
-            continuing = max(continuing + _depth(line), 0) if not line.rstrip().endswith(
-                "\\") else max(continuing, 1)
+            depth = max(depth + _depth(line), 0)
+            joined = line.split("#")[0].rstrip().endswith("\\")
             continue
         match = _PRINT.match(line)
         if match and not re.match(r"^\s*print\(.*\)\s*(#.*)?$", line):
             out.append(f"{match['head']}pass")
             fixes.append(("print statement", number))
-            continuing = _depth(line) if _depth(line) > 0 else (
-                1 if line.split("#")[0].rstrip().endswith("\\") else 0)
+            depth = max(_depth(line), 0)
+            joined = line.split("#")[0].rstrip().endswith("\\")
             continue
         if _EXCEPT.match(line):
             line = _EXCEPT.sub(r"\1 as \2:", line)
@@ -200,6 +200,8 @@ def _what(node) -> str:
         return "an if statement"
     if isinstance(node, ast.With):
         return "a with block"
+    if isinstance(node, ast.Try):
+        return "a try block"
     if isinstance(node, ast.Expr):
         if isinstance(node.value, ast.Constant) and isinstance(node.value.value, str):
             return "the docstring"
