@@ -435,6 +435,23 @@ class Corpus(unittest.TestCase):
         self.assertIn("LSTM, packed gates", report.assumed)
         self.assertIn("order f, i, o, g", report.assumed)
 
+    def test_a_notebook_defining_lossfun(self):
+        nbformat = pytest.importorskip("nbformat")
+        text = corpus_module(GIST).read_text()
+        cells = [text[:text.index("def lossFun")],
+                 text[text.index("def lossFun"):text.index("def sample")],
+                 text[text.index("def sample"):]]
+        notebook = nbformat.v4.new_notebook()
+        notebook.cells = [nbformat.v4.new_code_cell(cell) for cell in cells]
+        folder = tempfile.mkdtemp()
+        self.addCleanup(shutil.rmtree, folder, True)
+        path = Path(folder) / "char_rnn.ipynb"
+        nbformat.write(notebook, str(path))
+        report, _ = verify_module(path, "auto")
+        self.assertEqual(report.api, "minchar")
+        self.assertTrue(report.ok, problems(report))
+        self.assertIn("at char_rnn.ipynb [cell 2] line 1", report.assumed)
+
     def test_an_endless_training_loop_is_checked_in_seconds(self):
         start = time.perf_counter()
         report, _ = verify_module(corpus_module(GIST), "minchar", ways="isolated", timeout=10)

@@ -89,16 +89,14 @@ class MincharAdapter(Adapter):
         if self.ex is None:
             self.edition = self.EDITIONS[0]
             return
-        file = self.ex.inventory.get("file") or ""
-        text = self.sources.text(file) if file else None
-        self.tree = S.parse(text) if text is not None else None
+        file, text, self.tree = self._source()
         if self.tree is None:
             self.edition = self.EDITIONS[0]
             return
         from torch_ref.verify.load import script
 
         try:
-            self.script = script.read(text, file)[0]
+            self.script = script.read(text, file)[0] if file.endswith(".py") else None
         except SyntaxError:
             self.script = None
         source = S.python3_source(text)[0]
@@ -109,6 +107,11 @@ class MincharAdapter(Adapter):
             self.edition = self.EDITIONS[0]
             return
         self.reading = S.read_entry(entry, self.tree, source, set(self.names))
+        if "[cell " in file:  # a notebook's lines count from its cell
+            cell = os.path.basename(file)
+            self.reading.evidence = [e.replace(" at line ", f" at {cell} line ", 1)
+                                     for e in self.reading.evidence]
+            self.reading.clip.text += f" in {cell}" if self.reading.clip.text else ""
         # the evidence --api auto weighs: an entry point of the script's shape
         self.edition_signs = (Sign("defines", entry.name, weight=2),)
         kind = self.reading.kind
@@ -116,6 +119,23 @@ class MincharAdapter(Adapter):
             kind, self.EDITIONS[0])
         self.BINDINGS = {_FUNCTIONAL.get(kind, "char_rnn_loss"): entry.name}
         self._names_for_reports()
+
+    def _source(self):
+        """``(file, text, tree)`` of the module's source: a script's, or the notebook cell
+        that defines the entry point (``tree`` None when there is none)."""
+        file = self.ex.inventory.get("file") or ""
+        if not file.endswith(".ipynb"):
+            text = self.sources.text(file) if file else None
+            return file, text or "", S.parse(text) if text is not None else None
+        cells = dict.fromkeys(e.get("where", "").rsplit(":", 1)[0] for e in
+                              self.names.values() if e.get("own") and "[cell " in
+                              e.get("where", ""))
+        for label in cells:
+            text = self.sources.text(label)
+            tree = S.parse(text) if text is not None else None
+            if tree is not None and S.find_entries(tree):
+                return label, text, tree
+        return file, "", None
 
     @property
     def bound(self) -> float:

@@ -77,7 +77,11 @@ class Entry:
 
 
 def _positional(node, method: bool) -> list:
+    """The positional parameters a call must give (``self`` and those with a default
+    aside: ``lossFun(inputs, targets, hprev, verbose=False)`` is called with three)."""
     args = [a.arg for a in node.args.posonlyargs + node.args.args]
+    if node.args.defaults:
+        args = args[:-len(node.args.defaults)]
     return args[1:] if method and args else args
 
 
@@ -583,6 +587,12 @@ def _positions(found, names, grads, roles: dict) -> None:
         else:
             out.append(next(states, "?"))
     found.returns = out
+    wanted = {"h", "c"} if found.kind.startswith("lstm") else {"h"}
+    if "?" in out or not wanted <= set(out) or len(set(roles.values()) - set(out)):
+        found.kind = "unsupported"
+        found.problem = (f"{found.entry.name} returns {len(names)} values; verify expects "
+                         f"the loss, a gradient of each weight and the last state"
+                         f"{'s h and c' if len(wanted) > 1 else ''}")
 
 
 def _vanilla(found, node, params, names, grads) -> None:
