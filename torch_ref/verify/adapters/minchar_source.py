@@ -615,8 +615,9 @@ def _vanilla(found, node, params, names, grads) -> None:
     roles = dict(zip(params, VANILLA, strict=True))
     found.weights = {role: param for param, role in roles.items()}
     _positions(found, names, grads, roles)
-    found.evidence.append(f"gradients returned in the gist's order, of "
-                          f"{', '.join(params)}")
+    if not any(e.startswith("no return") for e in found.evidence):
+        found.evidence.append(f"gradients returned in the gist's order, of "
+                              f"{', '.join(params)}")
 
 
 def _per_gate(found, node, params, names, grads) -> None:
