@@ -24,6 +24,8 @@ from numpy_rnn.core.gradcheck import (
 from numpy_rnn.functional import (
     affine_backward,
     affine_forward,
+    char_lstm_loss,
+    char_rnn_loss,
     gru_backward,
     gru_forward,
     gru_stacked_backward,
@@ -70,5 +72,5 @@ __all__ = [
     "affine_forward", "affine_backward", "mse_loss", "softmax", "log_softmax",
     "rnn_stacked_forward", "rnn_stacked_backward", "lstm_stacked_forward",
     "lstm_stacked_backward", "gru_stacked_forward", "gru_stacked_backward",
-    "stacked_weight_names",
+    "stacked_weight_names", "char_rnn_loss", "char_lstm_loss",
 ]

@@ -32,6 +32,10 @@ carry a leading ``L * directions`` axis and their weights are keyword arguments
 named as torch names them (``Wx_l0``, ``Wh_l1_reverse`` ...). ``rnn_classifier_forward``
 (:mod:`numpy_rnn.core.classifier`) reads the last step of a stacked RNN out through an
 affine layer, as ``nn.RNN`` + ``nn.Linear`` on ``out[:, -1]``.
+
+``char_rnn_loss`` and ``char_lstm_loss`` (:mod:`numpy_rnn.core.char_rnn`) are
+min-char-rnn's ``lossFun`` and its LSTM port, in that script's own layout (columns,
+features first, one sequence of character indices), composed from the layers above.
 """
 from __future__ import annotations
 
@@ -42,6 +46,7 @@ from numpy_rnn.core.affine import (
     temporal_affine_forward,
 )
 from numpy_rnn.core.classifier import rnn_classifier_backward, rnn_classifier_forward
+from numpy_rnn.core.char_rnn import char_lstm_loss, char_rnn_loss
 from numpy_rnn.core.embedding import word_embedding_backward, word_embedding_forward
 from numpy_rnn.core.gru import gru_backward, gru_forward, gru_step_backward, gru_step_forward
 from numpy_rnn.core.losses import log_softmax, mse_loss, softmax, temporal_softmax_loss
@@ -73,4 +78,5 @@ __all__ = [
     "rnn_stacked_forward", "rnn_stacked_backward", "lstm_stacked_forward",
     "lstm_stacked_backward", "gru_stacked_forward", "gru_stacked_backward",
     "stacked_weight_names", "rnn_classifier_forward", "rnn_classifier_backward",
+    "char_rnn_loss", "char_lstm_loss",
 ]

@@ -48,12 +48,13 @@ def camel_module(**replace):
 class Registry(unittest.TestCase):
     def test_every_adapter_module_is_found_default_first(self):
         self.assertEqual(list(adapters.available()),
-                         ["cs231n", "dlai", "dlfs2", "eecs498", "hw3", "mytorch", "params"])
+                         ["cs231n", "dlai", "dlfs2", "eecs498", "hw3", "minchar", "mytorch",
+                          "params"])
         self.assertEqual(adapters.DEFAULT, "cs231n")
 
     def test_unknown_api(self):
         with self.assertRaisesRegex(ValueError, "choose from: cs231n, dlai, dlfs2, eecs498, "
-                                                "hw3, mytorch, params"):
+                                                "hw3, minchar, mytorch, params"):
             adapters.get("keras")
 
     def test_functional_names_are_the_catalog_signatures(self):

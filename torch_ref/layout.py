@@ -565,3 +565,108 @@ def from_dlfs2_gru(dWx, dWh, db):
     order = np.concatenate([np.arange(H, 2 * H), np.arange(H), np.arange(2 * H, 3 * H)])
     dWx, dWh, db = (np.take(np.asarray(g) * sign, order, axis=-1) for g in (dWx, dWh, db))
     return dWx, dWh, db, db.copy()
+
+
+# ---- min-char-rnn: columns, features first -------------------------------------------
+# Karpathy's min-char-rnn and its forks keep every array a column (``numpy_rnn.functional.
+# char_rnn_loss`` takes them so): the weights multiply from the left, as torch's do.
+#
+# ================================  ===============================  ========================
+# min-char-rnn                      torch                            rule
+# ================================  ===============================  ========================
+# ``Wxh (H, V)``, ``Whh (H, H)``    ``weight_ih_l0``, ``weight_hh``  identical (no transpose)
+# ``bh (H, 1)``                     ``bias_ih_l0 (H,)``              the column's one axis;
+#                                                                    ``bias_hh_l0`` = 0
+# ``Why (V, H)``, ``by (V, 1)``     ``nn.Linear(H, V)``              identical; ``by[:, 0]``
+# ``hprev (H, 1)``                  ``h0 (1, 1, H)``                 ``hprev.T`` as a batch of 1
+# ``inputs`` (T,) indices           one-hot ``x (T, 1, V)``          sequence first
+# LSTM ``Wxh (4H, V)``, ``Whh``,    ``weight_ih_l0`` ...             gate row blocks
+# ``bh (4H, 1)``, ``cprev (H, 1)``                                   ``i, f, o, g`` ->
+#                                                                    ``i, f, g, o``
+# LSTM forks ``Wf, Wi, Wo, Wc``     the blocks of ``Wxh (4H, V)``    one matrix per gate on
+# ``(H, V + H)``, ``bf (H, 1)`` ..  and ``Whh (4H, H)``              ``[x; h]`` (x first) or
+#                                                                    ``[h; x]``: columns
+#                                                                    split at V or at H
+# ================================  ===============================  ========================
+
+CHAR_GATES = NUMPY_GATES  # the packed LSTM of numpy_rnn.functional.char_lstm_loss
+
+
+def make_char_model(Wxh, Whh, Why, bh, by, cell: str = "rnn"):
+    """``(recurrent, linear)``: ``nn.RNN`` (tanh) or ``nn.LSTM`` (sequence first) holding
+    min-char-rnn's ``Wxh``, ``Whh``, ``bh`` (gate row blocks ``i, f, o, g`` for an LSTM)
+    and the ``nn.Linear(H, V)`` holding ``Why``, ``by``."""
+    cell = CELLS[cell]
+    Wxh, Whh, Why = (np.asarray(w) for w in (Wxh, Whh, Why))
+    H = Whh.shape[1]
+    V = Wxh.shape[1]
+    dtype = torch_dtype(Wxh.dtype)
+    module = getattr(nn, cell.module)(V, H, dtype=dtype, **dict(cell.options))
+    _set(module.weight_ih_l0, to_torch_order(cell, Wxh, H), "Wxh")
+    _set(module.weight_hh_l0, to_torch_order(cell, Whh, H), "Whh")
+    _set(module.bias_ih_l0, to_torch_order(cell, np.asarray(bh)[:, 0], H), "bh")
+    _set(module.bias_hh_l0, np.zeros(cell.width * H, dtype=Wxh.dtype), "bias_hh")
+    linear = nn.Linear(H, V, dtype=dtype)
+    _set(linear.weight, Why, "Why")
+    _set(linear.bias, np.asarray(by)[:, 0], "by")
+    return module, linear
+
+
+def char_model_grads(module, linear) -> tuple:
+    """``(dWxh, dWhh, dWhy, dbh, dby)`` in min-char-rnn's layout."""
+    cell = cell_of(module)
+    H = module.hidden_size
+    return (from_torch_order(cell, to_numpy(module.weight_ih_l0.grad), H),
+            from_torch_order(cell, to_numpy(module.weight_hh_l0.grad), H),
+            to_numpy(linear.weight.grad),
+            from_torch_order(cell, to_numpy(module.bias_ih_l0.grad), H)[:, None],
+            to_numpy(linear.bias.grad)[:, None])
+
+
+def column_state(state):
+    """min-char-rnn's ``hprev (H, 1)`` as torch's ``(1, 1, H)`` leaf tensor."""
+    return tensor(np.asarray(state).T[None], requires_grad=True)
+
+
+def state_column(state) -> np.ndarray:
+    """torch's ``(1, 1, H)`` final state as min-char-rnn's ``(H, 1)``."""
+    return to_numpy(state)[0].T.copy()
+
+
+def one_hot_sequence(indices, V: int, dtype):
+    """Character indices ``(T,)`` as torch's one-hot ``(T, 1, V)``."""
+    return torch.from_numpy(np.eye(V, dtype=dtype)[np.asarray(indices)][:, None].copy())
+
+
+def char_lstm_from_gates(gates: dict, V: int, x_first: bool):
+    """A fork's LSTM with one matrix per gate, ``W (H, V + H)`` acting on ``[x; h]``
+    (``x_first``) or ``[h; x]``, and ``b (H, 1)``; ``gates`` maps each gate of
+    :data:`CHAR_GATES` to its ``(W, b)``. Returns the packed ``(Wxh (4H, V), Whh (4H, H),
+    bh (4H, 1))``."""
+    Wx, Wh, b = [], [], []
+    for gate in CHAR_GATES:
+        W, bias = (np.asarray(a) for a in gates[gate])
+        x_part, h_part = (W[:, :V], W[:, V:]) if x_first else (W[:, -V:], W[:, :-V])
+        Wx.append(x_part)
+        Wh.append(h_part)
+        b.append(bias)
+    return np.concatenate(Wx), np.concatenate(Wh), np.concatenate(b)
+
+
+def char_lstm_to_gates(Wxh, Whh, bh, x_first: bool) -> dict:
+    """The inverse of :func:`char_lstm_from_gates`: gate -> ``(W (H, V + H), b (H, 1))``."""
+    H = np.shape(Whh)[1]
+    out = {}
+    for k, gate in enumerate(CHAR_GATES):
+        rows = slice(k * H, (k + 1) * H)
+        parts = (Wxh[rows], Whh[rows]) if x_first else (Whh[rows], Wxh[rows])
+        out[gate] = (np.ascontiguousarray(np.concatenate(parts, axis=1)),
+                     np.ascontiguousarray(bh[rows]))
+    return out
+
+
+def char_lstm_reordered(array, order, hidden_size: int, back: bool = False) -> np.ndarray:
+    """A packed ``(4H, ...)`` array with its row blocks ``i, f, o, g`` laid out in a fork's
+    ``order`` (a permutation of ``"ifog"``); ``back`` undoes it."""
+    source, target = (tuple(order), CHAR_GATES) if back else (CHAR_GATES, tuple(order))
+    return np.take(array, _gate_permutation(hidden_size, source, target), axis=0)

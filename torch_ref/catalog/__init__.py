@@ -26,7 +26,8 @@ from torch_ref.catalog.base import (
 
 # Each module registers its components on import, in this order (the order of reports
 # and benchmark rows); base holds the protocol, fuzz the Hypothesis strategies.
-ENTRY_MODULES = ("recurrent", "stacked", "feedforward", "losses", "seq2one", "language_model")
+ENTRY_MODULES = ("recurrent", "stacked", "feedforward", "losses", "char_rnn", "seq2one",
+                 "language_model")
 NOT_ENTRIES = ("base", "fuzz")
 for _name in ENTRY_MODULES:
     importlib.import_module(f"{__name__}.{_name}")

@@ -74,7 +74,9 @@ class Mistake:
     """A known wrong answer of a component and the hint that names it.
 
     pattern: how the wrong answer is computed, a key of
-             ``torch_ref.compare.hints.PATTERNS`` (``"input ignored"`` ...).
+             ``torch_ref.compare.hints.PATTERNS`` (``"input ignored"`` ...), or a
+             callable ``pattern(component, case, tensor, **args)`` yielding ``(value,
+             fields)`` as those do (a mistake only one entry can make).
     hint:    the words shown when a failing tensor equals it; ``{tensor}`` and the
              fields the pattern gives (``{where}``, ``{believed}``) are filled in.
     on:      ``"grads"``, ``"outputs"`` or ``"any"``: which tensors it can explain.
@@ -82,7 +84,7 @@ class Mistake:
     args:    the pattern's arguments (``{"input": "mask"}``).
     """
 
-    pattern: str
+    pattern: str | Callable
     hint: str
     on: str = "grads"
     tensors: tuple = ()

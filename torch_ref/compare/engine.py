@@ -7,10 +7,12 @@ and for LSTM tensors the gate block (``i``/``f``/``o``/``g``) of that index.
 A wrong value or gradient is a FAIL. Hazards with right values are a WARN with a
 ``kind`` (:data:`WARNING_KINDS`): an input or upstream array changed in place,
 a forward output in another dtype than its inputs, floating-point flags raised
-(overflow, invalid operation, division by zero) inside the NumPy run, and a wrong
+(overflow, invalid operation, division by zero) inside the NumPy run, a wrong
 value on a case only a log-sum-exp formulation computes (``case.extra``
-``"only_log_sum_exp"``). A run that raises, hangs (past the caller's time limit)
-or returns the wrong structure is an ERROR naming the function; a function left as
+``"only_log_sum_exp"``), and what an api reports of the run itself (``take_hazards``:
+``(kind, function, message)``, a gradient its API clips returned unclipped). A run
+that raises, hangs (past the caller's time limit) or returns the wrong structure is an
+ERROR naming the function; a function left as
 its template (it returns None where it should return arrays, raises
 ``NotImplementedError`` ...) is marked ``not-implemented``. How an exception is
 described is the caller's (``explain``): the engine itself knows nothing of where the
@@ -39,6 +41,7 @@ WARNING_KINDS = {
     "log-sum-exp": "wrong only where just a log-sum-exp formulation survives",
     "reuse": "wrong only when the same instance is used again, as the course's own template "
              "would be",
+    "clipping": "returns gradients beyond the bound its API clips them to",
 }
 NOT_IMPLEMENTED = "not-implemented"
 # a run stopped by the checker's own fault (never the checked code's)
@@ -310,11 +313,14 @@ def check_case(component, api, case, reference=None, *, name_of=None,
     take_findings = getattr(api, "take_findings", None)
     take_variants = getattr(api, "take_variants", None)
     take_flags = getattr(api, "take_flags", None)
+    take_hazards = getattr(api, "take_hazards", None)
     forget = getattr(api, "forget", None)
     if forget is not None:
         forget()
     if take_variants is not None:
         take_variants()
+    if take_hazards is not None:
+        take_hazards()
     flags = _FlagRecorder(name_of(component.functions[0]))
     # an api whose results live elsewhere hands back handles, read once the run is over
     deferring = getattr(api, "deferring", contextlib.nullcontext)
@@ -362,6 +368,10 @@ def check_case(component, api, case, reference=None, *, name_of=None,
             checks.append(_compare_tensor(component, case, f"{name} ({option})", value,
                                           np.asarray(expected[name]) * factor, rtol, atol,
                                           function, name in reference.outputs))
+    for kind, function, message in (take_hazards() if take_hazards is not None else []):
+        checks.append(TensorCheck(component.name, case.key, f"({kind})", function, WARN,
+                                  kind=kind, message=message,
+                                  case_description=case.describe(), special=case.special))
     _judge_hazards(component, case, checks, flags)
     checks += _in_place_checks(component, case, guarded, name_of,
                                take_findings() if take_findings is not None else [])

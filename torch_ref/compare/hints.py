@@ -11,8 +11,8 @@ arrays and its case) and tries, in order:
    a recurrent gradient that matches one timestep only or no backpropagation
    through time, a cell read with its gate blocks in another order, an embedding
    gradient that drops repeated indices, a loss that ignores its mask), computed by
-   the :data:`PATTERNS` here, then a gradient that ignores one of its upstream
-   gradients, for any component.
+   the :data:`PATTERNS` here (or by the entry's own callable), then a gradient that
+   ignores one of its upstream gradients, for any component.
 
 Hints are heuristics that explain a failure, never a reason for one; an empty
 string means nothing was recognised.
@@ -327,8 +327,9 @@ def _alternatives(component, case, tensor, is_output: bool):
     kind = "outputs" if is_output else "grads"
     for mistake in component.mistakes:
         if mistake.on in (kind, "any") and (not mistake.tensors or tensor in mistake.tensors):
-            for value, fields in PATTERNS[mistake.pattern](component, case, tensor,
-                                                           **mistake.args):
+            pattern = mistake.pattern if callable(mistake.pattern) else PATTERNS[
+                mistake.pattern]
+            for value, fields in pattern(component, case, tensor, **mistake.args):
                 yield value, mistake.hint.format(tensor=tensor, **fields)
     if not is_output:
         yield from _upstream_alternatives(component, case, tensor)

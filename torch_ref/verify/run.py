@@ -123,8 +123,8 @@ class _Hinter:
 
         for check in checks:
             key = (check.function, check.tensor)
-            if check.passed or key in self.seen:
-                continue
+            if check.passed or check.warned or key in self.seen:
+                continue  # a warning (right values) keeps the hint for the first failure
             self.seen.add(key)
             if check.status == FAIL and check.actual is not None:
                 outputs = reference_run(component, case).outputs

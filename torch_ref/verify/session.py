@@ -43,8 +43,10 @@ def verify_target(target: str, api: str = "auto", path: str | None = None, only=
         raise UsageError(str(exc)) from None
     candidates = [chosen] if chosen else list(known.values())
     conventional = tuple(dict.fromkeys(f for c in candidates for f in c.conventional_files))
+    def script(file: str) -> bool:  # a training loop at module level never lets it return
+        return any(c.reads_as_script(file, chosen is not None) for c in candidates)
     try:
-        resolved = resolve(target, path, conventional)
+        resolved = resolve(target, path, conventional, script=script)
     except ModuleLoadError as exc:
         raise UsageError(f"cannot import the module: {exc}") from None
     helpers = [c.name for c in candidates]

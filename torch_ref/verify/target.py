@@ -11,6 +11,9 @@ kind            loaded as
 ``module``      ``import dotted`` with ``root`` on ``sys.path`` (a ``.py`` file, in a
                 package or not, or a dotted name with ``--path``)
 ``notebook``    the imports and top-level definitions of ``file``'s code cells
+``script``      the imports, constants and definitions of a ``.py`` file whose other
+                top-level code (a training loop) must never run; chosen by the API
+                (:meth:`~torch_ref.verify.adapters.base.Adapter.reads_as_script`)
 ``handout``     every cell file under a CMU 11-785 handout root (``mytorch/...``)
 ==============  ===========================================================================
 """
@@ -27,7 +30,7 @@ from torch_ref.verify.load.loader import ModuleLoadError, dotted_name_of
 class Target:
     """A resolved module under test.
 
-    kind:   ``module``, ``notebook`` or ``handout``.
+    kind:   ``module``, ``notebook``, ``script`` or ``handout``.
     root:   the directory the submission lives in: put on ``sys.path``, copied for an
             isolated run, and the user's code in reports.
     file:   the ``.py`` file or notebook (a handout: its root); None for a dotted name
@@ -59,12 +62,15 @@ class Target:
         return os.path.basename(self.file) if self.file else self.dotted
 
 
-def resolve(target: str, path: str | None = None, conventional_files=()) -> Target:
+def resolve(target: str, path: str | None = None, conventional_files=(),
+            script=None) -> Target:
     """Resolve ``target`` (a ``.py`` file, a notebook, a folder, a handout root, or a
     dotted name with ``path`` the directory it is imported from).
 
     A folder is a handout root when it holds a handout's cell files, else it stands
-    for the module :func:`module_in_folder` finds in it. Raises
+    for the module :func:`module_in_folder` finds in it. ``script(file)``, when given,
+    says whether a ``.py`` file is read as a script (its definitions only; its name need
+    not be a module name). Raises
     :class:`ModuleLoadError` saying what is wrong.
     """
     given = target
@@ -86,6 +92,8 @@ def resolve(target: str, path: str | None = None, conventional_files=()) -> Targ
         if not target.endswith(".py"):
             raise ModuleLoadError(f"{given} is not a Python file: give the .py file of the "
                                   f"module (or its folder, or a dotted name with --path)")
+        if script is not None and script(target):
+            return Target("script", os.path.dirname(target), target, "", given)
         root, dotted = dotted_name_of(target)
         return Target("module", root, target, dotted, given)
     if target.endswith((".py", ".ipynb")) or os.sep in target:

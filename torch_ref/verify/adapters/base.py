@@ -132,6 +132,14 @@ class Adapter:
                 self.dtypes = tuple(self.edition.dtypes)
 
     @classmethod
+    def reads_as_script(cls, file: str, chosen: bool) -> bool:
+        """Whether the ``.py`` file is read as a script for this API: its imports, constants
+        and definitions only, never its other top-level code
+        (:mod:`torch_ref.verify.load.script`); ``chosen``: named with ``--api`` (else a
+        candidate of ``--api auto``: decide from its source). Default: never."""
+        return False
+
+    @classmethod
     def describe(cls) -> "Adapter":
         """An instance that knows the API but no module (for tables and ``--help``)."""
         return cls(None)
