@@ -45,8 +45,8 @@ from numpy_rnn.core.affine import (
     temporal_affine_backward,
     temporal_affine_forward,
 )
-from numpy_rnn.core.classifier import rnn_classifier_backward, rnn_classifier_forward
 from numpy_rnn.core.char_rnn import char_lstm_loss, char_rnn_loss
+from numpy_rnn.core.classifier import rnn_classifier_backward, rnn_classifier_forward
 from numpy_rnn.core.embedding import word_embedding_backward, word_embedding_forward
 from numpy_rnn.core.gru import gru_backward, gru_forward, gru_step_backward, gru_step_forward
 from numpy_rnn.core.losses import log_softmax, mse_loss, softmax, temporal_softmax_loss
