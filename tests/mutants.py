@@ -486,14 +486,6 @@ HAZARDS = _hazards("cs231n", [
      "log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))",
      "log_probs = np.log(np.exp(shifted) / np.exp(shifted).sum(axis=1, keepdims=True))"),
 ]) + _hazards("hw3", [
-    ("rnn_forward_float64_output", "RNNLayer.forward", "h", DTYPE,
-     "h = np.zeros((N, T, h0.shape[1]), dtype=np.result_type(x, h0))\n        self.cache = []\n"
-     "        prev = h0",
-     "h = np.zeros((N, T, h0.shape[1]))\n        self.cache = []\n        prev = h0"),
-    ("lstm_forward_float64_output", "LSTMLayer.forward", "h", DTYPE,
-     "h = np.zeros((N, T, h0.shape[1]), dtype=np.result_type(x, h0))\n        self.cache = []\n"
-     "        h_t, c_t",
-     "h = np.zeros((N, T, h0.shape[1]))\n        self.cache = []\n        h_t, c_t"),
     ("rnn_backward_modifies_dh", "RNNLayer.backward", "dh (argument)", ARGUMENT_MODIFIED,
      "upstream = dh[:, t, :] + carry", "upstream = dh[:, t, :]\n            upstream += carry"),
     ("lstm_step_backward_adds_into_dnext_c", "LSTMLayer.backward_step", "dnext_c (argument)",
@@ -501,12 +493,6 @@ HAZARDS = _hazards("cs231n", [
      "dcell = dnext_c + dnext_h * gate_o * (1 - tanh_c * tanh_c)",
      "dnext_c += dnext_h * gate_o * (1 - tanh_c * tanh_c)\n        dcell = dnext_c"),
 ]) + _hazards("params", [
-    ("rnn_forward_float64_output", "VanillaRNN.forward", "h", DTYPE,
-     "h = np.zeros((N, T, h0.shape[1]), dtype=np.result_type(x, h0))",
-     "h = np.zeros((N, T, h0.shape[1]))"),
-    ("lstm_forward_float64_output", "LSTM.forward", "h", DTYPE,
-     "hidden = np.zeros((N, T, h0.shape[1]), dtype=np.result_type(x, h0))",
-     "hidden = np.zeros((N, T, h0.shape[1]))"),
     ("lstm_step_backward_adds_into_dnext_c", "LSTM.step_backward", "dnext_c (argument)",
      ARGUMENT_MODIFIED,
      "dc_total = dnext_c + dnext_h * o * (1 - np.square(tanh_next_c))",

@@ -5,8 +5,10 @@ module and mutant, each function's status, failing tensors and warning kinds as 
 in-process verify of the old design reported them. The rebuilt verify must give the
 same verdicts, isolated and in-process alike: the same status and warnings for every
 function, and failing tensors in common with the old ones (uninitialised memory may
-change which of them a run finds). :data:`CHANGED` lists the verdicts changed on
-purpose since, each with its reason; nothing else may move.
+change which of them a run finds). Functions checked since (a course's GRU, the
+phoneme classifier) may be added; :data:`CHANGED` and :data:`DROPPED` list the
+verdicts changed on purpose since, each with its reason, and :data:`RETIRED` the
+subjects that no longer exist; nothing else may move.
 
 By default the reference solutions, the student corpus and every tenth mutant run;
 ``NUMPY_RNN_SLOW_TESTS=1`` (or ``-m slow``) runs every mutant.
@@ -31,7 +33,22 @@ MODULE_FILE = {"cs231n": "rnn_layers.py", "hw3": "recurrent_layers.py",
 MUTANT_EVERY = 10
 
 # subject -> {function: (new status, why)}: verdicts changed on purpose
-CHANGED: dict = {}
+CHANGED = {
+    "corpus/cs231n/broken/lstm_step_backward_left_as_template": {
+        "temporal_softmax_loss": ("PASS", "the course's own loss, unchanged: its log of "
+                                          "probabilities is not the student's hazard")},
+}
+# api -> (warning kinds no verdict of that api gives any more, why)
+DROPPED = {
+    "hw3": ({"dtype"}, "every edition computes in float64: float32 is not checked"),
+    "params": ({"dtype", "log-sum-exp"}, "float64 only; the course hands its loss out "
+                                          "written, so it is not given logits only a "
+                                          "log-sum-exp loss survives"),
+}
+# subjects of before that no longer exist, and why
+RETIRED = {
+    f"mutant/{api}/{cell}_forward_float64_output": "a float64-only course: no float32 input"
+    for api in ("hw3", "params") for cell in ("rnn", "lstm")}
 
 
 def _slow(config) -> bool:
@@ -53,7 +70,8 @@ def _subjects() -> list:
     return found
 
 
-SUBJECTS = _subjects()
+# the subjects of before (new corpus modules and editions have tests of their own)
+SUBJECTS = [(s, m) for s, m in _subjects() if s in BEFORE]
 
 
 def _verdicts(report) -> dict:
@@ -84,19 +102,23 @@ def test_the_same_verdicts_as_before_the_rebuild(subject, mutant, pytestconfig):
     before = BEFORE[subject]
     with tempfile.TemporaryDirectory() as directory:
         now = _verdicts(_run(subject, mutant, directory))
-    assert set(now) == set(before), subject
+    assert set(before) <= set(now), subject
+    dropped = DROPPED.get(subject.split("/")[1], (set(),))[0]
     for function, old in before.items():
         new = now[function]
         changed = CHANGED.get(subject, {}).get(function)
         if changed is not None:
             assert new["status"] == changed[0], (subject, function, new, changed[1])
             continue
-        assert (new["status"], new["warnings"]) == (old["status"], old["warnings"]), (
+        warnings = [w for w in old["warnings"] if w not in dropped]
+        status = "PASS" if old["status"] == "WARN" and not warnings else old["status"]
+        assert (new["status"], new["warnings"]) == (status, warnings), (
             subject, function, old, new)
         if old["failing"]:
             assert set(new["failing"]) & set(old["failing"]), (subject, function, old, new)
 
 
 def test_every_subject_of_before_is_still_checked():
-    assert {s for s, _ in SUBJECTS} == set(BEFORE)
+    assert {s for s, _ in SUBJECTS} | set(RETIRED) == set(BEFORE)
+    assert not {s for s, _ in SUBJECTS} & set(RETIRED)
     assert set(CHANGED) <= set(BEFORE)

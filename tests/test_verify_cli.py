@@ -171,8 +171,12 @@ class FunctionsThatMisbehave(_TempModule):
                       f"{path}:{line_of(path, 'while True')}", out)
 
     def test_wrong_signature_points_at_the_definition(self):
-        path = self.variant("    def forward_step(self, x, prev_h):\n",
-                            "    def forward_step(self, x, prev_h, extra):\n", "hw3")
+        path = self.variant("    def forward_step(self, x, prev_h):\n"
+                            "        \"\"\"x (N, D), prev_h (N, H) -> next_h (N, H), cache.\"\"\"\n"
+                            "        Wx, Wh, b",
+                            "    def forward_step(self, x, prev_h, extra):\n"
+                            "        \"\"\"x (N, D), prev_h (N, H) -> next_h (N, H), cache.\"\"\"\n"
+                            "        Wx, Wh, b", "hw3")
         code, out, _ = verify("--module", path, "--api", "hw3", "--only", "rnn_step")
         self.assertEqual(code, 1)
         self.assertIn("ERROR", table_row(out, "RNNLayer.forward_step"))

@@ -108,7 +108,8 @@ class KnownWrongAnswers(unittest.TestCase):
     def test_every_mistake_has_a_pattern(self):
         for comp in CATALOG.values():
             for mistake in comp.mistakes:
-                self.assertIn(mistake.pattern, PATTERNS, comp.name)
+                if not callable(mistake.pattern):  # a callable: a mistake of its own
+                    self.assertIn(mistake.pattern, PATTERNS, comp.name)
                 self.assertIn(mistake.on, ("grads", "outputs", "any"), comp.name)
 
 

@@ -149,8 +149,11 @@ class ExpectedOutputOfV3(unittest.TestCase):
                    "step's gradient\n        da_prevt = gradients['da_prev']\n"
                    "        dc_prevt = gradients['dc_prev']\n")
             assert text.count(old) == 1
-            c["source"] = text.replace(old, "        gradients = lstm_cell_backward(da[:, :, t], "
-                                            "dc_prevt, caches[t])\n")
+            text = text.replace(old, "        gradients = lstm_cell_backward(da[:, :, t], "
+                                     "dc_prevt, caches[t])\n")
+            # and da0 read from the last (first-step) gradients, as those solutions do
+            assert text.count("    da0 = da_prevt\n") == 1
+            c["source"] = text.replace("    da0 = da_prevt\n", "    da0 = gradients['da_prev']\n")
             path.write_text(json.dumps(notebook), encoding="utf-8")
         report = report_of(str(path), ("lstm",))
         (result,) = [f for f in report.functions if f.name == "lstm_backward"]

@@ -212,3 +212,10 @@ class DirectoryTargets(_Files):
         self.assertEqual(module_in_folder(str(self.root / "work"), ("rnn_layers.py",)),
                          str(shallow))
         self.assertNotEqual(shallow, deep)
+
+    def test_a_name_with_more_of_its_path_wins_over_a_bare_one_at_the_same_depth(self):
+        self.write("work/lib/mlp/layer_utils.py")
+        rnn = self.write("work/lib/rnn/layer_utils.py")
+        self.assertEqual(module_in_folder(str(self.root / "work"),
+                                          ("layer_utils.py", "lib/rnn/layer_utils.py")),
+                         str(rnn))

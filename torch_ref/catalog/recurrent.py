@@ -483,6 +483,8 @@ register(Component(
     torch_prepare=lambda case: _torch_gru_reset_before(case, step=True),
     build=lambda draw, sizes: _zero_biases_of(draw_recurrent(draw, "gru", True, sizes)),
     options={"reset_after": False},
+    fuzz=Fuzz(_BIASED.fuzz.dims, lambda draw, s, o: _zero_biases_of_fuzzed(
+        _BIASED.fuzz.build(draw, s, o)), _BIASED.fuzz.options),
     mistakes=_BIASED.mistakes,
     gate_axes=_BIASED.gate_axes,
     cell="gru",
@@ -495,3 +497,8 @@ def _zero_biases_of(drawn):
     inputs, upstream = drawn
     return ({k: np.zeros_like(v) if k in CELLS["gru"].biases else v
              for k, v in inputs.items()}, upstream)
+
+
+def _zero_biases_of_fuzzed(built):
+    inputs, upstream, special = built
+    return (*_zero_biases_of((inputs, upstream)), (*special, "zero biases"))

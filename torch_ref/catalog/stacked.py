@@ -318,7 +318,7 @@ _CLASSIFIER_SHAPES = tuple(
     for dim in ("N", "T", "H", "D", "M"))
 
 
-def draw_classifier(draw: Sampler, sizes: dict):
+def draw_classifier(draw: Sampler, sizes: dict, weight_scale: float = 1.0):
     """``(inputs, upstream)`` of a classifier case: ``x``, ``h0``, the readout ``w``, ``b``,
     then the RNN's weights in ``stacked_weight_names`` order; the upstream ``logits``."""
     N, T, D, H, M = (sizes[k] for k in "NTDHM")
@@ -327,9 +327,20 @@ def draw_classifier(draw: Sampler, sizes: dict):
               "w": draw.normal(H, M, scale=1.0 / np.sqrt(H)), "b": draw.normal(M, scale=0.5)}
     names = iter(stacked_weight_names("rnn", layers))
     for layer in range(layers):
-        for value in draw_weights(draw, "rnn", D if layer == 0 else H, H).values():
+        for value in draw_weights(draw, "rnn", D if layer == 0 else H, H,
+                                  scale=weight_scale).values():
             inputs[next(names)] = value
     return inputs, {"logits": draw.normal(N, M)}
+
+
+def _fuzz_classifier(draw: Sampler, s: dict, o: dict):
+    sizes = dict(s, layers=o["layers"])
+    inputs, upstream = draw_classifier(draw, sizes, weight_scale=o["weight_scale"])
+    # weight gradients sum N*T terms: a mean's upstream keeps them O(1) (float32's atol)
+    g = float(1.0 / np.sqrt(s["N"] * s["T"]))  # a Python float keeps float32 float32
+    return inputs, {"logits": upstream["logits"] * g}, (
+        *_describe(o["layers"], 1), f"weights x{o['weight_scale']:g}",
+        "upstream gradients / sqrt(N*T)")
 
 
 def _classifier_cases(dtype: str, seed: int):
@@ -413,6 +424,7 @@ register(Component(
     run_numpy=_classifier_numpy,
     torch_prepare=_classifier_torch,
     build=draw_classifier,
+    fuzz=Fuzz("NTDHM", _fuzz_classifier, {**_FUZZ_OPTIONS, "layers": (1, 2, 3)}),
     errors=_classifier_errors(),
     calls={"rnn_classifier_forward": "rnn_step_forward",
            "rnn_classifier_backward": "rnn_step_backward"},

@@ -106,8 +106,8 @@ _SKIPPED = (".", "__")
 
 def module_in_folder(folder: str, conventional_files=()) -> str:
     """The file to check in ``folder``: the first of ``conventional_files`` at its place,
-    else one of them anywhere below (by its path's end, then by its name; the shallowest
-    first), else the folder's only module (``__init__.py`` aside) anywhere below, else
+    else one of them anywhere below (by its path's end, the names with more of their path
+    first, then by its name; the shallowest first), else the folder's only module (``__init__.py`` aside) anywhere below, else
     its only notebook. Raises :class:`ModuleLoadError` saying what it holds."""
     for name in conventional_files:
         if os.path.isfile(os.path.join(folder, name)):
@@ -122,7 +122,9 @@ def module_in_folder(folder: str, conventional_files=()) -> str:
                 modules.append(path)
             elif name.endswith(".ipynb"):
                 notebooks.append(path)
-    for name in conventional_files:
+    # a name with more of its path (lib/rnn/layer_utils.py) before a bare one that
+    # another folder's file (lib/mlp/layer_utils.py) also ends with
+    for name in sorted(conventional_files, key=lambda n: -n.count("/")):
         tail = os.sep + name.replace("/", os.sep)
         base = os.path.basename(name)
         found = [p for p in modules + notebooks if p.endswith(tail)] or [
