@@ -117,7 +117,7 @@ def run(args) -> int:
             raise UsageError("--memory must be positive")
         limits = None
         if not args.in_process:
-            from torch_ref.verify.isolation.sandbox import GiB, Limits
+            from torch_ref.verify.isolation.limits import GiB, Limits
 
             limits = Limits(timeout=args.timeout, memory=int(args.memory * GiB),
                             confinement=args.confinement)

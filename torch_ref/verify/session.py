@@ -27,7 +27,7 @@ def verify_target(target: str, api: str = "auto", path: str | None = None, only=
     target: a ``.py`` file (inside a package is fine), a notebook, a folder or handout
     root, or a dotted name imported from ``path``. api: an adapter's name, or
     ``auto`` (detected from what the module defines). isolated: run the module in a
-    confined child process (``limits``: :class:`~torch_ref.verify.isolation.sandbox.
+    confined child process (``limits``: :class:`~torch_ref.verify.isolation.limits.
     Limits`; ``hidden``: more trees it may not read), else in this process with a time
     limit of ``timeout`` seconds per call. Raises :class:`UsageError` for an unknown or
     undecidable API, an unknown ``--only`` name and a module that cannot be loaded.
@@ -90,7 +90,7 @@ def _executor(resolved, isolated, timeout, limits, hidden, torch: bool):
 
     if not isolated:
         return LocalExecutor(timeout)
-    from torch_ref.verify.isolation.sandbox import Limits
+    from torch_ref.verify.isolation.limits import Limits
 
     limits = limits or Limits(timeout=timeout)
     return SandboxExecutor(limits, resolved.root, hidden, allow_torch=torch,

@@ -54,7 +54,7 @@ def check(module_path: str, options: CheckOptions, within: str | None = None) ->
     (or of its package) and nothing else. within: the folder that copy must lie in; a
     module whose package or relative imports would take a folder above it is refused."""
     from torch_ref.status import NA, PASS
-    from torch_ref.verify.isolation.sandbox import GiB, Limits
+    from torch_ref.verify.isolation.limits import GiB, Limits
     from torch_ref.verify.load.loader import ModuleLoadError
     from torch_ref.verify.render import describe_function, format_report
     from torch_ref.verify.run import UsageError

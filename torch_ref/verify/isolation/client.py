@@ -559,7 +559,8 @@ class SandboxExecutor(Executor):
             self.dead = (f"not run: the module's process had to be restarted "
                          f"{self.limits.restarts} times")
             raise ExecutorGone(self.dead, None, False)
-        from torch_ref.verify.isolation.sandbox import ChildFailure, SandboxUnavailable
+        from torch_ref.verify.isolation.confinement import SandboxUnavailable
+        from torch_ref.verify.isolation.sandbox import ChildFailure
 
         try:
             self.sandbox.start()
