@@ -108,7 +108,8 @@ def module_in_folder(folder: str, conventional_files=()) -> str:
     """The file to check in ``folder``: the first of ``conventional_files`` at its place,
     else one of them anywhere below (by its path's end, the names with more of their path
     first, then by its name; the shallowest first), else the folder's only module
-    (``__init__.py`` aside) anywhere below, else its only notebook. Raises :class:`ModuleLoadError` saying what it holds."""
+    (``__init__.py`` aside) anywhere below, else its only notebook. Raises
+    :class:`ModuleLoadError` saying what it holds."""
     for name in conventional_files:
         if os.path.isfile(os.path.join(folder, name)):
             return os.path.join(folder, name)
