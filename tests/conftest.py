@@ -6,6 +6,10 @@ default) 300 examples per fuzzed component, the same sequence on every run;
 """
 import os
 
+# submissions under test, never tests of ours: collecting them would import their
+# packages (a course's own tests/test_gru.py imports blg561) into the test process
+collect_ignore_glob = ["student_corpus/*", "reference_solutions/*"]
+
 # The tests multiply tiny matrices: extra BLAS/OpenMP threads only contend with each
 # other and with pytest-xdist workers (torch runs ~25x slower with 2 threads on 2 busy
 # cores). Set before numpy or torch is imported; an explicit setting wins.
