@@ -56,6 +56,15 @@ class FindingTheModule(_Files):
         path = self.write("hw/rnn_layers.py")
         self.assertEqual(dotted_name_of(path), (str((self.root / "hw").resolve()), "rnn_layers"))
 
+    def test_a_repository_folder_with_an_init_file_is_not_taken_for_a_package(self):
+        self.write("my-repo__1a2b/__init__.py")
+        path = self.write("my-repo__1a2b/gru.py", "import numpy\n")
+        self.assertEqual(dotted_name_of(path),
+                         (str((self.root / "my-repo__1a2b").resolve()), "gru"))
+        relative = self.write("my-repo__1a2b/cell.py", "from . import gru\n")
+        with self.assertRaisesRegex(ModuleLoadError, "not a valid Python module name"):
+            dotted_name_of(relative)
+
     def test_file_name_that_is_not_a_module_name(self):
         with self.assertRaisesRegex(ModuleLoadError, "not a valid Python module name"):
             dotted_name_of(self.write("rnn-layers.py"))

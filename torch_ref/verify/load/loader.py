@@ -142,8 +142,16 @@ def dotted_name_of(file: str):
     directory, base = os.path.split(file)
     stem = os.path.splitext(base)[0]
     parts = [] if stem == "__init__" else [stem]
+    depth = None
     while _in_package(directory):
-        directory, package = os.path.split(directory)
+        above, package = os.path.split(directory)
+        if not package.isidentifier():
+            # a repository folder that happens to hold an __init__.py: it can be the
+            # package only if the file's relative imports need it
+            depth = _relative_import_depth(file) if depth is None else depth
+            if depth < len(parts) + (stem == "__init__"):
+                break
+        directory = above
         parts.insert(0, package)
     if len(parts) == 1:
         for _ in range(_relative_import_depth(file)):
