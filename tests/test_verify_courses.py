@@ -298,6 +298,17 @@ class AutoDetection(unittest.TestCase):
         for api in ("cs231n", "hw3", "params", "dlai", "dlfs2", "mytorch", "eecs498"):
             self.assertIn(f"--api {api}:", run.stderr)
 
+    def test_a_generic_helper_alone_makes_no_api(self):
+        # a char-level LSTM script with its own sigmoid, indented with tabs (a sign of
+        # the params 2017 edition): no course's API, so nothing is judged
+        with tempfile.TemporaryDirectory() as directory:
+            path = self.module(directory, "import numpy as np\n\n\ndef sigmoid(x):\n"
+                                          "\treturn 1 / (1 + np.exp(-x))\n\n\n"
+                                          "class SimpleLSTM:\n\tdef step(self, x):\n"
+                                          "\t\treturn sigmoid(x)\n")
+            with self.assertRaisesRegex(UsageError, "defines none of the functions"):
+                check(path)
+
     def test_the_same_names_are_told_apart_by_their_signatures(self):
         source = (REFS / "cs231n" / "rnn_layers.py").read_text(encoding="utf-8")
         eecs = (REFS / "eecs498" / "rnn_lstm_captioning.py").read_text(encoding="utf-8")

@@ -35,15 +35,22 @@ def _defined_here(inventory: dict, user: str) -> bool:
     return True
 
 
+# names any NumPy script may define for itself: alone they make no API
+GENERIC = frozenset({"sigmoid", "affine_forward", "affine_backward", "mse_loss"})
+
+
 def scores(inventory: dict, adapter_classes: dict, sources=None) -> dict:
     """``{api: user functions the module defines + the weight of its edition's signs}``;
-    an API none of whose functions is defined scores 0."""
+    an API none of whose functions is defined, or only a generic helper such as
+    ``sigmoid``, scores 0."""
     found = {}
     for name, cls in adapter_classes.items():
         adapter = cls(_Known(inventory), sources)
-        defined = sum(_defined_here(inventory, user) for user, _ in adapter.user_functions())
+        defined = [user for user, _ in adapter.user_functions()
+                   if _defined_here(inventory, user)]
         signs = sum(s.weight for s in adapter.edition_signs)
-        found[name] = max(defined + signs, 0) if defined else 0
+        specific = [user for user in defined if user not in GENERIC]
+        found[name] = max(len(defined) + signs, 0) if specific else 0
     return found
 
 
