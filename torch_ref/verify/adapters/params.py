@@ -146,10 +146,21 @@ class ParamsAdapter(ClassAdapter):
         if not self.reuse_active:  # the notebook's names; reuse uses the defaults
             kwargs["name"] = _NAMES[class_name]
         layer, use = self.new(user, class_name, *sizes, **kwargs)
-        params = self._dicts(user, class_name, layer)
+        # the keys a layer of this class and name files its weights under, read from
+        # the first one made: the next ones cost a request per weight, not three
+        known = self.__dict__.setdefault("_keys_of_kind", {})
+        kind = (class_name, kwargs.get("name"), tuple(weights))
+        keys = known.get(kind)
+        if keys is None:
+            params = self._dicts(user, class_name, layer)
+            keys = known[kind] = {attr: self._key(user, class_name, layer, attr)
+                                  for attr in weights}
+        else:
+            params = self.get(layer, "params", user, fetch="ref")
+            self.keep(params)
         for attr, value in weights.items():
-            key = self._key(user, class_name, layer, attr)
-            self.assign(use, user, layer, value, key=key, holder=params)
+            self.assign(use, user, layer, value, key=keys[attr], holder=params)
+        self.__dict__.setdefault("_keys_of_layer", {})[_identity(layer)] = keys
         return layer
 
     def _dicts(self, user, class_name, layer):
@@ -179,7 +190,9 @@ class ParamsAdapter(ClassAdapter):
         return key
 
     def _grads(self, user, class_name, layer, attrs):
-        keys = [self._key(user, class_name, layer, a) for a in attrs]
+        known = self.__dict__.get("_keys_of_layer", {}).get(_identity(layer), {})
+        keys = [known[a] if a in known else self._key(user, class_name, layer, a)
+                for a in attrs]
         grads = self.get(layer, "grads", user, default=None, fetch="A")
         if not isinstance(grads, dict):
             raise ApiMismatch(user, f"after {user}, {class_name}.grads is "
@@ -320,3 +333,10 @@ def _template_line(stmt) -> bool:
     return (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1
             and isinstance(stmt.targets[0], ast.Attribute) and stmt.targets[0].attr == "meta"
             and isinstance(stmt.value, ast.List) and not stmt.value.elts)
+
+
+def _identity(obj):
+    """A key for a layer while it lives: its handle's number in that child process (a
+    fresh one numbers from the start again), or the object's id."""
+    ident = getattr(obj, "ident", None)
+    return (getattr(obj, "generation", None), ident) if ident is not None else id(obj)
