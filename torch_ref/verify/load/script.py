@@ -42,6 +42,7 @@ from torch_ref.verify.load.loader import (
     _describe_syntax_error,
     describe_exception,
 )
+from torch_ref.verify.load.notebook import _forget
 
 _DEFINES = (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 _MAX_BYTES = 4 << 20
@@ -333,14 +334,3 @@ def load_script(path: str, guard) -> LoadedModule:
 def _failed(node, exc) -> str:
     what = getattr(node, "name", None) or ast.unparse(node).splitlines()[0][:80]
     return f"{what} (line {node.lineno}) not defined: {describe_exception(exc)}"
-
-
-def _forget(name: str, root: str, before: set) -> None:
-    for key in set(sys.modules) - before:
-        where = getattr(sys.modules.get(key), "__file__", None) or ""
-        if key == name or where.startswith(root + os.sep):
-            sys.modules.pop(key, None)
-    if root in sys.path:
-        sys.path.remove(root)
-    if root in USER_ROOTS:
-        USER_ROOTS.remove(root)
