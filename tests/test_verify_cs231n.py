@@ -13,7 +13,6 @@ slow; the default runs name the components they need.
 """
 import functools
 import os
-import shutil
 import tempfile
 import unittest
 from pathlib import Path
@@ -22,7 +21,7 @@ import pytest
 
 torch = pytest.importorskip("torch", reason="verify compares with the torch reference")
 
-from verifying import verify_module  # noqa: E402
+from verifying import edited_copy, verify_module  # noqa: E402
 
 from torch_ref.status import ERROR, FAIL, MISSING, PASS, UNTESTED, WARN  # noqa: E402
 from torch_ref.status import NA as SKIPPED  # noqa: E402
@@ -44,18 +43,8 @@ def slow_enabled() -> bool:
 def variant(edition: str, name: str, *edits) -> Path:
     """The edition's module copied (its folder) with each ``(text, replacement)`` written
     in; each text must occur exactly once."""
-    source = EDITIONS / MODULES[edition]
-    root = Path(_VARIANTS.name) / name
-    if not root.exists():
-        top = Path(MODULES[edition]).parts[0]
-        shutil.copytree(EDITIONS / top, root / top)
-        path = root / MODULES[edition]
-        text = source.read_text(encoding="utf-8")
-        for old, new in edits:
-            assert text.count(old) == 1, f"{name}: {old[:60]!r}"
-            text = text.replace(old, new)
-        path.write_text(text, encoding="utf-8")
-    return root / MODULES[edition]
+    top, *rest = Path(MODULES[edition]).parts
+    return edited_copy(EDITIONS / top, Path(_VARIANTS.name) / name / top, Path(*rest), edits)
 
 
 @functools.lru_cache(maxsize=None)

@@ -8,7 +8,6 @@ state flag, and a rewrite with renamed state attributes, a ``common/`` folder wi
 ones must pass; the bugs readers' real copies have (written into them one at a time)
 must be reported with the right verdict. Every check runs isolated and in-process.
 """
-import shutil
 import sys
 import tempfile
 import unittest
@@ -20,7 +19,7 @@ import pytest
 torch = pytest.importorskip("torch", reason="verify compares with the torch reference")
 
 import mutants  # noqa: E402
-from verifying import verify_module  # noqa: E402
+from verifying import edited_copy, verify_module  # noqa: E402
 
 from torch_ref.status import ERROR, FAIL, PASS, WARN  # noqa: E402
 from torch_ref.status import NA as SKIPPED  # noqa: E402
@@ -44,18 +43,8 @@ def module(entry: str) -> str:
 def variant(entry: str, name: str, *changes, extra: dict | None = None) -> str:
     """``entry`` copied with each ``(text, replacement)`` made exactly once (and the files
     of ``extra`` added): one reader's mistake written into a correct module."""
-    root = Path(_ROOT.name) / name
-    if not root.exists():
-        shutil.copytree(CORPUS / entry, root)
-        path = root / MODULE
-        source = path.read_text()
-        for old, new in changes:
-            assert source.count(old) == 1, f"{name}: {old[:60]!r}"
-            source = source.replace(old, new)
-        path.write_text(source)
-        for file, text in (extra or {}).items():
-            (root / file).write_text(text)
-    return str(root / MODULE)
+    return str(edited_copy(CORPUS / entry, Path(_ROOT.name) / name, MODULE, changes,
+                           extra=extra))
 
 
 def statuses(report) -> dict:

@@ -11,7 +11,6 @@ into copies of them, must get the right verdict.
 """
 import functools
 import os
-import shutil
 import tempfile
 import unittest
 from pathlib import Path
@@ -22,7 +21,7 @@ import pytest
 torch = pytest.importorskip("torch", reason="verify compares with the torch reference")
 nbformat = pytest.importorskip("nbformat", reason="notebooks are read with nbformat")
 
-from verifying import verify_module  # noqa: E402
+from verifying import edited_copy, verify_module  # noqa: E402
 
 from torch_ref.status import ERROR, FAIL, MISSING, PASS, UNTESTED  # noqa: E402
 from torch_ref.verify.adapters.eecs498 import ignored_label  # noqa: E402
@@ -40,18 +39,8 @@ def variant(edition: str, name: str, *edits, drop=()) -> Path:
     """The edition's folder copied with each ``(text, replacement)`` written into its
     module (each text exactly once) and the files in ``drop`` left out."""
     folder = Path(MODULES[edition]).parent
-    root = Path(_VARIANTS.name) / name
-    if not root.exists():
-        shutil.copytree(EDITIONS / folder, root / folder)
-        for file in drop:
-            (root / folder / file).unlink()
-        path = root / MODULES[edition]
-        text = path.read_text(encoding="utf-8")
-        for old, new in edits:
-            assert text.count(old) == 1, f"{name}: {old[:60]!r}"
-            text = text.replace(old, new)
-        path.write_text(text, encoding="utf-8")
-    return root / MODULES[edition]
+    return edited_copy(EDITIONS / folder, Path(_VARIANTS.name) / name / folder,
+                       Path(MODULES[edition]).name, edits, drop=drop)
 
 
 @functools.lru_cache(maxsize=None)

@@ -8,7 +8,6 @@ tests/student_corpus/hw3/editions/ are written in those editions' conventions; t
 bugs real submissions have are written into them one at a time. Every check runs
 isolated and in-process.
 """
-import shutil
 import tempfile
 import unittest
 from pathlib import Path
@@ -18,7 +17,7 @@ import pytest
 torch = pytest.importorskip("torch", reason="verify compares with the torch reference")
 
 import mutants  # noqa: E402
-from verifying import verify_module  # noqa: E402
+from verifying import edited_copy, verify_module  # noqa: E402
 
 from torch_ref.status import ERROR, FAIL, MISSING, PASS  # noqa: E402
 from torch_ref.status import NA as SKIPPED  # noqa: E402
@@ -40,16 +39,7 @@ def module(entry) -> str:
 
 def variant(entry, name: str, *changes) -> str:
     """The corpus module with each ``(text, replacement)`` made exactly once."""
-    root = Path(_ROOT.name) / name
-    if not root.exists():
-        shutil.copytree(CORPUS / entry[0], root)
-        path = root / entry[1]
-        source = path.read_text()
-        for old, new in changes:
-            assert source.count(old) == 1, f"{name}: {old[:60]!r}"
-            source = source.replace(old, new)
-        path.write_text(source)
-    return str(root / entry[1])
+    return str(edited_copy(CORPUS / entry[0], Path(_ROOT.name) / name, entry[1], changes))
 
 
 def statuses(report) -> dict:

@@ -8,7 +8,6 @@ tests/student_corpus/params/editions/ and broken/ are written in those conventio
 the bugs real submissions have are written into them one at a time. Every check runs
 isolated and in-process.
 """
-import shutil
 import tempfile
 import unittest
 from pathlib import Path
@@ -17,7 +16,7 @@ import pytest
 
 torch = pytest.importorskip("torch", reason="verify compares with the torch reference")
 
-from verifying import verify_module  # noqa: E402
+from verifying import edited_copy, verify_module  # noqa: E402
 
 from torch_ref.compare.engine import TensorCheck  # noqa: E402
 from torch_ref.status import ERROR, FAIL, MISSING, PASS, UNTESTED, WARN  # noqa: E402
@@ -37,19 +36,9 @@ def module(entry) -> str:
 def variant(entry, name: str, *changes) -> str:
     """The corpus module with each ``(text, replacement)`` made exactly once (texts in
     four-space indentation; the file's tabs are matched)."""
-    root = Path(_ROOT.name) / name
-    if not root.exists():
-        shutil.copytree(CORPUS / entry[0], root)
-        path = root / entry[1]
-        source = path.read_text()
-        tabs = "\t" in source
-        for old, new in changes:
-            if tabs:
-                old, new = old.replace("    ", "\t"), new.replace("    ", "\t")
-            assert source.count(old) == 1, f"{name}: {old[:60]!r}"
-            source = source.replace(old, new)
-        path.write_text(source)
-    return str(root / entry[1])
+    tabs = "\t" in (CORPUS / entry[0] / entry[1]).read_text(encoding="utf-8")
+    return str(edited_copy(CORPUS / entry[0], Path(_ROOT.name) / name, entry[1], changes,
+                           tabs=tabs))
 
 
 def statuses(report) -> dict:

@@ -8,6 +8,9 @@ adapter. ``ways="in-process"`` or ``ways="isolated"`` runs one of them only.
 """
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
+
 from torch_ref.verify.isolation.sandbox import Limits
 from torch_ref.verify.session import verify_target
 
@@ -51,3 +54,29 @@ def verify_module(path, api: str = "auto", ways: str = "both", **options):
         else:
             same_verdicts(isolated, report, f"{path} (isolated / in-process)")
     return report, report.adapter
+
+
+def edited_copy(source: Path, destination: Path, module: str, changes, *, tabs: bool = False,
+                drop=(), extra=None) -> Path:
+    """The folder ``source`` copied to ``destination`` (once: a copy already there is
+    reused) with each ``(text, replacement)`` of ``changes`` made exactly once in its file
+    ``module``; the files ``drop`` left out and the files of ``extra`` (name -> text)
+    added. tabs: the texts are written with four spaces and matched as tabs (a
+    tab-indented module). Returns the copy of ``module``: one mistake written into a
+    correct module."""
+    path = Path(destination) / module
+    if Path(destination).exists():
+        return path
+    shutil.copytree(source, destination)
+    for file in drop:
+        (Path(destination) / file).unlink()
+    text = path.read_text(encoding="utf-8")
+    for old, new in changes:
+        if tabs:
+            old, new = old.replace("    ", "\t"), new.replace("    ", "\t")
+        assert text.count(old) == 1, f"{destination}: {old[:60]!r}"
+        text = text.replace(old, new)
+    path.write_text(text, encoding="utf-8")
+    for file, content in (extra or {}).items():
+        (Path(destination) / file).write_text(content, encoding="utf-8")
+    return path
