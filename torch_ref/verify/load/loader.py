@@ -54,7 +54,6 @@ _LIBRARY_DIRS = tuple(os.path.dirname(os.path.abspath(m.__file__)) for m in
 USER_ROOTS: list = []
 # top-level names of the modules this loader imported (the only ones it may replace)
 _LOADED_TOPS: set = set()
-_MARK = "__loaded_by_verify__"
 
 
 class ModuleLoadError(Exception):
@@ -355,7 +354,7 @@ def _check_not_shadowing(top: str, root: str) -> None:
     if top == __name__.split(".")[0]:
         raise ModuleLoadError(f"{top!r} is the checker itself; it cannot be checked this way")
     existing = sys.modules.get(top)
-    if existing is None or top in _LOADED_TOPS or getattr(existing, _MARK, False) is True:
+    if existing is None or top in _LOADED_TOPS:
         return  # free, or loaded earlier by us (perhaps from another root): replaced below
     # decided by name, never by path: an installed package can live under the user's
     # root (a virtual environment inside /tmp) and must not be evicted
@@ -409,14 +408,7 @@ def import_dotted(name: str, root: str, guard: CallGuard | None = None) -> Loade
         _forget(root, before, name.split(".")[0])
         raise ModuleLoadError(f"importing {name} failed: {describe_exception(exc)}") from None
     imported = tuple(sorted(set(sys.modules) - before))
-    top = name.split(".")[0]
-    _LOADED_TOPS.add(top)
-    # also marked on the module: the mark outlives a re-import of this loader
-    if sys.modules.get(top) is not None:
-        try:
-            setattr(sys.modules[top], _MARK, True)
-        except (AttributeError, TypeError):
-            pass
+    _LOADED_TOPS.add(name.split(".")[0])
     return LoadedModule(module, name, root, getattr(module, "__file__", None), imported)
 
 
